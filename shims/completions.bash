@@ -1,0 +1,3 @@
+case $- in
+  *i*) eval "$(@EXE@ completions bash)" ;;
+esac

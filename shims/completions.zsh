@@ -1,0 +1,3 @@
+if [[ -o interactive ]] && (( $+functions[compdef] )); then
+  eval "$(@EXE@ completions zsh)"
+fi

@@ -1,0 +1,283 @@
+//! Build: compile an unpacked PUC Lua tree with the `cc` crate, every object in parallel,
+//! into a static `liblua.a` and the `lua` and `luac` programs linked against it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use anyhow::{Context as _, Result, bail};
+
+use crate::version::Version;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Compat {
+    None,
+    Default,
+    All,
+}
+
+/// Everything about a build that changes its output (all of it goes into the build cache key).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BuildOptions {
+    pub compat: Compat,
+    pub readline: bool,
+    #[serde(rename = "static")]
+    pub static_link: bool,
+    pub target: String,
+    #[serde(skip)]
+    pub jobs: usize,
+}
+
+/// The C toolchain for one target, found through `cc`.
+pub struct Toolchain {
+    pub target: String,
+    pub host: String,
+    /// `cc --version`'s first line: part of the receipt and the cache key.
+    pub compiler: String,
+    base: cc::Build,
+}
+
+/// The triple of the machine luaenv runs on.
+pub fn host_triple() -> String {
+    let arch = std::env::consts::ARCH;
+    match std::env::consts::OS {
+        "macos" => format!("{arch}-apple-darwin"),
+        os => format!("{arch}-unknown-{os}-gnu"),
+    }
+}
+
+impl Toolchain {
+    /// Finds the compiler for `target`; fails with the fix when there is none.
+    pub fn detect(target: &str, out_dir: &Path) -> Result<Toolchain> {
+        let host = host_triple();
+        let mut base = cc::Build::new();
+        base.target(target)
+            .host(&host)
+            .opt_level(2)
+            .debug(false)
+            .out_dir(out_dir)
+            .cargo_metadata(false)
+            .cargo_warnings(false)
+            .cargo_output(false)
+            .emit_rerun_if_env_changed(false)
+            .inherit_rustflags(false)
+            .warnings(false);
+        let tool = base.try_get_compiler().map_err(|e| anyhow::anyhow!("no C compiler for {target}: {e}; install gcc or clang, or set CC"))?;
+        let path = tool.path().to_path_buf();
+        let output = Command::new(&path).arg("--version").output().map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                anyhow::anyhow!(
+                    "no C compiler found: `{}` is not on PATH; install one (e.g. `apt-get install gcc`) or set CC to a compiler",
+                    path.display()
+                )
+            } else {
+                anyhow::anyhow!("cannot run the C compiler `{}`: {e}; check CC and PATH", path.display())
+            }
+        })?;
+        let compiler = String::from_utf8_lossy(&output.stdout).lines().next().unwrap_or_default().trim().to_string();
+        Ok(Toolchain { target: target.to_string(), host, compiler, base })
+    }
+
+    pub fn is_cross(&self) -> bool {
+        self.target != self.host
+    }
+}
+
+/// What a build produced, all inside the source tree.
+pub struct Built {
+    pub liblua: PathBuf,
+    pub programs: Vec<PathBuf>,
+}
+
+/// The object files of each part, read from the tree's own `src/Makefile`,
+/// so each release gets exactly the files its authors list.
+struct Parts {
+    library: Vec<String>,
+    lua: Vec<String>,
+    luac: Vec<String>,
+    default_compat: Vec<String>,
+}
+
+fn read_makefile(src: &Path) -> Result<Parts> {
+    let path = src.join("Makefile");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("{} is missing: this does not look like a Lua source tree", path.display()))?;
+    let joined = text.replace("\\\n", " ");
+    let var = |name: &str| -> Vec<String> {
+        joined
+            .lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|r| r.trim_start().strip_prefix('=')))
+            .map(|v| v.split_whitespace().filter(|w| w.ends_with(".o")).map(|w| w.trim_end_matches(".o").to_string()).collect())
+            .unwrap_or_default()
+    };
+    let mut library = var("CORE_O");
+    library.extend(var("LIB_O"));
+    let default_compat = joined
+        .lines()
+        .find(|l| l.starts_with("CFLAGS="))
+        .map(|l| l.split_whitespace().filter(|w| w.starts_with("-DLUA_COMPAT_")).map(|w| w[2..].to_string()).collect())
+        .unwrap_or_default();
+    let parts = Parts { library, lua: var("LUA_O"), luac: var("LUAC_O"), default_compat };
+    if parts.library.is_empty() || parts.lua.is_empty() || parts.luac.is_empty() {
+        bail!("cannot read the object lists from {}: not a Lua source tree luaenv understands", path.display());
+    }
+    Ok(parts)
+}
+
+fn compat_defines(series: &Version, compat: Compat, parts: &Parts) -> Vec<String> {
+    match compat {
+        Compat::None => vec![],
+        Compat::Default => parts.default_compat.clone(),
+        Compat::All => match series.series().as_str() {
+            "5.2" => vec!["LUA_COMPAT_ALL".into()],
+            "5.3" => vec!["LUA_COMPAT_5_1".into(), "LUA_COMPAT_5_2".into()],
+            "5.4" => vec!["LUA_COMPAT_5_3".into(), "LUA_COMPAT_MATHLIB".into()],
+            _ => parts.default_compat.clone(),
+        },
+    }
+}
+
+/// Points the interpreter's default module paths (`LUA_ROOT`) at the prefix it will live in.
+fn patch_luaconf(src: &Path, prefix: &Path) -> Result<()> {
+    let path = src.join("luaconf.h");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let root = format!("{}/", prefix.display()).replace('\\', "\\\\").replace('"', "\\\"");
+    let patched: Vec<String> = text
+        .lines()
+        .map(|l| {
+            let t = l.trim_start();
+            if t.starts_with("#define LUA_ROOT") && t.contains("\"/usr/local/\"") {
+                format!("#define LUA_ROOT\t\"{root}\"")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    std::fs::write(&path, patched.join("\n") + "\n")?;
+    Ok(())
+}
+
+/// Whether the readline headers are there for this compiler.
+fn has_readline(tc: &Toolchain, scratch: &Path) -> bool {
+    let probe = scratch.join("readline-probe.c");
+    if std::fs::write(&probe, "#include <stdio.h>\n#include <readline/readline.h>\n").is_err() {
+        return false;
+    }
+    let Ok(tool) = tc.base.try_get_compiler() else { return false };
+    let mut cmd = tool.to_command();
+    cmd.arg("-E").arg(&probe).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+    cmd.status().is_ok_and(|s| s.success())
+}
+
+pub fn build_lua(tree: &Path, prefix: &Path, version: &Version, opts: &BuildOptions, tc: &Toolchain) -> Result<Built> {
+    let src = tree.join("src");
+    let parts = read_makefile(&src)?;
+    patch_luaconf(&src, prefix)?;
+
+    let mut build = tc.base.clone();
+    if version.parts.get(1).is_some_and(|&minor| minor >= 2) {
+        build.std("gnu99");
+    }
+    build.define("LUA_USE_POSIX", None);
+    if !opts.static_link {
+        build.define("LUA_USE_DLOPEN", None);
+    }
+    let readline = opts.readline && has_readline(tc, tree);
+    if opts.readline && !readline {
+        eprintln!("warning: readline headers not found (apt-get install libreadline-dev); building without readline");
+    }
+    if readline {
+        build.define("LUA_USE_READLINE", None);
+    }
+    for define in compat_defines(version, opts.compat, &parts) {
+        build.define(&define, None);
+    }
+    let compiler = build.try_get_compiler()?;
+
+    let mut sources: Vec<&String> = parts.library.iter().chain(&parts.lua).chain(&parts.luac).collect();
+    sources.dedup();
+    // Biggest files first, so no core sits idle at the end waiting for lvm.c.
+    sources.sort_by_key(|name| std::cmp::Reverse(std::fs::metadata(src.join(format!("{name}.c"))).map(|m| m.len()).unwrap_or(0)));
+    let jobs: Vec<Command> = sources
+        .iter()
+        .map(|name| {
+            let mut cmd = compiler.to_command();
+            cmd.arg("-c").arg(src.join(format!("{name}.c"))).arg("-o").arg(src.join(format!("{name}.o")));
+            cmd
+        })
+        .collect();
+    run_parallel(jobs, opts.jobs)?;
+
+    let obj = |names: &[String]| -> Vec<PathBuf> { names.iter().map(|n| src.join(format!("{n}.o"))).collect() };
+    let liblua = src.join("liblua.a");
+    let mut ar = build.try_get_archiver()?;
+    ar.arg("crs").arg(&liblua).args(obj(&parts.library));
+    run_parallel(vec![ar], 1)?;
+
+    let link = |name: &str, objects: Vec<PathBuf>| -> Command {
+        let mut cmd = compiler.to_command();
+        cmd.arg("-o").arg(src.join(name)).args(objects).arg(&liblua);
+        if opts.static_link {
+            cmd.arg("-static");
+        } else {
+            // Export the Lua API so C modules loaded with require find it.
+            cmd.arg("-Wl,-E").arg("-ldl");
+        }
+        cmd.arg("-lm");
+        if readline {
+            cmd.arg("-lreadline");
+        }
+        cmd
+    };
+    run_parallel(vec![link("lua", obj(&parts.lua)), link("luac", obj(&parts.luac))], opts.jobs)?;
+    Ok(Built { liblua, programs: vec![src.join("lua"), src.join("luac")] })
+}
+
+/// Runs commands on up to `jobs` threads; the first failure stops the rest and is reported
+/// with the command line and the compiler's last lines.
+pub fn run_parallel(commands: Vec<Command>, jobs: usize) -> Result<()> {
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let error: Mutex<Option<anyhow::Error>> = Mutex::new(None);
+    let commands: Vec<Mutex<Command>> = commands.into_iter().map(Mutex::new).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.max(1).min(commands.len()) {
+            scope.spawn(|| {
+                while !failed.load(Ordering::Relaxed) {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(cmd) = commands.get(i) else { break };
+                    let mut cmd = cmd.lock().unwrap();
+                    if let Err(e) = run_one(&mut cmd) {
+                        failed.store(true, Ordering::Relaxed);
+                        error.lock().unwrap().get_or_insert(e);
+                    }
+                }
+            });
+        }
+    });
+    match error.into_inner().unwrap() {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+fn run_one(cmd: &mut Command) -> Result<()> {
+    let program = cmd.get_program().to_string_lossy().into_owned();
+    let output = cmd.output().map_err(|e| anyhow::anyhow!("cannot run `{program}`: {e}; is it installed and on PATH?"))?;
+    if output.status.success() {
+        return Ok(());
+    }
+    let line: Vec<String> = std::iter::once(program.clone())
+        .chain(cmd.get_args().map(|a| a.to_string_lossy().into_owned()))
+        .collect();
+    let text = String::from_utf8_lossy(&output.stderr);
+    let tail: Vec<&str> = text.lines().rev().take(12).collect::<Vec<_>>().into_iter().rev().collect();
+    bail!(
+        "build failed: `{program}` exited with {}; nothing was installed\ncommand: {}\n{}",
+        output.status,
+        line.join(" "),
+        tail.join("\n")
+    )
+}

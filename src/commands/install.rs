@@ -1,0 +1,128 @@
+use anyhow::Result;
+
+use crate::build::{BuildOptions, Compat};
+use crate::catalog::{self, Kind};
+use crate::context::Context;
+use crate::error::usage;
+use crate::install::{self, How, Request};
+use crate::prefix::Receipt;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Versions to install: 5.4.7, 5.4, 5, latest
+    #[arg(required_unless_present = "list")]
+    specs: Vec<String>,
+    /// List the versions luaenv knows, newest first
+    #[arg(long)]
+    list: bool,
+    /// Print JSON instead of text
+    #[arg(long)]
+    json: bool,
+    /// A mirror: a folder, file:// URL or HTTP(S) URL holding the source tarballs
+    #[arg(long, env = "LUAENV_MIRROR", value_name = "URL|DIR")]
+    mirror: Option<String>,
+    /// Build from this tarball, source folder or URL instead
+    #[arg(long, value_name = "FILE|URL")]
+    from: Option<String>,
+    /// The SHA-256 the source must have
+    #[arg(long, value_name = "HEX")]
+    sha256: Option<String>,
+    /// The LuaRocks version to install with it
+    #[arg(long, value_name = "VERSION")]
+    rocks: Option<String>,
+    /// Do not install LuaRocks
+    #[arg(long)]
+    no_rocks: bool,
+    /// Cross-compile for this target triple
+    #[arg(long, value_name = "TRIPLE")]
+    target: Option<String>,
+    /// Link the programs fully statically
+    #[arg(long = "static")]
+    static_link: bool,
+    /// Compatibility defines
+    #[arg(long, value_enum, default_value_t = Compat::Default)]
+    compat: Compat,
+    /// Build with readline line editing (needs its headers)
+    #[arg(long)]
+    readline: bool,
+    /// Parallel compile jobs (default: all cores)
+    #[arg(long, short = 'j')]
+    jobs: Option<usize>,
+    /// Reinstall even when already installed
+    #[arg(long)]
+    force: bool,
+}
+
+impl Args {
+    pub fn run(self, ctx: &Context) -> Result<()> {
+        if self.list {
+            return list(self.json);
+        }
+        if self.rocks.is_some() {
+            return Err(usage("--rocks: this luaenv cannot install LuaRocks yet; drop --rocks"));
+        }
+        if self.from.is_some() && self.specs.len() > 1 {
+            return Err(usage("--from names one source: install one version at a time with it"));
+        }
+        if self.jobs == Some(0) {
+            return Err(usage("--jobs must be at least 1"));
+        }
+        let mirror = self.mirror.clone().or_else(|| crate::commands::saved_mirror(ctx));
+        let jobs = self.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
+        let options = BuildOptions {
+            compat: self.compat,
+            readline: self.readline,
+            static_link: self.static_link,
+            target: self.target.clone().unwrap_or_else(crate::build::host_triple),
+            jobs,
+        };
+        let mut receipts = Vec::new();
+        for spec in &self.specs {
+            let request = Request {
+                spec: spec.clone(),
+                mirror: mirror.clone(),
+                from: self.from.clone(),
+                sha256: self.sha256.clone(),
+                options: options.clone(),
+                force: self.force,
+            };
+            let outcome = install::install(ctx, &request)?;
+            if outcome.how == How::AlreadyInstalled {
+                eprintln!("{} is already installed (use --force to reinstall)", outcome.name);
+            }
+            if self.json {
+                receipts.push(Receipt::read(&outcome.prefix));
+            } else {
+                println!("{}", outcome.prefix.display());
+            }
+        }
+        crate::shims::rehash(ctx)?;
+        if self.json {
+            println!("{}", serde_json::to_string_pretty(&receipts)?);
+        }
+        Ok(())
+    }
+}
+
+fn list(json: bool) -> Result<()> {
+    let mut rows = Vec::new();
+    for r in catalog::of_kind(Kind::Lua) {
+        rows.push((r.version.to_string(), "lua", r.url, Some(r.sha256)));
+    }
+    rows.push(("luajit-2.1".into(), "luajit", "https://github.com/LuaJIT/LuaJIT/archive/refs/heads/v2.1.tar.gz".into(), None));
+    for r in catalog::of_kind(Kind::Luajit) {
+        rows.push((format!("luajit-{}", r.version), "luajit", r.url, Some(r.sha256)));
+    }
+    if json {
+        let list: Vec<_> = rows
+            .iter()
+            .map(|(name, kind, url, sha)| serde_json::json!({ "name": name, "kind": kind, "url": url, "sha256": sha }))
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&list)?);
+    } else {
+        for (name, ..) in rows {
+            println!("{name}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,28 @@
+use anyhow::Result;
+
+use crate::context::Context;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The version to pin in ./.lua-version
+    name: Option<String>,
+}
+
+impl Args {
+    pub fn run(self, ctx: &Context) -> Result<()> {
+        let cwd = std::env::current_dir()?;
+        match self.name {
+            None => match crate::selection::find_version_file(&cwd) {
+                Some(sel) => println!("{}", sel.requested),
+                None => anyhow::bail!("no .lua-version here or above; pin one with `luaenv local <name>`"),
+            },
+            Some(name) => {
+                // A spec like 5.4 is kept as written: it follows the newest installed 5.4.x.
+                crate::commands::installed_arg(ctx, &name)?;
+                crate::prefix::write_atomic(&cwd.join(".lua-version"), format!("{name}\n").as_bytes())?;
+                eprintln!("pinned {name} in {}", cwd.join(".lua-version").display());
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,106 @@
+//! One module per command: a clap `Args` struct and a `run`. The work lives in the domain modules.
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+use crate::context::Context;
+
+mod activate;
+mod completions;
+mod current;
+mod exec;
+mod global;
+mod install;
+mod local;
+mod prefix;
+mod rehash;
+mod uninstall;
+mod versions;
+mod which;
+
+#[derive(Parser)]
+#[command(name = "luaenv", version, about = "Any Lua, built from verified source, with LuaRocks and per-project sandboxes")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Download, verify, build and install Lua versions; prints each prefix
+    Install(install::Args),
+    /// Remove one installed version
+    Uninstall(uninstall::Args),
+    /// List installed versions, the selected one marked
+    Versions(versions::Args),
+    /// Print the selected version and where that choice came from
+    Current(current::Args),
+    /// Read or write the global default version
+    Global(global::Args),
+    /// Read or write ./.lua-version
+    Local(local::Args),
+    /// Print the real path behind a shim
+    Which(which::Args),
+    /// Print the prefix of a version (default: the selected one)
+    Prefix(prefix::Args),
+    /// Run a command with the selected version
+    Exec(exec::Args),
+    /// Make shims for every executable in every prefix
+    Rehash(rehash::Args),
+    /// Print shell code that puts the shims first on PATH
+    Activate(activate::Args),
+    /// Print the completion script for a shell
+    Completions(completions::Args),
+}
+
+impl Command {
+    pub fn run(self, ctx: &Context) -> Result<()> {
+        match self {
+            Command::Install(a) => a.run(ctx),
+            Command::Uninstall(a) => a.run(ctx),
+            Command::Versions(a) => a.run(ctx),
+            Command::Current(a) => a.run(ctx),
+            Command::Global(a) => a.run(ctx),
+            Command::Local(a) => a.run(ctx),
+            Command::Which(a) => a.run(ctx),
+            Command::Prefix(a) => a.run(ctx),
+            Command::Exec(a) => a.run(ctx),
+            Command::Rehash(a) => a.run(ctx),
+            Command::Activate(a) => a.run(ctx),
+            Command::Completions(a) => a.run(ctx),
+        }
+    }
+}
+
+/// The selection for the current folder, or the error that says how to make one.
+pub fn selected(ctx: &Context) -> Result<crate::selection::Selected> {
+    let cwd = std::env::current_dir()?;
+    crate::selection::select(&ctx.root, &[&cwd]).ok_or_else(|| anyhow::anyhow!(crate::selection::HOW_TO_SELECT))
+}
+
+/// The installed name the selection points at, or the error naming the file and the install command.
+pub fn selected_name(ctx: &Context) -> Result<(String, crate::selection::Selected)> {
+    let sel = selected(ctx)?;
+    let name = crate::selection::installed_name(&ctx.versions_dir(), &sel.requested)
+        .ok_or_else(|| anyhow::anyhow!(crate::selection::not_installed(&sel)))?;
+    Ok((name, sel))
+}
+
+/// Checks that an install name given on the command line is a plain name and is installed.
+pub fn installed_arg(ctx: &Context, name: &str) -> Result<String> {
+    if name.is_empty() || name.contains('/') || name.starts_with('.') {
+        return Err(crate::error::usage(format!("'{name}' is not a version name: expected something like 5.4.7")));
+    }
+    crate::selection::installed_name(&ctx.versions_dir(), name).ok_or_else(|| {
+        let installed = ctx.installed();
+        let list = if installed.is_empty() { "none".to_string() } else { installed.join(", ") };
+        crate::error::usage(format!("Lua '{name}' is not installed (installed: {list}); run `luaenv install {name}`"))
+    })
+}
+
+/// The persistent source mirror (`luaenv mirror set`), if one is set.
+pub fn saved_mirror(ctx: &Context) -> Option<String> {
+    let text = std::fs::read_to_string(ctx.mirror_file()).ok()?;
+    let line = text.lines().next()?.trim();
+    (!line.is_empty()).then(|| line.to_string())
+}

@@ -1,0 +1,223 @@
+//! The install pipeline: resolve → fetch → verify → unpack → build → install → smoke test.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context as _, Result, bail};
+
+use crate::build::{self, BuildOptions, Toolchain};
+use crate::context::Context;
+use crate::error::usage;
+use crate::fetch::{self, Location};
+use crate::prefix::{self, Receipt, Source};
+use crate::resolve::{self, Flavor, Resolved};
+use crate::verify::{self, Expected};
+use crate::{build_cache, catalog, lock, smoke, unpack};
+
+pub struct Request {
+    pub spec: String,
+    /// `--mirror`, `$LUAENV_MIRROR` or the persistent mirror, in that order.
+    pub mirror: Option<String>,
+    pub from: Option<String>,
+    pub sha256: Option<String>,
+    pub options: BuildOptions,
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum How {
+    Built,
+    FromBuildCache,
+    AlreadyInstalled,
+}
+
+pub struct Outcome {
+    pub name: String,
+    pub prefix: PathBuf,
+    pub how: How,
+}
+
+pub fn install(ctx: &Context, req: &Request) -> Result<Outcome> {
+    let started = Instant::now();
+    let resolved = resolve_request(req)?;
+    if resolved.flavor != Flavor::Lua {
+        bail!("{} is a LuaJIT build, which this luaenv cannot build yet; install a PUC Lua such as 5.4", resolved.install_name);
+    }
+    let toolchain_target = &req.options.target;
+    let name = if *toolchain_target == build::host_triple() {
+        resolved.install_name.clone()
+    } else {
+        format!("{}-{toolchain_target}", resolved.install_name)
+    };
+    let prefix = ctx.prefix(&name);
+    std::fs::create_dir_all(ctx.versions_dir()).with_context(|| format!("cannot create {}", ctx.versions_dir().display()))?;
+    std::fs::create_dir_all(ctx.scratch_dir()).with_context(|| format!("cannot create {}", ctx.scratch_dir().display()))?;
+
+    // Lock, then look again: another process may have finished this install while we waited.
+    let _lock = lock::acquire(ctx, &name)?;
+    if prefix.join(prefix::RECEIPT).is_file() && !req.force {
+        return Ok(Outcome { name, prefix, how: How::AlreadyInstalled });
+    }
+    let toolchain = Toolchain::detect(toolchain_target, &ctx.scratch_dir())?;
+    let (location, expected) = source_of(req, &resolved)?;
+
+    // A guard: any error from here on deletes the staging folder.
+    let staging = tempfile::Builder::new().prefix(&format!(".staging-{name}-")).tempdir_in(ctx.versions_dir())?;
+    let cache_key = expected.sum().map(|sum| {
+        build_cache::key(&serde_json::json!({
+            "source": sum, "options": &req.options, "compiler": &toolchain.compiler, "prefix": &prefix,
+        }))
+    });
+    let cached = cache_key.as_deref().and_then(|k| build_cache::lookup(ctx, k));
+    let (how, source) = match cached {
+        Some(dir) => {
+            prefix::copy_tree(&dir, staging.path())?;
+            let sum = expected.sum().map(String::from);
+            (How::FromBuildCache, Source { url: location.display(), sha256: sum, checksum: rule_name(&expected).into(), version: None })
+        }
+        None => {
+            let source = build_into(ctx, &resolved, &location, &expected, &prefix, staging.path(), req, &toolchain)?;
+            (How::Built, source)
+        }
+    };
+    let receipt = Receipt {
+        name: name.clone(),
+        spec: req.spec.clone(),
+        flavor: "lua".into(),
+        version: resolved.version.to_string(),
+        source,
+        flags: serde_json::to_value(&req.options)?,
+        target: toolchain.target.clone(),
+        compiler: toolchain.compiler.clone(),
+        when: prefix::now_rfc3339(),
+        build_cache_key: cache_key.clone(),
+        luarocks: None,
+    };
+    receipt.write(staging.path())?;
+    smoke::smoke_test(staging.path(), "lua", &toolchain)?;
+    prefix::commit(staging.keep(), &prefix)?;
+    if let (How::Built, Some(key)) = (how, &cache_key) {
+        build_cache::save(ctx, key, &prefix);
+    }
+    let what = if how == How::Built { "built" } else { "restored from the build cache" };
+    eprintln!("installed Lua {} ({what} in {:.1}s)", resolved.version, started.elapsed().as_secs_f64());
+    Ok(Outcome { name, prefix, how })
+}
+
+/// Resolve, letting `--from` name an exact version the catalogue does not know.
+fn resolve_request(req: &Request) -> Result<Resolved> {
+    match resolve::resolve(&req.spec) {
+        Err(e) if req.from.is_some() => {
+            let v = resolve::parse_lua_spec(&req.spec)?;
+            if v.parts.len() != 3 {
+                return Err(e);
+            }
+            Ok(Resolved {
+                install_name: v.to_string(),
+                flavor: Flavor::Lua,
+                file_name: format!("lua-{v}.tar.gz"),
+                upstream_url: String::new(),
+                official_sha256: None,
+                rolling: false,
+                version: v,
+            })
+        }
+        other => other,
+    }
+}
+
+/// Where the source comes from and which sum it must have (SPEC checksum rules, strongest first).
+fn source_of(req: &Request, resolved: &Resolved) -> Result<(Location, Expected)> {
+    if let Some(given) = &req.sha256 {
+        if !verify::is_sha256_hex(given) {
+            return Err(usage(format!("--sha256 '{given}' is not a SHA-256 sum: expected 64 hex digits")));
+        }
+    }
+    let given = req.sha256.as_ref().map(|s| s.to_ascii_lowercase());
+    let (location, file_name) = match (&req.from, &req.mirror) {
+        (Some(from), _) => {
+            let location = Location::parse(from);
+            let name = from.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_string();
+            (location, name)
+        }
+        (None, Some(mirror)) => (Location::in_mirror(mirror, &resolved.file_name), resolved.file_name.clone()),
+        (None, None) => (Location::Url(resolved.upstream_url.clone()), resolved.file_name.clone()),
+    };
+    let official = if req.from.is_some() { catalog::official_sum(&file_name) } else { resolved.official_sha256.clone() };
+    if let Some(official) = official {
+        if given.as_ref().is_some_and(|g| *g != official) {
+            return Err(usage(format!(
+                "--sha256 {} does not match the official sum of {file_name} ({official}); drop --sha256 or fix it",
+                given.unwrap()
+            )));
+        }
+        return Ok((location, Expected::Official(official)));
+    }
+    if let (None, Some(mirror)) = (&req.from, &req.mirror) {
+        let sums = fetch::read_text(&Location::in_mirror(mirror, "SHA256SUMS"))?;
+        if let Some(sum) = sums.as_deref().and_then(|s| verify::find_in_sums(s, &file_name)) {
+            return Ok((location, Expected::MirrorSums(sum)));
+        }
+    }
+    if let Some(given) = given {
+        return Ok((location, Expected::Given(given)));
+    }
+    if resolved.rolling || req.from.is_some() {
+        return Ok((location, Expected::FirstUse));
+    }
+    bail!("no checksum is known for {file_name}: pass --sha256 <hex>, or use a mirror whose SHA256SUMS lists it")
+}
+
+fn rule_name(expected: &Expected) -> &'static str {
+    match expected {
+        Expected::Official(_) => "official",
+        Expected::MirrorSums(_) => "mirror",
+        Expected::Given(_) => "given",
+        Expected::FirstUse => "first-use",
+    }
+}
+
+/// Fetch, verify, unpack and build into `staging`; returns the source record for the receipt.
+#[allow(clippy::too_many_arguments)]
+fn build_into(
+    ctx: &Context,
+    resolved: &Resolved,
+    location: &Location,
+    expected: &Expected,
+    prefix: &Path,
+    staging: &Path,
+    req: &Request,
+    toolchain: &Toolchain,
+) -> Result<Source> {
+    let work = tempfile::Builder::new().prefix("build-").tempdir_in(ctx.scratch_dir())?;
+    let (tree, source) = match location {
+        // A source folder is copied first: the build patches luaconf.h and writes objects,
+        // and the user's own tree must stay as it was.
+        Location::Path(dir) if dir.is_dir() => {
+            let tree = work.path().join("src-tree");
+            prefix::copy_tree(dir, &tree)?;
+            (tree, Source { url: location.display(), sha256: None, checksum: "local".into(), version: None })
+        }
+        _ => {
+            let file_name = match location {
+                Location::Path(p) => p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+                Location::Url(u) => u.rsplit('/').next().unwrap_or_default().to_string(),
+            };
+            let fetched = fetch::fetch(ctx, location, &file_name, expected)?;
+            if *expected == Expected::FirstUse {
+                eprintln!("note: {file_name} has no known checksum; trusting it on first use: sha256 {}", fetched.sha256);
+            }
+            let tree = unpack::unpack(&fetched.path, work.path())?;
+            let source = Source {
+                url: fetched.location,
+                sha256: Some(fetched.sha256),
+                checksum: rule_name(expected).into(),
+                version: None,
+            };
+            (tree, source)
+        }
+    };
+    let built = build::build_lua(&tree, prefix, &resolved.version, &req.options, toolchain)?;
+    prefix::lay_out_lua(staging, prefix, &tree, &built, &resolved.version)?;
+    Ok(source)
+}

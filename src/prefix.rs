@@ -1,0 +1,158 @@
+//! The prefix: one installed version's layout, its receipt, and moving a staged prefix into place.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::build::Built;
+use crate::version::Version;
+
+pub const RECEIPT: &str = "luaenv-receipt.json";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Receipt {
+    pub name: String,
+    pub spec: String,
+    pub flavor: String,
+    pub version: String,
+    pub source: Source,
+    pub flags: serde_json::Value,
+    pub target: String,
+    pub compiler: String,
+    pub when: String,
+    pub build_cache_key: Option<String>,
+    #[serde(default)]
+    pub luarocks: Option<Source>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Source {
+    pub url: String,
+    pub sha256: Option<String>,
+    /// Which rule vouched for the sum: official, mirror, given, first-use, local.
+    pub checksum: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
+impl Receipt {
+    pub fn read(prefix: &Path) -> Option<Receipt> {
+        serde_json::from_slice(&std::fs::read(prefix.join(RECEIPT)).ok()?).ok()
+    }
+
+    pub fn write(&self, prefix: &Path) -> Result<()> {
+        write_atomic(&prefix.join(RECEIPT), serde_json::to_string_pretty(self)?.as_bytes())
+    }
+}
+
+/// Copies the built Lua into a staging folder laid out as the spec's prefix.
+/// `prefix` is where it will finally live (for `lua.pc`).
+pub fn lay_out_lua(staging: &Path, prefix: &Path, tree: &Path, built: &Built, version: &Version) -> Result<()> {
+    let series = version.series();
+    let src = tree.join("src");
+    for dir in ["bin", "include", "lib/pkgconfig", "share/man/man1"] {
+        std::fs::create_dir_all(staging.join(dir))?;
+    }
+    std::fs::create_dir_all(staging.join("share/lua").join(&series))?;
+    std::fs::create_dir_all(staging.join("lib/lua").join(&series))?;
+    for program in &built.programs {
+        copy(program, &staging.join("bin").join(program.file_name().unwrap()))?;
+    }
+    for header in ["lua.h", "luaconf.h", "lualib.h", "lauxlib.h"] {
+        copy(&src.join(header), &staging.join("include").join(header))?;
+    }
+    // lua.hpp sits in etc/ in 5.1 and in src/ later.
+    let hpp = [src.join("lua.hpp"), tree.join("etc/lua.hpp")].into_iter().find(|p| p.is_file());
+    if let Some(hpp) = hpp {
+        copy(&hpp, &staging.join("include/lua.hpp"))?;
+    }
+    copy(&built.liblua, &staging.join("lib/liblua.a"))?;
+    for page in ["lua.1", "luac.1"] {
+        let from = tree.join("doc").join(page);
+        if from.is_file() {
+            copy(&from, &staging.join("share/man/man1").join(page))?;
+        }
+    }
+    std::fs::write(staging.join("lib/pkgconfig/lua.pc"), pkg_config(prefix, version))?;
+    Ok(())
+}
+
+fn pkg_config(prefix: &Path, version: &Version) -> String {
+    format!(
+        "V={series}\nR={version}\nprefix={prefix}\nINSTALL_BIN=${{prefix}}/bin\nINSTALL_INC=${{prefix}}/include\n\
+INSTALL_LIB=${{prefix}}/lib\nINSTALL_MAN=${{prefix}}/share/man/man1\nINSTALL_LMOD=${{prefix}}/share/lua/${{V}}\n\
+INSTALL_CMOD=${{prefix}}/lib/lua/${{V}}\nexec_prefix=${{prefix}}\nlibdir=${{exec_prefix}}/lib\nincludedir=${{prefix}}/include\n\n\
+Name: Lua\nDescription: An Extensible Extension Language\nVersion: ${{R}}\nRequires:\n\
+Libs: -L${{libdir}} -llua -lm -ldl\nCflags: -I${{includedir}}\n",
+        series = version.series(),
+        prefix = prefix.display()
+    )
+}
+
+fn copy(from: &Path, to: &Path) -> Result<()> {
+    std::fs::copy(from, to).with_context(|| format!("cannot copy {} to {}", from.display(), to.display()))?;
+    Ok(())
+}
+
+/// Copies a whole tree (the build cache's copy of a prefix), keeping modes and symlinks.
+pub fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let (src, dst) = (entry.path(), to.join(entry.file_name()));
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            copy_tree(&src, &dst)?;
+        } else if kind.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(&src)?, &dst)?;
+        } else {
+            copy(&src, &dst)?;
+        }
+    }
+    Ok(())
+}
+
+/// Moves a finished staging folder to `prefix`; an existing prefix (with `--force`) is swapped out
+/// and removed only after the new one is in place.
+pub fn commit(staged: PathBuf, prefix: &Path) -> Result<()> {
+    let old = if prefix.exists() {
+        let aside = prefix.with_file_name(format!(".old-{}-{}", prefix.file_name().unwrap().to_string_lossy(), std::process::id()));
+        std::fs::rename(prefix, &aside)?;
+        Some(aside)
+    } else {
+        None
+    };
+    std::fs::rename(&staged, prefix).with_context(|| format!("cannot move the new install into {}", prefix.display()))?;
+    if let Some(old) = old {
+        let _ = std::fs::remove_dir_all(old);
+    }
+    Ok(())
+}
+
+/// Writes a file through a uniquely named temporary file and a rename, so readers never see half of it.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::Builder::new().prefix(".luaenv-").tempfile_in(dir)?;
+    std::io::Write::write_all(&mut tmp, bytes)?;
+    tmp.persist(path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// Now as RFC 3339 UTC, for receipts.
+pub fn now_rfc3339() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let (days, rem) = (secs / 86400, secs % 86400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}

@@ -1,0 +1,155 @@
+//! Resolve: a user's spec (`5.4`, `latest`, `luajit-2.1`) to one concrete release.
+
+use anyhow::Result;
+
+use crate::catalog::{self, Kind};
+use crate::error::usage;
+use crate::version::Version;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    Lua,
+    LuaJit,
+    OpenResty,
+}
+
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// The folder under `versions/` (without a cross target suffix).
+    pub install_name: String,
+    pub flavor: Flavor,
+    pub version: Version,
+    pub file_name: String,
+    pub upstream_url: String,
+    /// From the built-in table; a file with this name must match it.
+    pub official_sha256: Option<String>,
+    /// A moving source (a branch): trust on first use is allowed.
+    pub rolling: bool,
+}
+
+const SPEC_HELP: &str = "expected a Lua version like 5.4.7 or 5.4, `latest`, luajit-2.1.0-beta3, luajit-2.1 or openresty-2.1-20251030";
+
+pub fn resolve(spec: &str) -> Result<Resolved> {
+    let spec = spec.trim();
+    if spec == "latest" {
+        return Ok(lua_release(&catalog::of_kind(Kind::Lua)[0]));
+    }
+    if let Some(tag) = spec.strip_prefix("luajit-") {
+        return resolve_luajit(spec, tag);
+    }
+    if let Some(date) = spec.strip_prefix("openresty-2.1-") {
+        if date.len() == 8 && date.bytes().all(|b| b.is_ascii_digit()) {
+            let file_name = format!("luajit2-2.1-{date}.tar.gz");
+            return Ok(Resolved {
+                install_name: spec.to_string(),
+                flavor: Flavor::OpenResty,
+                version: Version::parse("2.1").unwrap(),
+                official_sha256: catalog::official_sum(&file_name),
+                upstream_url: format!("https://github.com/openresty/luajit2/archive/refs/tags/v2.1-{date}.tar.gz"),
+                file_name,
+                rolling: false,
+            });
+        }
+        return Err(usage(format!("malformed version spec '{spec}': {SPEC_HELP}")));
+    }
+    let wanted = parse_lua_spec(spec)?;
+    let known = catalog::of_kind(Kind::Lua);
+    known
+        .iter()
+        .find(|r| r.version.starts_with(&wanted.parts) && (wanted.parts.len() < 3 || r.version.parts.len() == wanted.parts.len()))
+        .map(lua_release)
+        .ok_or_else(|| usage(unknown_message("Lua", spec, &wanted, &known)))
+}
+
+/// Checks the shape of a PUC Lua spec: 1 to 3 dot-separated numbers starting with 5.
+pub fn parse_lua_spec(spec: &str) -> Result<Version> {
+    match Version::parse(spec) {
+        Some(v) if v.pre.is_none() && (1..=3).contains(&v.parts.len()) => Ok(v),
+        _ => Err(usage(format!("malformed version spec '{spec}': {SPEC_HELP}"))),
+    }
+}
+
+fn lua_release(r: &catalog::Release) -> Resolved {
+    Resolved {
+        install_name: r.version.to_string(),
+        flavor: Flavor::Lua,
+        version: r.version.clone(),
+        file_name: r.file_name(),
+        upstream_url: r.url.clone(),
+        official_sha256: Some(r.sha256.clone()),
+        rolling: false,
+    }
+}
+
+fn resolve_luajit(spec: &str, tag: &str) -> Result<Resolved> {
+    if tag == "2.1" {
+        return Ok(Resolved {
+            install_name: spec.to_string(),
+            flavor: Flavor::LuaJit,
+            version: Version::parse("2.1").unwrap(),
+            file_name: "LuaJIT-2.1.tar.gz".into(),
+            upstream_url: "https://github.com/LuaJIT/LuaJIT/archive/refs/heads/v2.1.tar.gz".into(),
+            official_sha256: None,
+            rolling: true,
+        });
+    }
+    let wanted = Version::parse(tag).ok_or_else(|| usage(format!("malformed version spec '{spec}': {SPEC_HELP}")))?;
+    let known = catalog::of_kind(Kind::Luajit);
+    let found = known.iter().find(|r| r.version == wanted);
+    let r = found.ok_or_else(|| usage(unknown_message("LuaJIT", spec, &wanted, &known)))?;
+    Ok(Resolved {
+        install_name: format!("luajit-{}", r.version),
+        flavor: Flavor::LuaJit,
+        version: r.version.clone(),
+        file_name: r.file_name(),
+        upstream_url: r.url.clone(),
+        official_sha256: Some(r.sha256.clone()),
+        rolling: false,
+    })
+}
+
+/// "unknown Lua version 5.4.99; nearest known: 5.4.9, 5.4.8, 5.4.7 (`luaenv install --list` shows all)".
+fn unknown_message(what: &str, spec: &str, wanted: &Version, known: &[catalog::Release]) -> String {
+    // Nearest: the known versions sharing the longest leading part, newest first.
+    let shared = |v: &Version| v.parts.iter().zip(&wanted.parts).take_while(|(a, b)| a == b).count();
+    let best = known.iter().map(|r| shared(&r.version)).max().unwrap_or(0);
+    let mut near: Vec<&Version> = known.iter().map(|r| &r.version).filter(|v| shared(v) == best).collect();
+    // Among equals: the ones just below what was asked (newest first), then those just above.
+    near.sort_by(|a, b| {
+        let (above_a, above_b) = (*a > wanted, *b > wanted);
+        above_a.cmp(&above_b).then_with(|| if above_a { a.cmp(b) } else { b.cmp(a) })
+    });
+    let names: Vec<String> = near.iter().take(3).map(|v| v.to_string()).collect();
+    format!("unknown {what} version '{spec}'; nearest known: {} (`luaenv install --list` shows all)", names.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::exit_code;
+
+    #[test]
+    fn resolves_series_and_latest() {
+        assert_eq!(resolve("5.4").unwrap().install_name, "5.4.9");
+        assert_eq!(resolve("5.4.7").unwrap().install_name, "5.4.7");
+        assert_eq!(resolve("5.1").unwrap().install_name, "5.1.5");
+        assert_eq!(resolve("5").unwrap().install_name, "5.5.1");
+        assert_eq!(resolve("latest").unwrap().install_name, "5.5.1");
+        assert_eq!(resolve("luajit-2.1.0-beta3").unwrap().file_name, "LuaJIT-2.1.0-beta3.tar.gz");
+        assert!(resolve("luajit-2.1").unwrap().rolling);
+        assert_eq!(resolve("openresty-2.1-20251030").unwrap().file_name, "luajit2-2.1-20251030.tar.gz");
+    }
+
+    #[test]
+    fn unknown_and_malformed_are_usage_errors() {
+        let err = resolve("5.4.99").unwrap_err();
+        assert_eq!(exit_code(&err), 2);
+        let msg = err.to_string();
+        assert!(msg.contains("5.4.9") && msg.contains("5.4.8"), "{msg}");
+        let err = resolve("5.x").unwrap_err();
+        assert_eq!(exit_code(&err), 2);
+        assert!(err.to_string().starts_with("malformed version spec '5.x'"));
+        assert!(resolve("6").is_err());
+        assert!(resolve("openresty-2.1-2025").is_err());
+    }
+}

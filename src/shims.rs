@@ -1,0 +1,154 @@
+//! Shims: the luaenv binary under another name (`lua`, `luarocks`, `busted`, …). The hot path
+//! checks `argv[0]`, picks the version and `exec`s the real program: no clap, no config, no
+//! extra process. `rehash` keeps the set in step with what the prefixes hold.
+
+use std::collections::BTreeSet;
+use std::ffi::OsString;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context as _, Result};
+
+use crate::context::{self, Context};
+use crate::selection::{self, Selected};
+
+/// The name we were called by, when it is not luaenv itself.
+pub fn shim_name(argv0: &OsString) -> Option<String> {
+    let name = Path::new(argv0).file_name()?.to_str()?;
+    (!name.starts_with("luaenv")).then(|| name.to_string())
+}
+
+/// Runs a shim: never returns on success (the process becomes the real program).
+pub fn run_shim(command: &str, args: Vec<OsString>) -> u8 {
+    let root = context::root_dir();
+    match real_program(&root, command, &args) {
+        Ok(program) => {
+            let err = Command::new(&program).args(&args).exec();
+            eprintln!("luaenv: cannot run {}: {err}", program.display());
+            1
+        }
+        Err(msg) => {
+            eprintln!("luaenv: {msg}");
+            1
+        }
+    }
+}
+
+/// The real program behind a shim call, or the one-line reason there is none.
+fn real_program(root: &Path, command: &str, args: &[OsString]) -> Result<PathBuf, String> {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    // `lua script.lua` follows the script's own folder first.
+    let script_dir = script_of(command, args).and_then(|s| Path::new(&s).parent().map(|p| cwd.join(p)));
+    let mut starts: Vec<&Path> = Vec::with_capacity(2);
+    if let Some(dir) = &script_dir {
+        starts.push(dir);
+    }
+    starts.push(&cwd);
+    let selected = selection::select(root, &starts).ok_or(selection::HOW_TO_SELECT)?;
+    program_for(root, &selected, command)
+}
+
+/// Resolves a command in the selected version, with the errors the user needs.
+pub fn program_for(root: &Path, selected: &Selected, command: &str) -> Result<PathBuf, String> {
+    let versions = root.join("versions");
+    let name = selection::installed_name(&versions, &selected.requested).ok_or_else(|| selection::not_installed(selected))?;
+    let program = versions.join(&name).join("bin").join(command);
+    if program.is_file() {
+        return Ok(program);
+    }
+    let others: Vec<String> = context::installed_in(&versions)
+        .into_iter()
+        .filter(|v| versions.join(v).join("bin").join(command).is_file())
+        .collect();
+    Err(if others.is_empty() {
+        format!("{command}: no installed version has this command (selected {name}, {})", selected.origin.describe())
+    } else {
+        format!(
+            "{command}: not in {name} ({}); it is in: {} (pick one with `luaenv local <name>`)",
+            selected.origin.describe(),
+            others.join(", ")
+        )
+    })
+}
+
+/// The script argument of `lua [options] script [args]`, if there is one.
+fn script_of(command: &str, args: &[OsString]) -> Option<OsString> {
+    if !command.starts_with("lua") || command.starts_with("luarocks") || command == "luac" {
+        return None;
+    }
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        let s = arg.to_string_lossy();
+        match s.as_ref() {
+            "-e" | "-l" => {
+                iter.next();
+            }
+            "-" | "--" => return None,
+            s if s.starts_with('-') => {}
+            _ => return Some(arg.clone()),
+        }
+    }
+    None
+}
+
+/// Makes one shim per executable in every prefix's `bin/`, and removes shims nothing provides.
+/// Safe when two run at once: each shim is made under a unique name and renamed into place.
+pub fn rehash(ctx: &Context) -> Result<()> {
+    let dir = ctx.shims_dir();
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let _lock = crate::lock::acquire(ctx, "rehash")?;
+    let exe = std::env::current_exe().context("cannot find the luaenv binary")?;
+    let wanted = provided_commands(ctx);
+    for name in &wanted {
+        let target = dir.join(name);
+        if same_file(&target, &exe) {
+            continue;
+        }
+        let tmp = dir.join(format!(".new-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_file(&tmp);
+        if std::fs::hard_link(&exe, &tmp).is_err() {
+            std::os::unix::fs::symlink(&exe, &tmp).with_context(|| format!("cannot make shim {}", tmp.display()))?;
+        }
+        std::fs::rename(&tmp, &target).with_context(|| format!("cannot make shim {}", target.display()))?;
+    }
+    for entry in std::fs::read_dir(&dir)?.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.starts_with('.') && !wanted.contains(&name) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+    Ok(())
+}
+
+fn provided_commands(ctx: &Context) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for version in ctx.installed() {
+        let bin = ctx.prefix(&version).join("bin");
+        for entry in std::fs::read_dir(bin).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !name.starts_with('.') && !name.starts_with("luaenv") && is_executable(&entry.path()) {
+                names.insert(name);
+            }
+        }
+    }
+    names
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => false,
+    }
+}
+
+/// Finds a program on PATH, as a shell would.
+pub fn find_on_path(program: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).map(|d| d.join(program)).find(|p| is_executable(p)))
+}
