@@ -204,7 +204,7 @@ fn build_into(
                 Location::Url(u) => u.rsplit('/').next().unwrap_or_default().to_string(),
             };
             let fetched = fetch::fetch(ctx, location, &file_name, expected)?;
-            if *expected == Expected::FirstUse {
+            if *expected == Expected::FirstUse && resolved.rolling {
                 eprintln!("note: {file_name} has no known checksum; trusting it on first use: sha256 {}", fetched.sha256);
             }
             let tree = unpack::unpack(&fetched.path, work.path())?;

@@ -113,7 +113,7 @@ pub fn compare_names(a: &str, b: &str) -> Ordering {
     };
     let (fa, va, ra) = key(a);
     let (fb, vb, rb) = key(b);
-    // PUC Lua (no family prefix) sorts after LuaJIT families, so it is "newest" in a descending list.
+    // PUC Lua (no family prefix) comes first in a newest-first list, then LuaJIT, then OpenResty.
     fb.cmp(&fa).then(va.cmp(&vb)).then(natural(&ra, &rb))
 }
 
@@ -137,6 +137,6 @@ mod tests {
     fn orders_install_names() {
         let mut names = vec!["5.1.5", "luajit-2.1.0-beta3", "5.4.7", "5.4.10", "openresty-2.1-20251030"];
         names.sort_by(|a, b| compare_names(b, a));
-        assert_eq!(names, ["5.4.10", "5.4.7", "5.1.5", "openresty-2.1-20251030", "luajit-2.1.0-beta3"]);
+        assert_eq!(names, ["5.4.10", "5.4.7", "5.1.5", "luajit-2.1.0-beta3", "openresty-2.1-20251030"]);
     }
 }

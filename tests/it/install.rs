@@ -1,0 +1,238 @@
+//! `luaenv install` end to end: real tarballs, a real loopback mirror, a real compiler.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::support::{Env, Server, fails, fixtures_or_skip, ok, run, stderr, world_or_skip};
+
+#[test]
+fn every_series_installs_and_runs_its_own_lua_and_luac() {
+    let world = world_or_skip!("every_series_installs_and_runs_its_own_lua_and_luac");
+    for (version, printed) in &world.install_output {
+        let prefix = world.env.prefix(version);
+        assert_eq!(printed.trim(), prefix.display().to_string(), "install prints the prefix");
+        let out = run(Command::new(prefix.join("bin/lua")).arg("-v"));
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+        assert!(text.starts_with(&format!("Lua {version}")), "{version}: lua -v said {text}");
+
+        let work = tempfile::tempdir().unwrap();
+        let script = work.path().join("hello.lua");
+        std::fs::write(&script, "local t = {} for i = 1, 3 do t[#t+1] = i * i end print('squares ' .. table.concat(t, ',') .. ' on ' .. _VERSION)").unwrap();
+        let compiled = work.path().join("hello.luac");
+        ok(Command::new(prefix.join("bin/luac")).arg("-o").arg(&compiled).arg(&script));
+        let series = &version[..3];
+        assert_eq!(ok(Command::new(prefix.join("bin/lua")).arg(&compiled)).trim(), format!("squares 1,4,9 on Lua {series}"));
+
+        for f in ["include/lua.h", "include/luaconf.h", "include/lualib.h", "include/lauxlib.h", "include/lua.hpp", "lib/liblua.a", "lib/pkgconfig/lua.pc", "share/man/man1/lua.1"] {
+            assert!(prefix.join(f).is_file(), "{version}: {f} missing");
+        }
+        assert!(prefix.join("share/lua").join(series).is_dir() && prefix.join("lib/lua").join(series).is_dir());
+        let receipt: serde_json::Value = serde_json::from_slice(&std::fs::read(prefix.join("luaenv-receipt.json")).unwrap()).unwrap();
+        assert_eq!(receipt["version"], *version);
+        assert_eq!(receipt["source"]["checksum"], "official");
+        assert!(receipt["source"]["url"].as_str().unwrap().starts_with("http://127.0.0.1:"));
+        // The interpreter looks for modules in its own prefix first.
+        let path = ok(Command::new(prefix.join("bin/lua")).args(["-e", "print(package.path)"]).env_remove("LUA_PATH").env_remove(format!("LUA_PATH_{}", series.replace('.', "_"))));
+        assert!(path.contains(&format!("{}/share/lua/{series}/?.lua", prefix.display())), "{path}");
+    }
+}
+
+#[test]
+fn a_c_module_builds_against_the_prefix_and_loads_with_require() {
+    let world = world_or_skip!("a_c_module_builds_against_the_prefix_and_loads_with_require");
+    let prefix = world.env.prefix("5.4.7");
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(
+        work.path().join("answer.c"),
+        r#"#include "lua.h"
+#include "lauxlib.h"
+static int answer(lua_State *L) { lua_pushinteger(L, 6 * luaL_checkinteger(L, 1)); return 1; }
+int luaopen_answer(lua_State *L) {
+  lua_newtable(L);
+  lua_pushcfunction(L, answer);
+  lua_setfield(L, -2, "times6");
+  return 1;
+}
+"#,
+    )
+    .unwrap();
+    let pc = prefix.join("lib/pkgconfig");
+    let cflags = ok(Command::new("pkg-config").args(["--cflags", "lua"]).env("PKG_CONFIG_PATH", &pc));
+    assert!(cflags.contains(&format!("-I{}/include", prefix.display())), "pkg-config accepted lua.pc: {cflags}");
+    let version = ok(Command::new("pkg-config").args(["--modversion", "lua"]).env("PKG_CONFIG_PATH", &pc));
+    assert_eq!(version.trim(), "5.4.7");
+    let mut cc = Command::new("cc");
+    cc.args(["-shared", "-fPIC", "-o"]).arg(work.path().join("answer.so")).arg(work.path().join("answer.c"));
+    cc.args(cflags.split_whitespace());
+    ok(&mut cc);
+    let code = format!("package.cpath = '{}/?.so;' .. package.cpath print(require('answer').times6(7))", work.path().display());
+    assert_eq!(ok(Command::new(prefix.join("bin/lua")).args(["-e", &code])).trim(), "42");
+}
+
+#[test]
+fn a_tampered_tarball_is_refused_even_when_the_mirror_vouches_for_it() {
+    let fixtures = fixtures_or_skip!("a_tampered_tarball_is_refused_even_when_the_mirror_vouches_for_it");
+    let env = Env::new();
+    let mirror = tempfile::tempdir().unwrap();
+    let mut bytes = std::fs::read(fixtures.join("mirror/lua-5.4.7.tar.gz")).unwrap();
+    bytes.extend_from_slice(b"tampered");
+    std::fs::write(mirror.path().join("lua-5.4.7.tar.gz"), &bytes).unwrap();
+    let bad_sum = sha256_of(&mirror.path().join("lua-5.4.7.tar.gz"));
+    std::fs::write(mirror.path().join("SHA256SUMS"), format!("{bad_sum}  lua-5.4.7.tar.gz\n")).unwrap();
+    let server = Server::serve(mirror.path());
+    let line = fails(env.luaenv().args(["install", "5.4.7", "--mirror", &server.url]), 1, "checksum mismatch");
+    assert!(line.contains("9fbf5e28ef86c69858f6d3d34eccc32e911c1a28b4120ff3e84aaa70cfbf1e30") && line.contains(&bad_sum), "{line}");
+    assert!(env.versions_entries().is_empty(), "nothing installed: {:?}", env.versions_entries());
+    let cached: Vec<_> = walk(&env.cache().join("downloads"));
+    assert!(cached.iter().all(|p| !p.ends_with(".tar.gz")), "the bad file was deleted: {cached:?}");
+}
+
+#[test]
+fn a_second_install_makes_no_request_and_concurrent_installs_give_one_prefix() {
+    let fixtures = fixtures_or_skip!("a_second_install_makes_no_request_and_concurrent_installs_give_one_prefix");
+    let env = Env::new();
+    let server = Server::serve(&fixtures.join("mirror"));
+    // Two installs of the same version at once: both succeed, one prefix, one download.
+    let spawn = || env.luaenv().args(["install", "5.4.7", "--mirror", &server.url]).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let (a, b) = (spawn(), spawn());
+    for child in [a, b] {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    assert_eq!(env.versions_entries(), vec!["5.4.7".to_string()]);
+    assert_eq!(server.requests(), 1, "one download: {:?}", server.paths.lock().unwrap());
+
+    // Uninstall and install again: restored from the build cache, no request.
+    ok(env.luaenv().args(["uninstall", "5.4.7"]));
+    assert!(env.versions_entries().is_empty());
+    let out = run(env.luaenv().args(["install", "5.4.7", "--mirror", &server.url]));
+    assert!(out.status.success() && stderr(&out).contains("restored from the build cache"), "{}", stderr(&out));
+    // Without the build cache it compiles again, from the cached tarball: still no request.
+    std::fs::remove_dir_all(env.cache().join("builds")).unwrap();
+    let out = run(env.luaenv().args(["install", "5.4.7", "--force", "--mirror", &server.url]));
+    assert!(out.status.success() && stderr(&out).contains("built in"), "{}", stderr(&out));
+    assert_eq!(server.requests(), 1, "no new request: {:?}", server.paths.lock().unwrap());
+    assert_eq!(ok(Command::new(env.prefix("5.4.7").join("bin/lua")).args(["-e", "print(_VERSION)"])).trim(), "Lua 5.4");
+}
+
+#[test]
+fn unknown_and_malformed_versions_exit_2_naming_the_nearest() {
+    let env = Env::new();
+    let line = fails(env.luaenv().args(["install", "5.4.99"]), 2, "unknown Lua version '5.4.99'");
+    assert!(line.contains("5.4.9") && line.contains("5.4.8"), "{line}");
+    fails(env.luaenv().args(["install", "5.x.1"]), 2, "malformed version spec '5.x.1'");
+    fails(env.luaenv().args(["install", "../../etc"]), 2, "malformed version spec");
+    fails(env.luaenv().args(["install", "5.4.7", "--sha256", "xyz"]), 2, "not a SHA-256");
+    assert!(env.versions_entries().is_empty());
+}
+
+#[test]
+fn an_unreachable_mirror_and_a_mirror_without_the_file_fail_cleanly() {
+    let env = Env::new();
+    // A port that was just free: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    fails(env.luaenv().args(["install", "5.4.7", "--mirror", &format!("http://127.0.0.1:{port}/")]), 1, "cannot download");
+    let empty = tempfile::tempdir().unwrap();
+    let server = Server::serve(empty.path());
+    fails(env.luaenv().args(["install", "5.4.7", "--mirror", &server.url]), 1, "404 Not Found");
+    fails(env.luaenv().args(["install", "5.4.7", "--mirror", &empty.path().display().to_string()]), 1, "does not exist");
+    assert!(env.versions_entries().is_empty(), "{:?}", env.versions_entries());
+}
+
+#[test]
+fn truncated_and_escaping_tarballs_install_nothing() {
+    let fixtures = fixtures_or_skip!("truncated_and_escaping_tarballs_install_nothing");
+    let env = Env::new();
+    let bytes = std::fs::read(fixtures.join("mirror/lua-5.4.7.tar.gz")).unwrap();
+    // Through a mirror the official sum catches the truncation first.
+    let mirror = tempfile::tempdir().unwrap();
+    std::fs::write(mirror.path().join("lua-5.4.7.tar.gz"), &bytes[..bytes.len() / 2]).unwrap();
+    let server = Server::serve(mirror.path());
+    fails(env.luaenv().args(["install", "5.4.7", "--mirror", &server.url]), 1, "checksum mismatch");
+    // Handed over directly with --from, the unpacker must notice it.
+    let truncated = mirror.path().join("my-lua.tar.gz");
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+    fails(env.luaenv().arg("install").arg("5.4.7").arg("--from").arg(&truncated), 1, "truncated or corrupt");
+    assert!(truncated.is_file(), "the user's file is never deleted");
+
+    let evil = mirror.path().join("evil.tar.gz");
+    write_tarball_with_entry(&evil, b"lua-5.4.7/../../escaped.txt");
+    fails(env.luaenv().arg("install").arg("5.4.7").arg("--from").arg(&evil), 1, "unsafe tarball");
+    assert!(!env.dir.path().join("escaped.txt").exists() && !env.cache().join("escaped.txt").exists());
+    assert!(env.versions_entries().is_empty(), "{:?}", env.versions_entries());
+}
+
+#[test]
+fn no_c_compiler_on_path_is_one_clear_line() {
+    let fixtures = fixtures_or_skip!("no_c_compiler_on_path_is_one_clear_line");
+    let env = Env::new();
+    let empty = tempfile::tempdir().unwrap();
+    let mut cmd = env.luaenv();
+    cmd.args(["install", "5.4.7", "--mirror"]).arg(fixtures.join("mirror")).env("PATH", empty.path()).env_remove("CC");
+    fails(&mut cmd, 1, "no C compiler found");
+    assert!(env.versions_entries().is_empty());
+}
+
+#[test]
+fn list_versions_prefix_and_uninstall() {
+    let env = Env::new();
+    let list = ok(env.luaenv().args(["install", "--list"]));
+    let names: Vec<&str> = list.lines().collect();
+    assert_eq!(names[0], "5.5.1");
+    assert!(names.contains(&"5.1") && names.contains(&"5.4.7") && names.contains(&"luajit-2.1.0-beta3"));
+    let json: serde_json::Value = serde_json::from_str(&ok(env.luaenv().args(["install", "--list", "--json"]))).unwrap();
+    assert_eq!(json[0]["name"], "5.5.1");
+    assert_eq!(json[0]["sha256"], "1c4b4068d67061f2a2231ad2b5422e77acea1487ea9890f6320af614f4373dce");
+    fails(env.luaenv().args(["uninstall", "5.4.7"]), 2, "not installed");
+    fails(env.luaenv().args(["prefix", "5.4.7"]), 2, "not installed");
+    fails(env.luaenv().args(["uninstall", "../x"]), 2, "not a version name");
+}
+
+#[test]
+fn versions_marks_the_selected_one_and_uninstall_respects_a_pin() {
+    let world = world_or_skip!("versions_marks_the_selected_one_and_uninstall_respects_a_pin");
+    let project = tempfile::tempdir().unwrap();
+    std::fs::write(project.path().join(".lua-version"), "5.3.6\n").unwrap();
+    let text = ok(world.env.luaenv().arg("versions").current_dir(project.path()));
+    assert!(text.contains(&format!("* 5.3.6 (set by {}/.lua-version)", project.path().display())), "{text}");
+    assert!(text.contains("  5.4.7"));
+    let json: serde_json::Value = serde_json::from_str(&ok(world.env.luaenv().args(["versions", "--json"]).current_dir(project.path()))).unwrap();
+    let selected: Vec<_> = json.as_array().unwrap().iter().filter(|v| v["selected"] == true).collect();
+    assert_eq!(selected.len(), 1);
+    assert_eq!(selected[0]["name"], "5.3.6");
+    assert_eq!(ok(world.env.luaenv().args(["prefix", "5.3.6"])).trim(), world.env.prefix("5.3.6").display().to_string());
+    fails(world.env.luaenv().args(["uninstall", "5.3.6"]).current_dir(project.path()), 2, "pinned by");
+    assert!(world.env.prefix("5.3.6").is_dir());
+}
+
+fn sha256_of(path: &Path) -> String {
+    let out = ok(Command::new("sha256sum").arg(path));
+    out.split_whitespace().next().unwrap().to_string()
+}
+
+fn walk(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            found.extend(walk(&p));
+        } else {
+            found.push(p.display().to_string());
+        }
+    }
+    found
+}
+
+/// A tar.gz with one regular file whose raw name is `name` (the tar crate refuses to write `..` itself).
+fn write_tarball_with_entry(path: &Path, name: &[u8]) {
+    let mut header = tar::Header::new_old();
+    header.as_old_mut().name[..name.len()].copy_from_slice(name);
+    header.set_size(6);
+    header.set_mode(0o644);
+    header.set_entry_type(tar::EntryType::Regular);
+    header.set_cksum();
+    let file = std::fs::File::create(path).unwrap();
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(file, flate2::Compression::default()));
+    builder.append(&header, &b"pwned\n"[..]).unwrap();
+    builder.into_inner().unwrap().finish().unwrap();
+}

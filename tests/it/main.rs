@@ -1,0 +1,5 @@
+//! One integration-test binary: a module per area, one shared test environment.
+
+mod install;
+mod shims;
+mod support;

@@ -1,0 +1,1 @@
+//! Shims, selection and shell integration.

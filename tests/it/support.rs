@@ -1,0 +1,237 @@
+//! The shared test environment: a temporary root, cache and HOME, the real luaenv binary,
+//! the real fixtures served by a loopback HTTP server, and one shared set of installed versions.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_luaenv");
+
+/// The fixtures folder, or `None` (after one line saying why) when the test must skip.
+/// Under `LUAENV_REQUIRE_FIXTURES=1` a missing fixture fails the test instead.
+pub fn fixtures(test: &str) -> Option<PathBuf> {
+    let dir = std::env::var_os("LUAENV_TEST_FIXTURES").map(PathBuf::from);
+    let required = std::env::var("LUAENV_REQUIRE_FIXTURES").is_ok_and(|v| v == "1");
+    match dir {
+        Some(d) if d.join("mirror/lua-5.4.7.tar.gz").is_file() => Some(std::fs::canonicalize(d).unwrap()),
+        _ if required => panic!("{test}: LUAENV_REQUIRE_FIXTURES=1 but LUAENV_TEST_FIXTURES does not point at the fixtures"),
+        _ => {
+            println!("skipped {test}: LUAENV_TEST_FIXTURES is not set to ../shared/fixtures");
+            None
+        }
+    }
+}
+
+macro_rules! fixtures_or_skip {
+    ($name:expr) => {
+        match crate::support::fixtures($name) {
+            Some(f) => f,
+            None => return,
+        }
+    };
+}
+pub(crate) use fixtures_or_skip;
+
+/// A static file server on 127.0.0.1 that counts requests and can demand Basic auth.
+pub struct Server {
+    pub url: String,
+    requests: Arc<AtomicUsize>,
+    pub paths: Arc<Mutex<Vec<String>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Server {
+    pub fn serve(dir: &Path) -> Server {
+        Server::serve_with_auth(dir, None)
+    }
+
+    /// `auth` is the expected `user:password`.
+    pub fn serve_with_auth(dir: &Path, auth: Option<&str>) -> Server {
+        let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+        let port = server.server_addr().to_ip().unwrap().port();
+        let requests = Arc::new(AtomicUsize::new(0));
+        let paths = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let dir = dir.to_path_buf();
+        let expected = auth.map(|a| format!("Basic {}", base64(a.as_bytes())));
+        let (count, seen, halt) = (requests.clone(), paths.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            while !halt.load(Ordering::Relaxed) {
+                let Ok(Some(request)) = server.recv_timeout(Duration::from_millis(50)) else { continue };
+                count.fetch_add(1, Ordering::Relaxed);
+                let path = request.url().split('?').next().unwrap_or("").to_string();
+                seen.lock().unwrap().push(path.clone());
+                if let Some(expected) = &expected {
+                    let given = request.headers().iter().find(|h| h.field.equiv("Authorization")).map(|h| h.value.to_string());
+                    if given.as_deref() != Some(expected.as_str()) {
+                        let header = tiny_http::Header::from_bytes("WWW-Authenticate", "Basic realm=\"rocks\"").unwrap();
+                        let _ = request.respond(tiny_http::Response::empty(401).with_header(header));
+                        continue;
+                    }
+                }
+                let file = dir.join(path.trim_start_matches('/'));
+                let response = match std::fs::read(&file) {
+                    Ok(bytes) if !path.contains("..") && file.is_file() => request.respond(tiny_http::Response::from_data(bytes)),
+                    _ => request.respond(tiny_http::Response::empty(404)),
+                };
+                let _ = response;
+            }
+        });
+        Server { url: format!("http://127.0.0.1:{port}"), requests, paths, stop, thread: Some(thread) }
+    }
+
+    pub fn requests(&self) -> usize {
+        self.requests.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ABC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ABC[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// A private luaenv world: root, cache and HOME in one temporary folder.
+pub struct Env {
+    pub dir: tempfile::TempDir,
+}
+
+impl Env {
+    pub fn new() -> Env {
+        Env { dir: tempfile::Builder::new().prefix("luaenv-it-").tempdir().unwrap() }
+    }
+
+    pub fn root(&self) -> PathBuf {
+        self.dir.path().join("root")
+    }
+
+    pub fn cache(&self) -> PathBuf {
+        self.dir.path().join("cache")
+    }
+
+    pub fn home(&self) -> PathBuf {
+        let home = self.dir.path().join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        home
+    }
+
+    /// `luaenv` with this world's root, cache and HOME and nothing inherited that would steer it.
+    pub fn luaenv(&self) -> Command {
+        let mut cmd = Command::new(BIN);
+        self.apply(&mut cmd);
+        cmd
+    }
+
+    pub fn apply(&self, cmd: &mut Command) {
+        cmd.env("LUAENV_ROOT", self.root())
+            .env("LUAENV_CACHE_DIR", self.cache())
+            .env("HOME", self.home())
+            .env_remove("LUAENV_MIRROR")
+            .env_remove("LUAENV_VERSION")
+            .env_remove("LUA_PATH")
+            .env_remove("LUA_CPATH")
+            .env_remove("LUA_INIT");
+    }
+
+    pub fn prefix(&self, name: &str) -> PathBuf {
+        self.root().join("versions").join(name)
+    }
+
+    /// Entries of versions/ (staging leftovers included): empty after any failed install.
+    pub fn versions_entries(&self) -> Vec<String> {
+        std::fs::read_dir(self.root().join("versions"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect()
+    }
+}
+
+pub fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("command runs")
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Asserts success and returns stdout.
+pub fn ok(cmd: &mut Command) -> String {
+    let out = run(cmd);
+    assert!(out.status.success(), "{cmd:?} failed: {}\n{}", out.status, stderr(&out));
+    stdout(&out)
+}
+
+/// Asserts the failure contract: the exit code, one clear `luaenv:` line first, no backtrace.
+pub fn fails(cmd: &mut Command, code: i32, needle: &str) -> String {
+    let out = run(cmd);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(code), "{cmd:?}: wrong exit code; stderr:\n{err}");
+    let first = err.lines().find(|l| !l.starts_with("downloading ")).unwrap_or("");
+    assert!(first.starts_with("luaenv: "), "first line is not one clear error: {err}");
+    assert!(first.contains(needle), "expected {needle:?} in the first line: {first}");
+    assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "backtrace or panic: {err}");
+    first.to_string()
+}
+
+/// One shared world with Lua 5.1.5, 5.3.6, 5.4.7 and 5.5.1 installed from the fixtures
+/// through a loopback mirror, built once for all the tests that only need them installed.
+pub struct World {
+    pub env: Env,
+    pub install_output: Vec<(String, String)>,
+}
+
+pub const WORLD_VERSIONS: [&str; 4] = ["5.1.5", "5.3.6", "5.4.7", "5.5.1"];
+
+pub fn world(test: &str) -> Option<&'static World> {
+    static WORLD: OnceLock<World> = OnceLock::new();
+    let fixtures = fixtures(test)?;
+    Some(WORLD.get_or_init(|| {
+        let env = Env::new();
+        let server = Server::serve(&fixtures.join("mirror"));
+        let mut install_output = Vec::new();
+        for v in WORLD_VERSIONS {
+            let out = ok(env.luaenv().args(["install", v, "--mirror", &server.url]));
+            install_output.push((v.to_string(), out));
+        }
+        World { env, install_output }
+    }))
+}
+
+macro_rules! world_or_skip {
+    ($name:expr) => {
+        match crate::support::world($name) {
+            Some(w) => w,
+            None => return,
+        }
+    };
+}
+pub(crate) use world_or_skip;
