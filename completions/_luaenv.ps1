@@ -1,0 +1,178 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'luaenv' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'luaenv'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'luaenv' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Download, verify, build and install Lua versions; prints each prefix')
+            [CompletionResult]::new('uninstall', 'uninstall', [CompletionResultType]::ParameterValue, 'Remove one installed version')
+            [CompletionResult]::new('versions', 'versions', [CompletionResultType]::ParameterValue, 'List installed versions, the selected one marked')
+            [CompletionResult]::new('current', 'current', [CompletionResultType]::ParameterValue, 'Print the selected version and where that choice came from')
+            [CompletionResult]::new('global', 'global', [CompletionResultType]::ParameterValue, 'Read or write the global default version')
+            [CompletionResult]::new('local', 'local', [CompletionResultType]::ParameterValue, 'Read or write ./.lua-version')
+            [CompletionResult]::new('which', 'which', [CompletionResultType]::ParameterValue, 'Print the real path behind a shim')
+            [CompletionResult]::new('prefix', 'prefix', [CompletionResultType]::ParameterValue, 'Print the prefix of a version (default: the selected one)')
+            [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run a command with the selected version')
+            [CompletionResult]::new('rehash', 'rehash', [CompletionResultType]::ParameterValue, 'Make shims for every executable in every prefix')
+            [CompletionResult]::new('activate', 'activate', [CompletionResultType]::ParameterValue, 'Print shell code that puts the shims first on PATH')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script for a shell')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'luaenv;install' {
+            [CompletionResult]::new('--mirror', '--mirror', [CompletionResultType]::ParameterName, 'A mirror: a folder, file:// URL or HTTP(S) URL holding the source tarballs')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Build from this tarball, source folder or URL instead')
+            [CompletionResult]::new('--sha256', '--sha256', [CompletionResultType]::ParameterName, 'The SHA-256 the source must have')
+            [CompletionResult]::new('--rocks', '--rocks', [CompletionResultType]::ParameterName, 'The LuaRocks version to install with it')
+            [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'Cross-compile for this target triple')
+            [CompletionResult]::new('--compat', '--compat', [CompletionResultType]::ParameterName, 'Compatibility defines')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Parallel compile jobs (default: all cores)')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Parallel compile jobs (default: all cores)')
+            [CompletionResult]::new('--list', '--list', [CompletionResultType]::ParameterName, 'List the versions luaenv knows, newest first')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of text')
+            [CompletionResult]::new('--no-rocks', '--no-rocks', [CompletionResultType]::ParameterName, 'Do not install LuaRocks')
+            [CompletionResult]::new('--static', '--static', [CompletionResultType]::ParameterName, 'Link the programs fully statically')
+            [CompletionResult]::new('--readline', '--readline', [CompletionResultType]::ParameterName, 'Build with readline line editing (needs its headers)')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Reinstall even when already installed')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'luaenv;uninstall' {
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Remove it even when the current project pins it')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'luaenv;versions' {
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of text')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'luaenv;current' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'luaenv;global' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'luaenv;local' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'luaenv;which' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'luaenv;prefix' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'luaenv;exec' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'luaenv;rehash' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'luaenv;activate' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'luaenv;completions' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'luaenv;help' {
+            [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Download, verify, build and install Lua versions; prints each prefix')
+            [CompletionResult]::new('uninstall', 'uninstall', [CompletionResultType]::ParameterValue, 'Remove one installed version')
+            [CompletionResult]::new('versions', 'versions', [CompletionResultType]::ParameterValue, 'List installed versions, the selected one marked')
+            [CompletionResult]::new('current', 'current', [CompletionResultType]::ParameterValue, 'Print the selected version and where that choice came from')
+            [CompletionResult]::new('global', 'global', [CompletionResultType]::ParameterValue, 'Read or write the global default version')
+            [CompletionResult]::new('local', 'local', [CompletionResultType]::ParameterValue, 'Read or write ./.lua-version')
+            [CompletionResult]::new('which', 'which', [CompletionResultType]::ParameterValue, 'Print the real path behind a shim')
+            [CompletionResult]::new('prefix', 'prefix', [CompletionResultType]::ParameterValue, 'Print the prefix of a version (default: the selected one)')
+            [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run a command with the selected version')
+            [CompletionResult]::new('rehash', 'rehash', [CompletionResultType]::ParameterValue, 'Make shims for every executable in every prefix')
+            [CompletionResult]::new('activate', 'activate', [CompletionResultType]::ParameterValue, 'Print shell code that puts the shims first on PATH')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script for a shell')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'luaenv;help;install' {
+            break
+        }
+        'luaenv;help;uninstall' {
+            break
+        }
+        'luaenv;help;versions' {
+            break
+        }
+        'luaenv;help;current' {
+            break
+        }
+        'luaenv;help;global' {
+            break
+        }
+        'luaenv;help;local' {
+            break
+        }
+        'luaenv;help;which' {
+            break
+        }
+        'luaenv;help;prefix' {
+            break
+        }
+        'luaenv;help;exec' {
+            break
+        }
+        'luaenv;help;rehash' {
+            break
+        }
+        'luaenv;help;activate' {
+            break
+        }
+        'luaenv;help;completions' {
+            break
+        }
+        'luaenv;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

@@ -1,0 +1,83 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_luaenv_global_optspecs
+    string join \n h/help V/version
+end
+
+function __fish_luaenv_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_luaenv_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_luaenv_using_subcommand
+    set -l cmd (__fish_luaenv_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c luaenv -n "__fish_luaenv_needs_command" -s h -l help -d 'Print help'
+complete -c luaenv -n "__fish_luaenv_needs_command" -s V -l version -d 'Print version'
+complete -c luaenv -n "__fish_luaenv_needs_command" -f -a "install" -d 'Download, verify, build and install Lua versions; prints each prefix'
+complete -c luaenv -n "__fish_luaenv_needs_command" -f -a "uninstall" -d 'Remove one installed version'
+complete -c luaenv -n "__fish_luaenv_needs_command" -f -a "versions" -d 'List installed versions, the selected one marked'
+complete -c luaenv -n "__fish_luaenv_needs_command" -f -a "current" -d 'Print the selected version and where that choice came from'
+complete -c luaenv -n "__fish_luaenv_needs_command" -f -a "global" -d 'Read or write the global default version'
+complete -c luaenv -n "__fish_luaenv_needs_command" -f -a "local" -d 'Read or write ./.lua-version'
+complete -c luaenv -n "__fish_luaenv_needs_command" -f -a "which" -d 'Print the real path behind a shim'
+complete -c luaenv -n "__fish_luaenv_needs_command" -f -a "prefix" -d 'Print the prefix of a version (default: the selected one)'
+complete -c luaenv -n "__fish_luaenv_needs_command" -f -a "exec" -d 'Run a command with the selected version'
+complete -c luaenv -n "__fish_luaenv_needs_command" -f -a "rehash" -d 'Make shims for every executable in every prefix'
+complete -c luaenv -n "__fish_luaenv_needs_command" -f -a "activate" -d 'Print shell code that puts the shims first on PATH'
+complete -c luaenv -n "__fish_luaenv_needs_command" -f -a "completions" -d 'Print the completion script for a shell'
+complete -c luaenv -n "__fish_luaenv_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c luaenv -n "__fish_luaenv_using_subcommand install" -l mirror -d 'A mirror: a folder, file:// URL or HTTP(S) URL holding the source tarballs' -r
+complete -c luaenv -n "__fish_luaenv_using_subcommand install" -l from -d 'Build from this tarball, source folder or URL instead' -r
+complete -c luaenv -n "__fish_luaenv_using_subcommand install" -l sha256 -d 'The SHA-256 the source must have' -r
+complete -c luaenv -n "__fish_luaenv_using_subcommand install" -l rocks -d 'The LuaRocks version to install with it' -r
+complete -c luaenv -n "__fish_luaenv_using_subcommand install" -l target -d 'Cross-compile for this target triple' -r
+complete -c luaenv -n "__fish_luaenv_using_subcommand install" -l compat -d 'Compatibility defines' -r -f -a "none\t''
+default\t''
+all\t''"
+complete -c luaenv -n "__fish_luaenv_using_subcommand install" -s j -l jobs -d 'Parallel compile jobs (default: all cores)' -r
+complete -c luaenv -n "__fish_luaenv_using_subcommand install" -l list -d 'List the versions luaenv knows, newest first'
+complete -c luaenv -n "__fish_luaenv_using_subcommand install" -l json -d 'Print JSON instead of text'
+complete -c luaenv -n "__fish_luaenv_using_subcommand install" -l no-rocks -d 'Do not install LuaRocks'
+complete -c luaenv -n "__fish_luaenv_using_subcommand install" -l static -d 'Link the programs fully statically'
+complete -c luaenv -n "__fish_luaenv_using_subcommand install" -l readline -d 'Build with readline line editing (needs its headers)'
+complete -c luaenv -n "__fish_luaenv_using_subcommand install" -l force -d 'Reinstall even when already installed'
+complete -c luaenv -n "__fish_luaenv_using_subcommand install" -s h -l help -d 'Print help'
+complete -c luaenv -n "__fish_luaenv_using_subcommand uninstall" -l force -d 'Remove it even when the current project pins it'
+complete -c luaenv -n "__fish_luaenv_using_subcommand uninstall" -s h -l help -d 'Print help'
+complete -c luaenv -n "__fish_luaenv_using_subcommand versions" -l json -d 'Print JSON instead of text'
+complete -c luaenv -n "__fish_luaenv_using_subcommand versions" -s h -l help -d 'Print help'
+complete -c luaenv -n "__fish_luaenv_using_subcommand current" -s h -l help -d 'Print help'
+complete -c luaenv -n "__fish_luaenv_using_subcommand global" -s h -l help -d 'Print help'
+complete -c luaenv -n "__fish_luaenv_using_subcommand local" -s h -l help -d 'Print help'
+complete -c luaenv -n "__fish_luaenv_using_subcommand which" -s h -l help -d 'Print help'
+complete -c luaenv -n "__fish_luaenv_using_subcommand prefix" -s h -l help -d 'Print help'
+complete -c luaenv -n "__fish_luaenv_using_subcommand exec" -s h -l help -d 'Print help'
+complete -c luaenv -n "__fish_luaenv_using_subcommand rehash" -s h -l help -d 'Print help'
+complete -c luaenv -n "__fish_luaenv_using_subcommand activate" -s h -l help -d 'Print help'
+complete -c luaenv -n "__fish_luaenv_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c luaenv -n "__fish_luaenv_using_subcommand help; and not __fish_seen_subcommand_from install uninstall versions current global local which prefix exec rehash activate completions help" -f -a "install" -d 'Download, verify, build and install Lua versions; prints each prefix'
+complete -c luaenv -n "__fish_luaenv_using_subcommand help; and not __fish_seen_subcommand_from install uninstall versions current global local which prefix exec rehash activate completions help" -f -a "uninstall" -d 'Remove one installed version'
+complete -c luaenv -n "__fish_luaenv_using_subcommand help; and not __fish_seen_subcommand_from install uninstall versions current global local which prefix exec rehash activate completions help" -f -a "versions" -d 'List installed versions, the selected one marked'
+complete -c luaenv -n "__fish_luaenv_using_subcommand help; and not __fish_seen_subcommand_from install uninstall versions current global local which prefix exec rehash activate completions help" -f -a "current" -d 'Print the selected version and where that choice came from'
+complete -c luaenv -n "__fish_luaenv_using_subcommand help; and not __fish_seen_subcommand_from install uninstall versions current global local which prefix exec rehash activate completions help" -f -a "global" -d 'Read or write the global default version'
+complete -c luaenv -n "__fish_luaenv_using_subcommand help; and not __fish_seen_subcommand_from install uninstall versions current global local which prefix exec rehash activate completions help" -f -a "local" -d 'Read or write ./.lua-version'
+complete -c luaenv -n "__fish_luaenv_using_subcommand help; and not __fish_seen_subcommand_from install uninstall versions current global local which prefix exec rehash activate completions help" -f -a "which" -d 'Print the real path behind a shim'
+complete -c luaenv -n "__fish_luaenv_using_subcommand help; and not __fish_seen_subcommand_from install uninstall versions current global local which prefix exec rehash activate completions help" -f -a "prefix" -d 'Print the prefix of a version (default: the selected one)'
+complete -c luaenv -n "__fish_luaenv_using_subcommand help; and not __fish_seen_subcommand_from install uninstall versions current global local which prefix exec rehash activate completions help" -f -a "exec" -d 'Run a command with the selected version'
+complete -c luaenv -n "__fish_luaenv_using_subcommand help; and not __fish_seen_subcommand_from install uninstall versions current global local which prefix exec rehash activate completions help" -f -a "rehash" -d 'Make shims for every executable in every prefix'
+complete -c luaenv -n "__fish_luaenv_using_subcommand help; and not __fish_seen_subcommand_from install uninstall versions current global local which prefix exec rehash activate completions help" -f -a "activate" -d 'Print shell code that puts the shims first on PATH'
+complete -c luaenv -n "__fish_luaenv_using_subcommand help; and not __fish_seen_subcommand_from install uninstall versions current global local which prefix exec rehash activate completions help" -f -a "completions" -d 'Print the completion script for a shell'
+complete -c luaenv -n "__fish_luaenv_using_subcommand help; and not __fish_seen_subcommand_from install uninstall versions current global local which prefix exec rehash activate completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
