@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Benchmark (run by hand): `lua -e ''` through the shim vs the real binary, interleaved.
+#   benches/shim.sh [runs]      (default 300 each; needs Lua 5.4.7 installed or the fixtures)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-300}
+cargo build --release --quiet
+bin=$PWD/target/release/luaenv
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export LUAENV_ROOT=$work/root LUAENV_CACHE_DIR=$work/cache
+"$bin" install 5.4.7 --mirror "${LUAENV_TEST_FIXTURES:-../shared/fixtures}/mirror" >/dev/null 2>&1
+mkdir -p "$work/project/a/b/c" && echo 5.4.7 > "$work/project/.lua-version"
+cd "$work/project/a/b/c"
+python3 - "$LUAENV_ROOT/shims/lua" "$LUAENV_ROOT/versions/5.4.7/bin/lua" "$runs" <<'PY'
+import os, statistics, sys, time
+shim, real, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+def once(path):
+    t = time.perf_counter_ns()
+    pid = os.posix_spawn(path, [path, "-e", ""], dict(os.environ))
+    os.waitpid(pid, 0)
+    return (time.perf_counter_ns() - t) / 1e6
+s, r = [], []
+for _ in range(runs):  # interleaved, so drift hits both alike
+    s.append(once(shim)); r.append(once(real))
+ms, mr = statistics.median(s), statistics.median(r)
+print(f"lua -e '' median of {runs}: shim {ms:.3f} ms, direct {mr:.3f} ms, overhead {ms - mr:.3f} ms, ratio {ms / mr:.2f} (target: overhead < 1 ms)")
+PY
