@@ -37,6 +37,7 @@ Register-ArgumentCompleter -Native -CommandName 'luaenv' -ScriptBlock {
             [CompletionResult]::new('rehash', 'rehash', [CompletionResultType]::ParameterValue, 'Make shims for every executable in every prefix')
             [CompletionResult]::new('activate', 'activate', [CompletionResultType]::ParameterValue, 'Print shell code that puts the shims first on PATH')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script for a shell')
+            [CompletionResult]::new('rocks', 'rocks', [CompletionResultType]::ParameterValue, 'Install LuaRocks and manage its rocks servers')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -45,6 +46,7 @@ Register-ArgumentCompleter -Native -CommandName 'luaenv' -ScriptBlock {
             [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Build from this tarball, source folder or URL instead')
             [CompletionResult]::new('--sha256', '--sha256', [CompletionResultType]::ParameterName, 'The SHA-256 the source must have')
             [CompletionResult]::new('--rocks', '--rocks', [CompletionResultType]::ParameterName, 'The LuaRocks version to install with it')
+            [CompletionResult]::new('--rocks-from', '--rocks-from', [CompletionResultType]::ParameterName, 'Install LuaRocks from this tarball (with --rocks naming its version)')
             [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'Cross-compile for this target triple')
             [CompletionResult]::new('--compat', '--compat', [CompletionResultType]::ParameterName, 'Compatibility defines')
             [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Parallel compile jobs (default: all cores)')
@@ -116,6 +118,67 @@ Register-ArgumentCompleter -Native -CommandName 'luaenv' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'luaenv;rocks' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Install LuaRocks into the selected prefix')
+            [CompletionResult]::new('add-server', 'add-server', [CompletionResultType]::ParameterValue, 'Add a rocks server or private mirror to the config LuaRocks reads')
+            [CompletionResult]::new('remove-server', 'remove-server', [CompletionResultType]::ParameterValue, 'Remove a rocks server by name or URL')
+            [CompletionResult]::new('servers', 'servers', [CompletionResultType]::ParameterValue, 'List the rocks servers in the order LuaRocks uses them')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'luaenv;rocks;install' {
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'A LuaRocks source tarball to install instead of downloading')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'luaenv;rocks;add-server' {
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'A short name for it (default: its host)')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'user')
+            [CompletionResult]::new('--first', '--first', [CompletionResultType]::ParameterName, 'Put it before every other server')
+            [CompletionResult]::new('--password-stdin', '--password-stdin', [CompletionResultType]::ParameterName, 'password-stdin')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'The project''s config instead of the version''s')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'luaenv;rocks;remove-server' {
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'project')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'luaenv;rocks;servers' {
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'json')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'luaenv;rocks;help' {
+            [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Install LuaRocks into the selected prefix')
+            [CompletionResult]::new('add-server', 'add-server', [CompletionResultType]::ParameterValue, 'Add a rocks server or private mirror to the config LuaRocks reads')
+            [CompletionResult]::new('remove-server', 'remove-server', [CompletionResultType]::ParameterValue, 'Remove a rocks server by name or URL')
+            [CompletionResult]::new('servers', 'servers', [CompletionResultType]::ParameterValue, 'List the rocks servers in the order LuaRocks uses them')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'luaenv;rocks;help;install' {
+            break
+        }
+        'luaenv;rocks;help;add-server' {
+            break
+        }
+        'luaenv;rocks;help;remove-server' {
+            break
+        }
+        'luaenv;rocks;help;servers' {
+            break
+        }
+        'luaenv;rocks;help;help' {
+            break
+        }
         'luaenv;help' {
             [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Download, verify, build and install Lua versions; prints each prefix')
             [CompletionResult]::new('uninstall', 'uninstall', [CompletionResultType]::ParameterValue, 'Remove one installed version')
@@ -129,6 +192,7 @@ Register-ArgumentCompleter -Native -CommandName 'luaenv' -ScriptBlock {
             [CompletionResult]::new('rehash', 'rehash', [CompletionResultType]::ParameterValue, 'Make shims for every executable in every prefix')
             [CompletionResult]::new('activate', 'activate', [CompletionResultType]::ParameterValue, 'Print shell code that puts the shims first on PATH')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script for a shell')
+            [CompletionResult]::new('rocks', 'rocks', [CompletionResultType]::ParameterValue, 'Install LuaRocks and manage its rocks servers')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -166,6 +230,25 @@ Register-ArgumentCompleter -Native -CommandName 'luaenv' -ScriptBlock {
             break
         }
         'luaenv;help;completions' {
+            break
+        }
+        'luaenv;help;rocks' {
+            [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Install LuaRocks into the selected prefix')
+            [CompletionResult]::new('add-server', 'add-server', [CompletionResultType]::ParameterValue, 'Add a rocks server or private mirror to the config LuaRocks reads')
+            [CompletionResult]::new('remove-server', 'remove-server', [CompletionResultType]::ParameterValue, 'Remove a rocks server by name or URL')
+            [CompletionResult]::new('servers', 'servers', [CompletionResultType]::ParameterValue, 'List the rocks servers in the order LuaRocks uses them')
+            break
+        }
+        'luaenv;help;rocks;install' {
+            break
+        }
+        'luaenv;help;rocks;add-server' {
+            break
+        }
+        'luaenv;help;rocks;remove-server' {
+            break
+        }
+        'luaenv;help;rocks;servers' {
             break
         }
         'luaenv;help;help' {

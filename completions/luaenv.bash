@@ -46,6 +46,9 @@ _luaenv() {
             luaenv,rehash)
                 cmd="luaenv__subcmd__rehash"
                 ;;
+            luaenv,rocks)
+                cmd="luaenv__subcmd__rocks"
+                ;;
             luaenv,uninstall)
                 cmd="luaenv__subcmd__uninstall"
                 ;;
@@ -85,6 +88,9 @@ _luaenv() {
             luaenv__subcmd__help,rehash)
                 cmd="luaenv__subcmd__help__subcmd__rehash"
                 ;;
+            luaenv__subcmd__help,rocks)
+                cmd="luaenv__subcmd__help__subcmd__rocks"
+                ;;
             luaenv__subcmd__help,uninstall)
                 cmd="luaenv__subcmd__help__subcmd__uninstall"
                 ;;
@@ -94,6 +100,48 @@ _luaenv() {
             luaenv__subcmd__help,which)
                 cmd="luaenv__subcmd__help__subcmd__which"
                 ;;
+            luaenv__subcmd__help__subcmd__rocks,add-server)
+                cmd="luaenv__subcmd__help__subcmd__rocks__subcmd__add__subcmd__server"
+                ;;
+            luaenv__subcmd__help__subcmd__rocks,install)
+                cmd="luaenv__subcmd__help__subcmd__rocks__subcmd__install"
+                ;;
+            luaenv__subcmd__help__subcmd__rocks,remove-server)
+                cmd="luaenv__subcmd__help__subcmd__rocks__subcmd__remove__subcmd__server"
+                ;;
+            luaenv__subcmd__help__subcmd__rocks,servers)
+                cmd="luaenv__subcmd__help__subcmd__rocks__subcmd__servers"
+                ;;
+            luaenv__subcmd__rocks,add-server)
+                cmd="luaenv__subcmd__rocks__subcmd__add__subcmd__server"
+                ;;
+            luaenv__subcmd__rocks,help)
+                cmd="luaenv__subcmd__rocks__subcmd__help"
+                ;;
+            luaenv__subcmd__rocks,install)
+                cmd="luaenv__subcmd__rocks__subcmd__install"
+                ;;
+            luaenv__subcmd__rocks,remove-server)
+                cmd="luaenv__subcmd__rocks__subcmd__remove__subcmd__server"
+                ;;
+            luaenv__subcmd__rocks,servers)
+                cmd="luaenv__subcmd__rocks__subcmd__servers"
+                ;;
+            luaenv__subcmd__rocks__subcmd__help,add-server)
+                cmd="luaenv__subcmd__rocks__subcmd__help__subcmd__add__subcmd__server"
+                ;;
+            luaenv__subcmd__rocks__subcmd__help,help)
+                cmd="luaenv__subcmd__rocks__subcmd__help__subcmd__help"
+                ;;
+            luaenv__subcmd__rocks__subcmd__help,install)
+                cmd="luaenv__subcmd__rocks__subcmd__help__subcmd__install"
+                ;;
+            luaenv__subcmd__rocks__subcmd__help,remove-server)
+                cmd="luaenv__subcmd__rocks__subcmd__help__subcmd__remove__subcmd__server"
+                ;;
+            luaenv__subcmd__rocks__subcmd__help,servers)
+                cmd="luaenv__subcmd__rocks__subcmd__help__subcmd__servers"
+                ;;
             *)
                 ;;
         esac
@@ -101,7 +149,7 @@ _luaenv() {
 
     case "${cmd}" in
         luaenv)
-            opts="-h -V --help --version install uninstall versions current global local which prefix exec rehash activate completions help"
+            opts="-h -V --help --version install uninstall versions current global local which prefix exec rehash activate completions rocks help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -185,7 +233,7 @@ _luaenv() {
             return 0
             ;;
         luaenv__subcmd__help)
-            opts="install uninstall versions current global local which prefix exec rehash activate completions help"
+            opts="install uninstall versions current global local which prefix exec rehash activate completions rocks help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -338,6 +386,76 @@ _luaenv() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        luaenv__subcmd__help__subcmd__rocks)
+            opts="install add-server remove-server servers"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__help__subcmd__rocks__subcmd__add__subcmd__server)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__help__subcmd__rocks__subcmd__install)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__help__subcmd__rocks__subcmd__remove__subcmd__server)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__help__subcmd__rocks__subcmd__servers)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         luaenv__subcmd__help__subcmd__uninstall)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -381,7 +499,7 @@ _luaenv() {
             return 0
             ;;
         luaenv__subcmd__install)
-            opts="-j -h --list --json --mirror --from --sha256 --rocks --no-rocks --target --static --compat --readline --jobs --force --help"
+            opts="-j -h --list --json --mirror --from --sha256 --rocks --rocks-from --no-rocks --target --static --compat --readline --jobs --force --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -400,6 +518,10 @@ _luaenv() {
                     return 0
                     ;;
                 --rocks)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rocks-from)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -457,6 +579,172 @@ _luaenv() {
         luaenv__subcmd__rehash)
             opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__rocks)
+            opts="-h --help install add-server remove-server servers help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__rocks__subcmd__add__subcmd__server)
+            opts="-h --name --first --user --password-stdin --project --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__rocks__subcmd__help)
+            opts="install add-server remove-server servers help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__rocks__subcmd__help__subcmd__add__subcmd__server)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__rocks__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__rocks__subcmd__help__subcmd__install)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__rocks__subcmd__help__subcmd__remove__subcmd__server)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__rocks__subcmd__help__subcmd__servers)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__rocks__subcmd__install)
+            opts="-h --from --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__rocks__subcmd__remove__subcmd__server)
+            opts="-h --project --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__rocks__subcmd__servers)
+            opts="-h --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

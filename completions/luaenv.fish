@@ -38,11 +38,13 @@ complete -c luaenv -n "__fish_luaenv_needs_command" -f -a "exec" -d 'Run a comma
 complete -c luaenv -n "__fish_luaenv_needs_command" -f -a "rehash" -d 'Make shims for every executable in every prefix'
 complete -c luaenv -n "__fish_luaenv_needs_command" -f -a "activate" -d 'Print shell code that puts the shims first on PATH'
 complete -c luaenv -n "__fish_luaenv_needs_command" -f -a "completions" -d 'Print the completion script for a shell'
+complete -c luaenv -n "__fish_luaenv_needs_command" -f -a "rocks" -d 'Install LuaRocks and manage its rocks servers'
 complete -c luaenv -n "__fish_luaenv_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c luaenv -n "__fish_luaenv_using_subcommand install" -l mirror -d 'A mirror: a folder, file:// URL or HTTP(S) URL holding the source tarballs' -r
 complete -c luaenv -n "__fish_luaenv_using_subcommand install" -l from -d 'Build from this tarball, source folder or URL instead' -r
 complete -c luaenv -n "__fish_luaenv_using_subcommand install" -l sha256 -d 'The SHA-256 the source must have' -r
 complete -c luaenv -n "__fish_luaenv_using_subcommand install" -l rocks -d 'The LuaRocks version to install with it' -r
+complete -c luaenv -n "__fish_luaenv_using_subcommand install" -l rocks-from -d 'Install LuaRocks from this tarball (with --rocks naming its version)' -r
 complete -c luaenv -n "__fish_luaenv_using_subcommand install" -l target -d 'Cross-compile for this target triple' -r
 complete -c luaenv -n "__fish_luaenv_using_subcommand install" -l compat -d 'Compatibility defines' -r -f -a "none\t''
 default\t''
@@ -68,16 +70,44 @@ complete -c luaenv -n "__fish_luaenv_using_subcommand exec" -s h -l help -d 'Pri
 complete -c luaenv -n "__fish_luaenv_using_subcommand rehash" -s h -l help -d 'Print help'
 complete -c luaenv -n "__fish_luaenv_using_subcommand activate" -s h -l help -d 'Print help'
 complete -c luaenv -n "__fish_luaenv_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c luaenv -n "__fish_luaenv_using_subcommand help; and not __fish_seen_subcommand_from install uninstall versions current global local which prefix exec rehash activate completions help" -f -a "install" -d 'Download, verify, build and install Lua versions; prints each prefix'
-complete -c luaenv -n "__fish_luaenv_using_subcommand help; and not __fish_seen_subcommand_from install uninstall versions current global local which prefix exec rehash activate completions help" -f -a "uninstall" -d 'Remove one installed version'
-complete -c luaenv -n "__fish_luaenv_using_subcommand help; and not __fish_seen_subcommand_from install uninstall versions current global local which prefix exec rehash activate completions help" -f -a "versions" -d 'List installed versions, the selected one marked'
-complete -c luaenv -n "__fish_luaenv_using_subcommand help; and not __fish_seen_subcommand_from install uninstall versions current global local which prefix exec rehash activate completions help" -f -a "current" -d 'Print the selected version and where that choice came from'
-complete -c luaenv -n "__fish_luaenv_using_subcommand help; and not __fish_seen_subcommand_from install uninstall versions current global local which prefix exec rehash activate completions help" -f -a "global" -d 'Read or write the global default version'
-complete -c luaenv -n "__fish_luaenv_using_subcommand help; and not __fish_seen_subcommand_from install uninstall versions current global local which prefix exec rehash activate completions help" -f -a "local" -d 'Read or write ./.lua-version'
-complete -c luaenv -n "__fish_luaenv_using_subcommand help; and not __fish_seen_subcommand_from install uninstall versions current global local which prefix exec rehash activate completions help" -f -a "which" -d 'Print the real path behind a shim'
-complete -c luaenv -n "__fish_luaenv_using_subcommand help; and not __fish_seen_subcommand_from install uninstall versions current global local which prefix exec rehash activate completions help" -f -a "prefix" -d 'Print the prefix of a version (default: the selected one)'
-complete -c luaenv -n "__fish_luaenv_using_subcommand help; and not __fish_seen_subcommand_from install uninstall versions current global local which prefix exec rehash activate completions help" -f -a "exec" -d 'Run a command with the selected version'
-complete -c luaenv -n "__fish_luaenv_using_subcommand help; and not __fish_seen_subcommand_from install uninstall versions current global local which prefix exec rehash activate completions help" -f -a "rehash" -d 'Make shims for every executable in every prefix'
-complete -c luaenv -n "__fish_luaenv_using_subcommand help; and not __fish_seen_subcommand_from install uninstall versions current global local which prefix exec rehash activate completions help" -f -a "activate" -d 'Print shell code that puts the shims first on PATH'
-complete -c luaenv -n "__fish_luaenv_using_subcommand help; and not __fish_seen_subcommand_from install uninstall versions current global local which prefix exec rehash activate completions help" -f -a "completions" -d 'Print the completion script for a shell'
-complete -c luaenv -n "__fish_luaenv_using_subcommand help; and not __fish_seen_subcommand_from install uninstall versions current global local which prefix exec rehash activate completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c luaenv -n "__fish_luaenv_using_subcommand rocks; and not __fish_seen_subcommand_from install add-server remove-server servers help" -s h -l help -d 'Print help'
+complete -c luaenv -n "__fish_luaenv_using_subcommand rocks; and not __fish_seen_subcommand_from install add-server remove-server servers help" -f -a "install" -d 'Install LuaRocks into the selected prefix'
+complete -c luaenv -n "__fish_luaenv_using_subcommand rocks; and not __fish_seen_subcommand_from install add-server remove-server servers help" -f -a "add-server" -d 'Add a rocks server or private mirror to the config LuaRocks reads'
+complete -c luaenv -n "__fish_luaenv_using_subcommand rocks; and not __fish_seen_subcommand_from install add-server remove-server servers help" -f -a "remove-server" -d 'Remove a rocks server by name or URL'
+complete -c luaenv -n "__fish_luaenv_using_subcommand rocks; and not __fish_seen_subcommand_from install add-server remove-server servers help" -f -a "servers" -d 'List the rocks servers in the order LuaRocks uses them'
+complete -c luaenv -n "__fish_luaenv_using_subcommand rocks; and not __fish_seen_subcommand_from install add-server remove-server servers help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c luaenv -n "__fish_luaenv_using_subcommand rocks; and __fish_seen_subcommand_from install" -l from -d 'A LuaRocks source tarball to install instead of downloading' -r
+complete -c luaenv -n "__fish_luaenv_using_subcommand rocks; and __fish_seen_subcommand_from install" -s h -l help -d 'Print help'
+complete -c luaenv -n "__fish_luaenv_using_subcommand rocks; and __fish_seen_subcommand_from add-server" -l name -d 'A short name for it (default: its host)' -r
+complete -c luaenv -n "__fish_luaenv_using_subcommand rocks; and __fish_seen_subcommand_from add-server" -l user -r
+complete -c luaenv -n "__fish_luaenv_using_subcommand rocks; and __fish_seen_subcommand_from add-server" -l first -d 'Put it before every other server'
+complete -c luaenv -n "__fish_luaenv_using_subcommand rocks; and __fish_seen_subcommand_from add-server" -l password-stdin
+complete -c luaenv -n "__fish_luaenv_using_subcommand rocks; and __fish_seen_subcommand_from add-server" -l project -d 'The project\'s config instead of the version\'s'
+complete -c luaenv -n "__fish_luaenv_using_subcommand rocks; and __fish_seen_subcommand_from add-server" -s h -l help -d 'Print help'
+complete -c luaenv -n "__fish_luaenv_using_subcommand rocks; and __fish_seen_subcommand_from remove-server" -l project
+complete -c luaenv -n "__fish_luaenv_using_subcommand rocks; and __fish_seen_subcommand_from remove-server" -s h -l help -d 'Print help'
+complete -c luaenv -n "__fish_luaenv_using_subcommand rocks; and __fish_seen_subcommand_from servers" -l json
+complete -c luaenv -n "__fish_luaenv_using_subcommand rocks; and __fish_seen_subcommand_from servers" -s h -l help -d 'Print help'
+complete -c luaenv -n "__fish_luaenv_using_subcommand rocks; and __fish_seen_subcommand_from help" -f -a "install" -d 'Install LuaRocks into the selected prefix'
+complete -c luaenv -n "__fish_luaenv_using_subcommand rocks; and __fish_seen_subcommand_from help" -f -a "add-server" -d 'Add a rocks server or private mirror to the config LuaRocks reads'
+complete -c luaenv -n "__fish_luaenv_using_subcommand rocks; and __fish_seen_subcommand_from help" -f -a "remove-server" -d 'Remove a rocks server by name or URL'
+complete -c luaenv -n "__fish_luaenv_using_subcommand rocks; and __fish_seen_subcommand_from help" -f -a "servers" -d 'List the rocks servers in the order LuaRocks uses them'
+complete -c luaenv -n "__fish_luaenv_using_subcommand rocks; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c luaenv -n "__fish_luaenv_using_subcommand help; and not __fish_seen_subcommand_from install uninstall versions current global local which prefix exec rehash activate completions rocks help" -f -a "install" -d 'Download, verify, build and install Lua versions; prints each prefix'
+complete -c luaenv -n "__fish_luaenv_using_subcommand help; and not __fish_seen_subcommand_from install uninstall versions current global local which prefix exec rehash activate completions rocks help" -f -a "uninstall" -d 'Remove one installed version'
+complete -c luaenv -n "__fish_luaenv_using_subcommand help; and not __fish_seen_subcommand_from install uninstall versions current global local which prefix exec rehash activate completions rocks help" -f -a "versions" -d 'List installed versions, the selected one marked'
+complete -c luaenv -n "__fish_luaenv_using_subcommand help; and not __fish_seen_subcommand_from install uninstall versions current global local which prefix exec rehash activate completions rocks help" -f -a "current" -d 'Print the selected version and where that choice came from'
+complete -c luaenv -n "__fish_luaenv_using_subcommand help; and not __fish_seen_subcommand_from install uninstall versions current global local which prefix exec rehash activate completions rocks help" -f -a "global" -d 'Read or write the global default version'
+complete -c luaenv -n "__fish_luaenv_using_subcommand help; and not __fish_seen_subcommand_from install uninstall versions current global local which prefix exec rehash activate completions rocks help" -f -a "local" -d 'Read or write ./.lua-version'
+complete -c luaenv -n "__fish_luaenv_using_subcommand help; and not __fish_seen_subcommand_from install uninstall versions current global local which prefix exec rehash activate completions rocks help" -f -a "which" -d 'Print the real path behind a shim'
+complete -c luaenv -n "__fish_luaenv_using_subcommand help; and not __fish_seen_subcommand_from install uninstall versions current global local which prefix exec rehash activate completions rocks help" -f -a "prefix" -d 'Print the prefix of a version (default: the selected one)'
+complete -c luaenv -n "__fish_luaenv_using_subcommand help; and not __fish_seen_subcommand_from install uninstall versions current global local which prefix exec rehash activate completions rocks help" -f -a "exec" -d 'Run a command with the selected version'
+complete -c luaenv -n "__fish_luaenv_using_subcommand help; and not __fish_seen_subcommand_from install uninstall versions current global local which prefix exec rehash activate completions rocks help" -f -a "rehash" -d 'Make shims for every executable in every prefix'
+complete -c luaenv -n "__fish_luaenv_using_subcommand help; and not __fish_seen_subcommand_from install uninstall versions current global local which prefix exec rehash activate completions rocks help" -f -a "activate" -d 'Print shell code that puts the shims first on PATH'
+complete -c luaenv -n "__fish_luaenv_using_subcommand help; and not __fish_seen_subcommand_from install uninstall versions current global local which prefix exec rehash activate completions rocks help" -f -a "completions" -d 'Print the completion script for a shell'
+complete -c luaenv -n "__fish_luaenv_using_subcommand help; and not __fish_seen_subcommand_from install uninstall versions current global local which prefix exec rehash activate completions rocks help" -f -a "rocks" -d 'Install LuaRocks and manage its rocks servers'
+complete -c luaenv -n "__fish_luaenv_using_subcommand help; and not __fish_seen_subcommand_from install uninstall versions current global local which prefix exec rehash activate completions rocks help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c luaenv -n "__fish_luaenv_using_subcommand help; and __fish_seen_subcommand_from rocks" -f -a "install" -d 'Install LuaRocks into the selected prefix'
+complete -c luaenv -n "__fish_luaenv_using_subcommand help; and __fish_seen_subcommand_from rocks" -f -a "add-server" -d 'Add a rocks server or private mirror to the config LuaRocks reads'
+complete -c luaenv -n "__fish_luaenv_using_subcommand help; and __fish_seen_subcommand_from rocks" -f -a "remove-server" -d 'Remove a rocks server by name or URL'
+complete -c luaenv -n "__fish_luaenv_using_subcommand help; and __fish_seen_subcommand_from rocks" -f -a "servers" -d 'List the rocks servers in the order LuaRocks uses them'

@@ -12,7 +12,7 @@ use crate::fetch::{self, Location};
 use crate::prefix::{self, Receipt, Source};
 use crate::resolve::{self, Flavor, Resolved};
 use crate::verify::{self, Expected};
-use crate::{build_cache, catalog, lock, smoke, unpack};
+use crate::{build_cache, catalog, lock, rocks, smoke, unpack};
 
 pub struct Request {
     pub spec: String,
@@ -22,6 +22,9 @@ pub struct Request {
     pub sha256: Option<String>,
     pub options: BuildOptions,
     pub force: bool,
+    /// LuaRocks to install with it: a version (None: no LuaRocks) and an optional local tarball.
+    pub rocks: Option<crate::version::Version>,
+    pub rocks_from: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +69,7 @@ pub fn install(ctx: &Context, req: &Request) -> Result<Outcome> {
     let cache_key = expected.sum().map(|sum| {
         build_cache::key(&serde_json::json!({
             "source": sum, "options": &req.options, "compiler": &toolchain.compiler, "prefix": &prefix,
+            "rocks": req.rocks.as_ref().map(|v| v.to_string()), "rocks_from": rocks_from_sum(req),
         }))
     });
     let cached = cache_key.as_deref().and_then(|k| build_cache::lookup(ctx, k));
@@ -80,6 +84,14 @@ pub fn install(ctx: &Context, req: &Request) -> Result<Outcome> {
             (How::Built, source)
         }
     };
+    let luarocks = match (&req.rocks, how) {
+        (Some(version), How::Built) => {
+            let series = resolved.version.series();
+            Some(rocks::install_into(ctx, staging.path(), &prefix, &series, version, req.rocks_from.as_deref(), req.mirror.as_deref())?)
+        }
+        (Some(_), _) => Receipt::read(staging.path()).and_then(|r| r.luarocks),
+        (None, _) => None,
+    };
     let receipt = Receipt {
         name: name.clone(),
         spec: req.spec.clone(),
@@ -91,7 +103,7 @@ pub fn install(ctx: &Context, req: &Request) -> Result<Outcome> {
         compiler: toolchain.compiler.clone(),
         when: prefix::now_rfc3339(),
         build_cache_key: cache_key.clone(),
-        luarocks: None,
+        luarocks,
     };
     receipt.write(staging.path())?;
     smoke::smoke_test(staging.path(), "lua", &toolchain)?;
@@ -220,4 +232,9 @@ fn build_into(
     let built = build::build_lua(&tree, prefix, &resolved.version, &req.options, toolchain)?;
     prefix::lay_out_lua(staging, prefix, &tree, &built, &resolved.version)?;
     Ok(source)
+}
+
+/// A local LuaRocks tarball is part of the build's identity: its sum goes into the cache key.
+fn rocks_from_sum(req: &Request) -> Option<String> {
+    req.rocks_from.as_deref().map(|p| verify::sha256_file(Path::new(p)).unwrap_or_else(|_| p.to_string()))
 }

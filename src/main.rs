@@ -11,6 +11,7 @@ mod install;
 mod lock;
 mod prefix;
 mod resolve;
+mod rocks;
 mod selection;
 mod shell;
 mod shims;

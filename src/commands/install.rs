@@ -30,8 +30,11 @@ pub struct Args {
     /// The LuaRocks version to install with it
     #[arg(long, value_name = "VERSION")]
     rocks: Option<String>,
+    /// Install LuaRocks from this tarball (with --rocks naming its version)
+    #[arg(long, value_name = "FILE|URL", requires = "rocks")]
+    rocks_from: Option<String>,
     /// Do not install LuaRocks
-    #[arg(long)]
+    #[arg(long, conflicts_with = "rocks")]
     no_rocks: bool,
     /// Cross-compile for this target triple
     #[arg(long, value_name = "TRIPLE")]
@@ -58,9 +61,6 @@ impl Args {
         if self.list {
             return list(self.json);
         }
-        if self.rocks.is_some() {
-            return Err(usage("--rocks: this luaenv cannot install LuaRocks yet; drop --rocks"));
-        }
         if self.from.is_some() && self.specs.len() > 1 {
             return Err(usage("--from names one source: install one version at a time with it"));
         }
@@ -78,6 +78,12 @@ impl Args {
         };
         let mut receipts = Vec::new();
         for spec in &self.specs {
+            let rocks = if self.no_rocks {
+                None
+            } else {
+                let series = crate::resolve::resolve(spec).map(|r| r.version.series()).or_else(|_| crate::resolve::parse_lua_spec(spec).map(|v| v.series()))?;
+                Some(crate::rocks::choose(self.rocks.as_deref(), &series)?)
+            };
             let request = Request {
                 spec: spec.clone(),
                 mirror: mirror.clone(),
@@ -85,6 +91,8 @@ impl Args {
                 sha256: self.sha256.clone(),
                 options: options.clone(),
                 force: self.force,
+                rocks,
+                rocks_from: self.rocks_from.clone(),
             };
             let outcome = install::install(ctx, &request)?;
             if outcome.how == How::AlreadyInstalled {

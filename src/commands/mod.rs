@@ -14,6 +14,7 @@ mod install;
 mod local;
 mod prefix;
 mod rehash;
+mod rocks;
 mod uninstall;
 mod versions;
 mod which;
@@ -51,6 +52,8 @@ pub enum Command {
     Activate(activate::Args),
     /// Print the completion script for a shell
     Completions(completions::Args),
+    /// Install LuaRocks and manage its rocks servers
+    Rocks(rocks::Args),
 }
 
 impl Command {
@@ -68,6 +71,7 @@ impl Command {
             Command::Rehash(a) => a.run(ctx),
             Command::Activate(a) => a.run(ctx),
             Command::Completions(a) => a.run(ctx),
+            Command::Rocks(a) => a.run(ctx),
         }
     }
 }

@@ -93,7 +93,7 @@ fn a_second_install_makes_no_request_and_concurrent_installs_give_one_prefix() {
     let env = Env::new();
     let server = Server::serve(&fixtures.join("mirror"));
     // Two installs of the same version at once: both succeed, one prefix, one download.
-    let spawn = || env.luaenv().args(["install", "5.4.7", "--mirror", &server.url]).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let spawn = || env.luaenv().args(["install", "5.4.7", "--no-rocks", "--mirror", &server.url]).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
     let (a, b) = (spawn(), spawn());
     for child in [a, b] {
         let out = child.wait_with_output().unwrap();
@@ -105,11 +105,11 @@ fn a_second_install_makes_no_request_and_concurrent_installs_give_one_prefix() {
     // Uninstall and install again: restored from the build cache, no request.
     ok(env.luaenv().args(["uninstall", "5.4.7"]));
     assert!(env.versions_entries().is_empty());
-    let out = run(env.luaenv().args(["install", "5.4.7", "--mirror", &server.url]));
+    let out = run(env.luaenv().args(["install", "5.4.7", "--no-rocks", "--mirror", &server.url]));
     assert!(out.status.success() && stderr(&out).contains("restored from the build cache"), "{}", stderr(&out));
     // Without the build cache it compiles again, from the cached tarball: still no request.
     std::fs::remove_dir_all(env.cache().join("builds")).unwrap();
-    let out = run(env.luaenv().args(["install", "5.4.7", "--force", "--mirror", &server.url]));
+    let out = run(env.luaenv().args(["install", "5.4.7", "--no-rocks", "--force", "--mirror", &server.url]));
     assert!(out.status.success() && stderr(&out).contains("built in"), "{}", stderr(&out));
     assert_eq!(server.requests(), 1, "no new request: {:?}", server.paths.lock().unwrap());
     assert_eq!(ok(Command::new(env.prefix("5.4.7").join("bin/lua")).args(["-e", "print(_VERSION)"])).trim(), "Lua 5.4");
@@ -168,7 +168,7 @@ fn no_c_compiler_on_path_is_one_clear_line() {
     let env = Env::new();
     let empty = tempfile::tempdir().unwrap();
     let mut cmd = env.luaenv();
-    cmd.args(["install", "5.4.7", "--mirror"]).arg(fixtures.join("mirror")).env("PATH", empty.path()).env_remove("CC");
+    cmd.args(["install", "5.4.7", "--no-rocks", "--mirror"]).arg(fixtures.join("mirror")).env("PATH", empty.path()).env_remove("CC");
     fails(&mut cmd, 1, "no C compiler found");
     assert!(env.versions_entries().is_empty());
 }

@@ -1,5 +1,6 @@
 //! One integration-test binary: a module per area, one shared test environment.
 
 mod install;
+mod rocks;
 mod shims;
 mod support;

@@ -1,0 +1,222 @@
+//! LuaRocks in a prefix: installed without `make` (its Lua code, a generated
+//! `luarocks/core/hardcoded.lua`, the two launchers its own `make install` writes), and
+//! the config file LuaRocks reads, with luaenv's part kept between markers so a user's
+//! own lines survive every edit.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result, bail};
+
+use crate::catalog::{self, Kind};
+use crate::context::Context;
+use crate::error::usage;
+use crate::fetch::{self, Location};
+use crate::prefix::{self, Source};
+use crate::verify::Expected;
+use crate::version::Version;
+
+/// 3.13.0's official tarball ships a broken rockspec (luarocks issue 1851): not a default.
+const BROKEN: &[&str] = &["3.13.0"];
+
+/// Whether a LuaRocks release supports a Lua series: 3.x does 5.1–5.4, 5.5 needs 3.12 or newer.
+pub fn supports(rocks: &Version, lua_series: &str) -> bool {
+    match lua_series {
+        "5.1" | "5.2" | "5.3" | "5.4" => rocks.parts.first() == Some(&3),
+        "5.5" => *rocks >= Version::parse("3.12").unwrap(),
+        _ => false,
+    }
+}
+
+/// The LuaRocks version to install: the one asked for (checked), else the newest good one.
+pub fn choose(requested: Option<&str>, lua_series: &str) -> Result<Version> {
+    if let Some(text) = requested {
+        let v = Version::parse(text).filter(|v| v.parts.len() == 3).ok_or_else(|| usage(format!("'{text}' is not a LuaRocks version: expected something like 3.12.2")))?;
+        if !supports(&v, lua_series) {
+            let newer = if lua_series == "5.5" { " (Lua 5.5 needs LuaRocks 3.12 or newer)" } else { "" };
+            return Err(usage(format!("LuaRocks {v} does not support Lua {lua_series}{newer}; pick another with --rocks")));
+        }
+        return Ok(v);
+    }
+    catalog::of_kind(Kind::Luarocks)
+        .into_iter()
+        .map(|r| r.version)
+        .find(|v| !BROKEN.contains(&v.to_string().as_str()) && supports(v, lua_series))
+        .ok_or_else(|| usage(format!("no known LuaRocks supports Lua {lua_series}; use --no-rocks")))
+}
+
+/// Fetches, verifies and unpacks LuaRocks, then installs it into `prefix` (final path) by
+/// writing into `target` (the same prefix or its staging copy).
+pub fn install_into(ctx: &Context, target: &Path, prefix: &Path, series: &str, version: &Version, from: Option<&str>, mirror: Option<&str>) -> Result<Source> {
+    let file_name = format!("luarocks-{version}.tar.gz");
+    let official = catalog::of_kind(Kind::Luarocks).into_iter().find(|r| r.version == *version);
+    let (location, expected) = match from {
+        // A tarball the user hands over is trusted as given, unless its name claims an official file.
+        Some(path) => {
+            let name = path.rsplit('/').next().unwrap_or_default();
+            let expected = catalog::official_sum(name).map(Expected::Official).unwrap_or(Expected::FirstUse);
+            (Location::parse(path), expected)
+        }
+        None => {
+            let Some(release) = official else {
+                bail!("LuaRocks {version} is not in luaenv's catalogue; pass --from <tarball>");
+            };
+            let location = match mirror {
+                Some(m) => Location::in_mirror(m, &file_name),
+                None => Location::Url(release.url.clone()),
+            };
+            (location, Expected::Official(release.sha256))
+        }
+    };
+    let fetched = fetch::fetch(ctx, &location, &file_name, &expected)?;
+    std::fs::create_dir_all(ctx.scratch_dir())?;
+    let work = tempfile::Builder::new().prefix("luarocks-").tempdir_in(ctx.scratch_dir())?;
+    let tree = crate::unpack::unpack(&fetched.path, work.path())?;
+    let src = tree.join("src");
+    if !src.join("luarocks/core/cfg.lua").is_file() || !src.join("bin/luarocks").is_file() {
+        bail!("{} is not a LuaRocks source tarball (no src/luarocks/core/cfg.lua)", fetched.location);
+    }
+    let luadir = target.join("share/lua").join(series);
+    prefix::copy_tree(&src.join("luarocks"), &luadir.join("luarocks"))?;
+    let final_luadir = prefix.join("share/lua").join(series);
+    std::fs::write(luadir.join("luarocks/core/hardcoded.lua"), hardcoded(prefix, series))?;
+    for program in ["luarocks", "luarocks-admin"] {
+        let body = std::fs::read_to_string(src.join("bin").join(program))?;
+        let launcher = launcher(prefix, &final_luadir, &body);
+        let path = target.join("bin").join(program);
+        std::fs::create_dir_all(path.parent().unwrap())?;
+        std::fs::write(&path, launcher)?;
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
+    }
+    let config = config_path(target, series);
+    let existing = std::fs::read_to_string(&config).unwrap_or_default();
+    let servers = read_servers(&existing);
+    prefix::write_atomic(&config, write_config(&existing, &managed_block(prefix, &servers)).as_bytes())?;
+    Ok(Source {
+        url: fetched.location,
+        sha256: Some(fetched.sha256),
+        checksum: match expected {
+            Expected::Official(_) => "official".into(),
+            _ => "local".into(),
+        },
+        version: Some(version.to_string()),
+    })
+}
+
+/// What LuaRocks' `configure` would hard-code, pointing at the prefix.
+fn hardcoded(prefix: &Path, series: &str) -> String {
+    let p = prefix.display();
+    format!(
+        "return {{\n    PREFIX = [[{p}]],\n    SYSCONFDIR = [[{p}/etc/luarocks]],\n    LUA_DIR = [[{p}]],\n    LUA_BINDIR = [[{p}/bin]],\n    LUA_INCDIR = [[{p}/include]],\n    LUA_LIBDIR = [[{p}/lib]],\n    LUA_VERSION = \"{series}\",\n    LUA_INTERPRETER = \"lua\",\n    SYSTEM = [[linux]],\n    PROCESSOR = [[{}]],\n}}\n",
+        std::env::consts::ARCH
+    )
+}
+
+/// The launcher LuaRocks' own `make install` writes: its Lua code found in the prefix first.
+fn launcher(prefix: &Path, luadir: &Path, body: &str) -> String {
+    let rest = body.split_once('\n').map(|(_, r)| r).unwrap_or("");
+    let d = luadir.display();
+    format!(
+        "#!{}/bin/lua\npackage.path=[[{d}/?.lua;]] .. package.path\nlocal list = package.searchers or package.loaders; table.insert(list, 1, function(name) if name:match(\"^luarocks%.\") then return loadfile([[{d}/]] .. name:gsub([[%.]], [[/]]) .. [[.lua]]) end end)\n{rest}",
+        prefix.display()
+    )
+}
+
+pub fn config_path(prefix: &Path, series: &str) -> PathBuf {
+    prefix.join("etc/luarocks").join(format!("config-{series}.lua"))
+}
+
+const BEGIN: &str = "-- BEGIN luaenv: this block is rewritten by luaenv; your own settings go outside it";
+const END: &str = "-- END luaenv";
+
+/// One rocks server as LuaRocks will use it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Server {
+    pub name: String,
+    pub url: String,
+}
+
+pub const LUAROCKS_ORG: &str = "https://luarocks.org";
+
+/// luaenv's part of the config: trees, variables for C rocks, certificate checks, servers.
+fn managed_block(prefix: &Path, servers: &[Server]) -> String {
+    let p = lua_string(&prefix.display().to_string());
+    let mut block = format!(
+        "{BEGIN}\nrocks_trees = {{\n   {{ name = \"user\", root = home .. \"/.luarocks\" }};\n   {{ name = \"system\", root = {p} }};\n}}\n\
+lua_interpreter = \"lua\"\nvariables = {{\n   LUA_DIR = {p};\n   LUA_BINDIR = {p} .. \"/bin\";\n   LUA_INCDIR = {p} .. \"/include\";\n   LUA_LIBDIR = {p} .. \"/lib\";\n}}\n\
+check_certificates = true\n"
+    );
+    if !servers.is_empty() {
+        block.push_str("rocks_servers = {\n");
+        for s in servers {
+            block.push_str(&format!("   {}; -- luaenv:name={}\n", lua_string(&s.url), s.name));
+        }
+        block.push_str("}\n");
+    }
+    block.push_str(END);
+    block.push('\n');
+    block
+}
+
+/// Replaces luaenv's block in `existing`, keeping every other byte; appends it when absent.
+fn write_config(existing: &str, block: &str) -> String {
+    match (existing.find(BEGIN), existing.find(END)) {
+        (Some(b), Some(e)) if e > b => {
+            let mut after = &existing[e + END.len()..];
+            after = after.strip_prefix('\n').unwrap_or(after);
+            format!("{}{block}{after}", &existing[..b])
+        }
+        _ if existing.is_empty() => format!("-- LuaRocks configuration, written by luaenv\n\n{block}"),
+        _ => format!("{existing}{}{block}", if existing.ends_with('\n') { "" } else { "\n" }),
+    }
+}
+
+/// The servers listed in luaenv's block, in LuaRocks' order.
+pub fn read_servers(config: &str) -> Vec<Server> {
+    let Some(start) = config.find(BEGIN) else { return vec![] };
+    let block = &config[start..config[start..].find(END).map(|e| start + e).unwrap_or(config.len())];
+    block
+        .lines()
+        .filter_map(|l| {
+            let (value, name) = l.trim().split_once("; -- luaenv:name=")?;
+            let url = value.trim().strip_prefix('"')?.strip_suffix('"')?.replace("\\\"", "\"").replace("\\\\", "\\");
+            Some(Server { name: name.trim().to_string(), url })
+        })
+        .collect()
+}
+
+/// Rewrites the server list of a config file, keeping everything else.
+pub fn set_servers(config_file: &Path, prefix: &Path, servers: &[Server]) -> Result<()> {
+    let existing = std::fs::read_to_string(config_file).with_context(|| format!("cannot read {}", config_file.display()))?;
+    prefix::write_atomic(config_file, write_config(&existing, &managed_block(prefix, servers)).as_bytes())
+}
+
+fn lua_string(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn picks_a_supported_luarocks() {
+        assert_eq!(choose(None, "5.4").unwrap().to_string(), "3.12.2");
+        assert_eq!(choose(None, "5.5").unwrap().to_string(), "3.12.2");
+        assert_eq!(choose(Some("3.8.0"), "5.1").unwrap().to_string(), "3.8.0");
+        assert_eq!(crate::error::exit_code(&choose(Some("3.8.0"), "5.5").unwrap_err()), 2);
+    }
+
+    #[test]
+    fn keeps_the_users_lines_around_the_block() {
+        let user = "-- mine\nlocal_by_default = true\n";
+        let prefix = Path::new("/p");
+        let servers = vec![Server { name: "corp".into(), url: "http://corp/rocks".into() }, Server { name: "luarocks.org".into(), url: LUAROCKS_ORG.into() }];
+        let first = write_config(user, &managed_block(prefix, &servers));
+        assert!(first.starts_with(user));
+        let edited = format!("{first}variables.CC = \"clang\"\n");
+        let second = write_config(&edited, &managed_block(prefix, &servers[1..]));
+        assert!(second.starts_with(user) && second.ends_with("variables.CC = \"clang\"\n"));
+        assert_eq!(read_servers(&first), servers);
+        assert_eq!(read_servers(&second), servers[1..]);
+    }
+}
