@@ -21,16 +21,16 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a
 timeit() { local t0; t0=$(now); "$@" >/dev/null 2>&1; echo "$(now) - $t0" | bc; }
 
 # Prime the download cache once, so every timed luaenv run starts from the cached tarball.
-"$bin" install 5.4.7 --mirror "$fixtures/mirror" >/dev/null 2>&1
+"$bin" install 5.4.7 --no-rocks --mirror "$fixtures/mirror" >/dev/null 2>&1
 luaenv_cold=() hererocks_cold=() luaenv_re=() hererocks_re=()
 for i in $(seq "$runs"); do
   "$bin" uninstall 5.4.7 >/dev/null 2>&1; rm -rf "$LUAENV_CACHE_DIR/builds"
-  luaenv_cold+=("$(timeit "$bin" install 5.4.7 --mirror "$fixtures/mirror")")
+  luaenv_cold+=("$(timeit "$bin" install 5.4.7 --no-rocks --mirror "$fixtures/mirror")")
   rm -rf "$work/hr"
   hererocks_cold+=("$(timeit hererocks "$work/hr" -l "$work/lua-5.4.7/src" --no-readline)")
   # Cached reinstall: luaenv from its build cache, hererocks from its --builds cache.
   "$bin" uninstall 5.4.7 >/dev/null 2>&1
-  luaenv_re+=("$(timeit "$bin" install 5.4.7 --mirror "$fixtures/mirror")")
+  luaenv_re+=("$(timeit "$bin" install 5.4.7 --no-rocks --mirror "$fixtures/mirror")")
   rm -rf "$work/hr"; hererocks "$work/hr" -l "$work/lua-5.4.7/src" --no-readline --builds "$work/hrb" >/dev/null 2>&1
   rm -rf "$work/hr"
   hererocks_re+=("$(timeit hererocks "$work/hr" -l "$work/lua-5.4.7/src" --no-readline --builds "$work/hrb")")

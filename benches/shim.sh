@@ -9,7 +9,7 @@ bin=$PWD/target/release/luaenv
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export LUAENV_ROOT=$work/root LUAENV_CACHE_DIR=$work/cache
-"$bin" install 5.4.7 --mirror "${LUAENV_TEST_FIXTURES:-../shared/fixtures}/mirror" >/dev/null 2>&1
+"$bin" install 5.4.7 --no-rocks --mirror "${LUAENV_TEST_FIXTURES:-../shared/fixtures}/mirror" >/dev/null 2>&1
 mkdir -p "$work/project/a/b/c" && echo 5.4.7 > "$work/project/.lua-version"
 cd "$work/project/a/b/c"
 python3 - "$LUAENV_ROOT/shims/lua" "$LUAENV_ROOT/versions/5.4.7/bin/lua" "$runs" <<'PY'
