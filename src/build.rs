@@ -63,7 +63,13 @@ impl Toolchain {
             .cargo_output(false)
             .emit_rerun_if_env_changed(false)
             .inherit_rustflags(false)
-            .warnings(false);
+            .warnings(false)
+            // cc's defaults add -ffunction-sections/-fdata-sections, which only slow the
+            // assembler and linker here: Lua's own Makefile uses plain -O2.
+            .no_default_flags(true)
+            .flag("-O2")
+            .flag("-fPIC")
+            .flag("-pipe");
         let tool = base.try_get_compiler().map_err(|e| anyhow::anyhow!("no C compiler for {target}: {e}; install gcc or clang, or set CC"))?;
         let path = tool.path().to_path_buf();
         let output = Command::new(&path).arg("--version").output().map_err(|e| {
