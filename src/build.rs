@@ -203,7 +203,6 @@ pub fn build_lua(tree: &Path, prefix: &Path, version: &Version, opts: &BuildOpti
     let compiler = build.try_get_compiler()?;
 
     let mut sources: Vec<&String> = parts.library.iter().chain(&parts.lua).chain(&parts.luac).collect();
-    sources.dedup();
     // Biggest files first, so no core sits idle at the end waiting for lvm.c.
     sources.sort_by_key(|name| std::cmp::Reverse(std::fs::metadata(src.join(format!("{name}.c"))).map(|m| m.len()).unwrap_or(0)));
     let jobs: Vec<Command> = sources

@@ -22,8 +22,9 @@ pub struct Request {
     pub sha256: Option<String>,
     pub options: BuildOptions,
     pub force: bool,
-    /// LuaRocks to install with it: a version (None: no LuaRocks) and an optional local tarball.
-    pub rocks: Option<crate::version::Version>,
+    /// LuaRocks to install with it: `None` for none, `Some(None)` for the newest that
+    /// supports the Lua, `Some(Some(v))` for `--rocks v`; plus an optional local tarball.
+    pub rocks: Option<Option<String>>,
     pub rocks_from: Option<String>,
 }
 
@@ -46,6 +47,11 @@ pub fn install(ctx: &Context, req: &Request) -> Result<Outcome> {
     if resolved.flavor != Flavor::Lua {
         bail!("{} is a LuaJIT build, which this luaenv cannot build yet; install a PUC Lua such as 5.4", resolved.install_name);
     }
+    let series = resolved.version.series();
+    let rocks_version = match &req.rocks {
+        Some(requested) => Some(rocks::choose(requested.as_deref(), &series)?),
+        None => None,
+    };
     let toolchain_target = &req.options.target;
     let name = if *toolchain_target == build::host_triple() {
         resolved.install_name.clone()
@@ -69,7 +75,7 @@ pub fn install(ctx: &Context, req: &Request) -> Result<Outcome> {
     let cache_key = expected.sum().map(|sum| {
         build_cache::key(&serde_json::json!({
             "source": sum, "options": &req.options, "compiler": &toolchain.compiler, "prefix": &prefix,
-            "rocks": req.rocks.as_ref().map(|v| v.to_string()), "rocks_from": rocks_from_sum(req),
+            "rocks": rocks_version.as_ref().map(|v| v.to_string()), "rocks_from": rocks_from_sum(req),
         }))
     });
     let cached = cache_key.as_deref().and_then(|k| build_cache::lookup(ctx, k));
@@ -84,9 +90,8 @@ pub fn install(ctx: &Context, req: &Request) -> Result<Outcome> {
             (How::Built, source)
         }
     };
-    let luarocks = match (&req.rocks, how) {
+    let luarocks = match (&rocks_version, how) {
         (Some(version), How::Built) => {
-            let series = resolved.version.series();
             Some(rocks::install_into(ctx, staging.path(), &prefix, &series, version, req.rocks_from.as_deref(), req.mirror.as_deref())?)
         }
         (Some(_), _) => Receipt::read(staging.path()).and_then(|r| r.luarocks),

@@ -78,12 +78,7 @@ impl Args {
         };
         let mut receipts = Vec::new();
         for spec in &self.specs {
-            let rocks = if self.no_rocks {
-                None
-            } else {
-                let series = crate::resolve::resolve(spec).map(|r| r.version.series()).or_else(|_| crate::resolve::parse_lua_spec(spec).map(|v| v.series()))?;
-                Some(crate::rocks::choose(self.rocks.as_deref(), &series)?)
-            };
+            let rocks = (!self.no_rocks).then(|| self.rocks.clone());
             let request = Request {
                 spec: spec.clone(),
                 mirror: mirror.clone(),
