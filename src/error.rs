@@ -31,3 +31,21 @@ pub fn report(err: &anyhow::Error) {
         eprintln!("{err:?}");
     }
 }
+
+/// A command line clap refused: its message as one `luaenv:` line first, then clap's usage
+/// and tip, exit 2. Help and version requests print as clap prints them.
+pub fn report_usage(err: clap::Error) -> std::process::ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(err.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) {
+        err.exit();
+    }
+    let text = err.render().to_string();
+    let (head, rest) = text.split_once("\n\n").unwrap_or((&text, ""));
+    let head: Vec<&str> = head.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let head = head.join(" ");
+    eprintln!("luaenv: {}", head.strip_prefix("error: ").unwrap_or(&head));
+    if !rest.is_empty() {
+        eprint!("\n{rest}");
+    }
+    std::process::ExitCode::from(2)
+}

@@ -5,6 +5,7 @@ mod build_cache;
 mod catalog;
 mod commands;
 mod context;
+mod credentials;
 mod error;
 mod fetch;
 mod install;
@@ -29,7 +30,10 @@ fn main() -> ExitCode {
     if let Some(command) = shims::shim_name(&argv0) {
         return ExitCode::from(shims::run_shim(&command, args.collect()));
     }
-    let cli = <commands::Cli as clap::Parser>::parse();
+    let cli = match <commands::Cli as clap::Parser>::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return error::report_usage(err),
+    };
     let ctx = context::Context::from_env();
     match cli.command.run(&ctx) {
         Ok(()) => ExitCode::SUCCESS,

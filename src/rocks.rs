@@ -9,9 +9,11 @@ use anyhow::{Context as _, Result, bail};
 
 use crate::catalog::{self, Kind};
 use crate::context::Context;
+use crate::credentials;
 use crate::error::usage;
 use crate::fetch::{self, Location};
 use crate::prefix::{self, Source};
+use crate::shell::{Shell, quote};
 use crate::verify::Expected;
 use crate::version::Version;
 
@@ -90,7 +92,7 @@ pub fn install_into(ctx: &Context, target: &Path, prefix: &Path, series: &str, v
     let config = config_path(target, series);
     let existing = std::fs::read_to_string(&config).unwrap_or_default();
     let servers = read_servers(&existing);
-    prefix::write_atomic(&config, write_config(&existing, &managed_block(prefix, &servers)).as_bytes())?;
+    prefix::write_atomic(&config, write_config(&existing, &managed_block(prefix, &servers, downloaders(ctx, &servers).as_ref())).as_bytes())?;
     Ok(Source {
         url: fetched.location,
         sha256: Some(fetched.sha256),
@@ -137,14 +139,35 @@ pub struct Server {
 
 pub const LUAROCKS_ORG: &str = "https://luarocks.org";
 
-/// luaenv's part of the config: trees, variables for C rocks, certificate checks, servers.
-fn managed_block(prefix: &Path, servers: &[Server]) -> String {
+/// The credential wrappers for wget and curl, when one of `servers` has stored credentials.
+fn downloaders(ctx: &Context, servers: &[Server]) -> Option<(PathBuf, PathBuf)> {
+    let stored = credentials::load(ctx);
+    let needed = servers.iter().any(|s| {
+        reqwest::Url::parse(&s.url).ok().and_then(|u| credentials::host_of(&u)).is_some_and(|h| stored.iter().any(|e| e.host == h))
+    });
+    needed.then(|| credentials::wrapper_paths(ctx))
+}
+
+/// luaenv's part of the config: trees, variables for C rocks, certificate checks, servers,
+/// and, when a server needs credentials, the wget/curl wrappers that read them.
+fn managed_block(prefix: &Path, servers: &[Server], downloaders: Option<&(PathBuf, PathBuf)>) -> String {
     let p = lua_string(&prefix.display().to_string());
     let mut block = format!(
         "{BEGIN}\nrocks_trees = {{\n   {{ name = \"user\", root = home .. \"/.luarocks\" }};\n   {{ name = \"system\", root = {p} }};\n}}\n\
 lua_interpreter = \"lua\"\nvariables = {{\n   LUA_DIR = {p};\n   LUA_BINDIR = {p} .. \"/bin\";\n   LUA_INCDIR = {p} .. \"/include\";\n   LUA_LIBDIR = {p} .. \"/lib\";\n}}\n\
 check_certificates = true\n"
     );
+    if let Some((wget, curl)) = downloaders {
+        // LuaRocks splices these into shell commands unquoted, hence the shell quoting inside.
+        let sh = |p: &Path| lua_string(&quote(Shell::Bash, &p.to_string_lossy()));
+        block.push_str(&format!(
+            "-- Downloads go through wget/curl wrappers that read luaenv's credentials file,\n\
+-- never through LuaSocket, which would not send them.\n\
+variables.WGET = {}\nvariables.CURL = {}\nfs_use_modules = false\n",
+            sh(wget),
+            sh(curl)
+        ));
+    }
     if !servers.is_empty() {
         block.push_str("rocks_servers = {\n");
         for s in servers {
@@ -185,9 +208,10 @@ pub fn read_servers(config: &str) -> Vec<Server> {
 }
 
 /// Rewrites the server list of a config file, keeping everything else.
-pub fn set_servers(config_file: &Path, prefix: &Path, servers: &[Server]) -> Result<()> {
+pub fn set_servers(ctx: &Context, config_file: &Path, prefix: &Path, servers: &[Server]) -> Result<()> {
     let existing = std::fs::read_to_string(config_file).with_context(|| format!("cannot read {}", config_file.display()))?;
-    prefix::write_atomic(config_file, write_config(&existing, &managed_block(prefix, servers)).as_bytes())
+    let block = managed_block(prefix, servers, downloaders(ctx, servers).as_ref());
+    prefix::write_atomic(config_file, write_config(&existing, &block).as_bytes())
 }
 
 fn lua_string(s: &str) -> String {
@@ -211,10 +235,10 @@ mod tests {
         let user = "-- mine\nlocal_by_default = true\n";
         let prefix = Path::new("/p");
         let servers = vec![Server { name: "corp".into(), url: "http://corp/rocks".into() }, Server { name: "luarocks.org".into(), url: LUAROCKS_ORG.into() }];
-        let first = write_config(user, &managed_block(prefix, &servers));
+        let first = write_config(user, &managed_block(prefix, &servers, None));
         assert!(first.starts_with(user));
         let edited = format!("{first}variables.CC = \"clang\"\n");
-        let second = write_config(&edited, &managed_block(prefix, &servers[1..]));
+        let second = write_config(&edited, &managed_block(prefix, &servers[1..], None));
         assert!(second.starts_with(user) && second.ends_with("variables.CC = \"clang\"\n"));
         assert_eq!(read_servers(&first), servers);
         assert_eq!(read_servers(&second), servers[1..]);

@@ -1,8 +1,9 @@
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 
 use crate::context::Context;
+use crate::credentials;
 use crate::error::usage;
 use crate::prefix::Receipt;
 use crate::rocks::{self, LUAROCKS_ORG, Server};
@@ -32,8 +33,10 @@ enum RocksCommand {
         /// Put it before every other server
         #[arg(long)]
         first: bool,
-        #[arg(long)]
+        /// The user name for a server that demands Basic auth (with --password-stdin)
+        #[arg(long, requires = "password_stdin")]
         user: Option<String>,
+        /// Read the password from the first line of standard input
         #[arg(long, requires = "user")]
         password_stdin: bool,
         /// The project's config instead of the version's
@@ -72,16 +75,27 @@ impl Args {
                 eprintln!("installed LuaRocks {version} into {name}");
                 Ok(())
             }
-            RocksCommand::AddServer { url, name: server_name, first, user, project, .. } => {
+            RocksCommand::AddServer { url, name: server_name, first, user, password_stdin: _, project } => {
                 refuse_project(project)?;
-                if user.is_some() {
-                    return Err(usage("--user: credentials for rocks servers are not supported by this luaenv yet"));
-                }
-                check_url(&url)?;
+                let (url, login) = split_credentials(&url, user)?;
                 let config = config_of(&prefix, &series, &name)?;
+                let shown = credentials::masked(url.as_str());
+                if let Some((login, password)) = &login {
+                    credentials::check(login, password)?;
+                    check_credentials(&url, login, password)?;
+                }
+                let url = url.as_str().trim_end_matches('/').to_string();
+                let _lock = crate::lock::acquire(ctx, "rocks-config")?;
+                if let Some((login, password)) = login {
+                    let host = reqwest::Url::parse(&url).ok().and_then(|u| credentials::host_of(&u)).unwrap_or_default();
+                    credentials::store(ctx, credentials::Entry { host, login, password })?;
+                    eprintln!("stored the credentials in {} (mode 0600)", credentials::netrc_path(ctx).display());
+                }
                 let mut servers = current_servers(&config);
-                if servers.iter().any(|s| s.url.trim_end_matches('/') == url.trim_end_matches('/')) {
-                    eprintln!("{url} is already a rocks server of {name}");
+                if servers.iter().any(|s| same_url(&s.url, &url)) {
+                    // Rewritten anyway: new credentials may need the downloader wrappers.
+                    rocks::set_servers(ctx, &config, &prefix, &servers)?;
+                    eprintln!("{shown} is already a rocks server of {name}");
                     return Ok(());
                 }
                 let server_name = server_name.unwrap_or_else(|| host_of(&url));
@@ -92,31 +106,47 @@ impl Args {
                 // New servers go before luarocks.org, so it stays the last resort.
                 let at = if first { 0 } else { servers.iter().position(|s| s.url == LUAROCKS_ORG).unwrap_or(servers.len()) };
                 servers.insert(at, entry);
-                rocks::set_servers(&config, &prefix, &servers)?;
+                rocks::set_servers(ctx, &config, &prefix, &servers)?;
                 eprintln!("added rocks server '{server_name}' to {name}");
                 Ok(())
             }
             RocksCommand::RemoveServer { server, project } => {
                 refuse_project(project)?;
                 let config = config_of(&prefix, &series, &name)?;
+                let _lock = crate::lock::acquire(ctx, "rocks-config")?;
                 let mut servers = current_servers(&config);
-                let before = servers.len();
-                servers.retain(|s| s.name != server && s.url.trim_end_matches('/') != server.trim_end_matches('/'));
-                if servers.len() == before {
-                    let names: Vec<&str> = servers.iter().map(|s| s.name.as_str()).collect();
-                    return Err(usage(format!("no rocks server '{server}' in {name} (servers: {}); see `luaenv rocks servers`", names.join(", "))));
+                let (removed, kept): (Vec<Server>, Vec<Server>) = servers.drain(..).partition(|s| s.name == server || same_url(&s.url, &server));
+                if removed.is_empty() {
+                    let names: Vec<&str> = kept.iter().map(|s| s.name.as_str()).collect();
+                    return Err(usage(format!("no rocks server '{}' in {name} (servers: {}); see `luaenv rocks servers`", credentials::masked(&server), names.join(", "))));
                 }
-                rocks::set_servers(&config, &prefix, &servers)?;
-                eprintln!("removed rocks server '{server}' from {name}");
+                rocks::set_servers(ctx, &config, &prefix, &kept)?;
+                eprintln!("removed rocks server '{}' from {name}", credentials::masked(&server));
+                // Credentials are per host and shared by every version: forget them with the last user.
+                for host in removed.iter().filter_map(|s| reqwest::Url::parse(&s.url).ok().and_then(|u| credentials::host_of(&u))) {
+                    if !host_in_use(ctx, &host) && credentials::forget(ctx, &host)? {
+                        eprintln!("forgot the credentials for {host}: no installed version uses it any more");
+                    }
+                }
                 Ok(())
             }
             RocksCommand::Servers { json } => {
                 let config = config_of(&prefix, &series, &name)?;
-                let servers = current_servers(&config);
+                let listed: Vec<Listed> = current_servers(&config)
+                    .into_iter()
+                    .map(|s| {
+                        let user = reqwest::Url::parse(&s.url).ok().and_then(|u| credentials::host_of(&u)).and_then(|h| credentials::login_for(ctx, &h));
+                        let url = match &user {
+                            Some(login) => credentials::with_masked_login(&s.url, login),
+                            None => s.url,
+                        };
+                        Listed { name: s.name, url, user }
+                    })
+                    .collect();
                 if json {
-                    println!("{}", serde_json::to_string_pretty(&servers)?);
+                    println!("{}", serde_json::to_string_pretty(&listed)?);
                 } else {
-                    for s in servers {
+                    for s in listed {
                         println!("{}\t{}", s.name, s.url);
                     }
                 }
@@ -124,6 +154,14 @@ impl Args {
             }
         }
     }
+}
+
+/// A server as listed: secrets masked, the user shown.
+#[derive(serde::Serialize)]
+struct Listed {
+    name: String,
+    url: String,
+    user: Option<String>,
 }
 
 fn refuse_project(project: bool) -> Result<()> {
@@ -148,11 +186,89 @@ fn current_servers(config: &std::path::Path) -> Vec<Server> {
     if listed.is_empty() { vec![Server { name: "luarocks.org".into(), url: LUAROCKS_ORG.into() }] } else { listed }
 }
 
-fn check_url(url: &str) -> Result<()> {
+fn check_url(url: &str) -> Result<reqwest::Url> {
     match reqwest::Url::parse(url) {
-        Ok(u) if matches!(u.scheme(), "http" | "https" | "file") && (u.scheme() == "file" || u.host_str().is_some()) => Ok(()),
-        _ => Err(usage(format!("'{url}' is not a rocks server URL: expected http://, https:// or file://"))),
+        Ok(u) if matches!(u.scheme(), "http" | "https" | "file") && (u.scheme() == "file" || u.host_str().is_some()) => Ok(u),
+        _ => Err(usage(format!("'{}' is not a rocks server URL: expected http://, https:// or file://", credentials::masked(url)))),
     }
+}
+
+/// The URL without credentials, and the credentials from `--user` + stdin or from the URL.
+fn split_credentials(url: &str, user: Option<String>) -> Result<(reqwest::Url, Option<(String, String)>)> {
+    let mut parsed = check_url(url)?;
+    let in_url = (!parsed.username().is_empty()).then(|| {
+        let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
+        (decode(parsed.username()), decode(parsed.password().unwrap_or("")))
+    });
+    let _ = parsed.set_username("");
+    let _ = parsed.set_password(None);
+    let login = match (in_url, user) {
+        (Some(_), Some(_)) => return Err(usage("credentials given both in the URL and with --user: give them once, with --user and --password-stdin")),
+        (Some(pair), None) => {
+            eprintln!("note: the credentials in the URL go to luaenv's credentials file, not into the config");
+            Some(pair)
+        }
+        (None, Some(login)) => Some((login, read_password()?)),
+        (None, None) => None,
+    };
+    if login.is_some() && parsed.scheme() == "file" {
+        return Err(usage("a file:// rocks server takes no credentials"));
+    }
+    Ok((parsed, login))
+}
+
+/// The password: the first line of standard input, so it never shows in `ps` or shell history.
+fn read_password() -> Result<String> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).context("cannot read the password from standard input")?;
+    let password = line.trim_end_matches(['\n', '\r']).to_string();
+    if password.is_empty() {
+        return Err(usage("--password-stdin: no password on standard input; pipe it in, e.g. `printf %s \"$TOKEN\" | luaenv rocks add-server ...`"));
+    }
+    Ok(password)
+}
+
+/// Asks the server for its manifest with the credentials, so a wrong password is caught now,
+/// before anything is stored. A server that cannot be reached is only a warning: build farms
+/// often configure servers before they come up.
+fn check_credentials(url: &reqwest::Url, login: &str, password: &str) -> Result<()> {
+    let manifest = format!("{}/manifest", url.as_str().trim_end_matches('/'));
+    let client = reqwest::blocking::Client::builder().timeout(std::time::Duration::from_secs(20)).build()?;
+    match client.get(&manifest).basic_auth(login, Some(password)).send() {
+        Ok(r) if matches!(r.status().as_u16(), 401 | 403) => Err(anyhow::anyhow!(
+            "rocks server {} refused user '{login}' ({}): check the user name and password, then run add-server again; nothing was changed",
+            url,
+            r.status()
+        )),
+        Ok(_) => Ok(()),
+        Err(e) => {
+            eprintln!("warning: could not check the credentials against {url} ({}); adding it anyway", e.without_url());
+            Ok(())
+        }
+    }
+}
+
+fn same_url(a: &str, b: &str) -> bool {
+    let strip = |u: &str| reqwest::Url::parse(u).map(|mut p| {
+        let _ = p.set_username("");
+        let _ = p.set_password(None);
+        p.as_str().trim_end_matches('/').to_string()
+    });
+    match (strip(a), strip(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a.trim_end_matches('/') == b.trim_end_matches('/'),
+    }
+}
+
+/// Whether any installed version's LuaRocks config still names a server on `host`.
+fn host_in_use(ctx: &Context, host: &str) -> bool {
+    ctx.installed().iter().any(|name| {
+        let dir = ctx.prefix(name).join("etc/luarocks");
+        std::fs::read_dir(dir).into_iter().flatten().flatten().any(|e| {
+            let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+            rocks::read_servers(&text).iter().any(|s| reqwest::Url::parse(&s.url).ok().and_then(|u| credentials::host_of(&u)).as_deref() == Some(host))
+        })
+    })
 }
 
 fn host_of(url: &str) -> String {

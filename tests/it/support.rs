@@ -40,6 +40,7 @@ pub struct Server {
     pub url: String,
     requests: Arc<AtomicUsize>,
     pub paths: Arc<Mutex<Vec<String>>>,
+    auth: Arc<Mutex<Option<String>>>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -57,14 +58,15 @@ impl Server {
         let paths = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let dir = dir.to_path_buf();
-        let expected = auth.map(|a| format!("Basic {}", base64(a.as_bytes())));
-        let (count, seen, halt) = (requests.clone(), paths.clone(), stop.clone());
+        let auth = Arc::new(Mutex::new(auth.map(|a| format!("Basic {}", base64(a.as_bytes())))));
+        let (count, seen, halt, demanded) = (requests.clone(), paths.clone(), stop.clone(), auth.clone());
         let thread = std::thread::spawn(move || {
             while !halt.load(Ordering::Relaxed) {
                 let Ok(Some(request)) = server.recv_timeout(Duration::from_millis(50)) else { continue };
                 count.fetch_add(1, Ordering::Relaxed);
                 let path = request.url().split('?').next().unwrap_or("").to_string();
                 seen.lock().unwrap().push(path.clone());
+                let expected = demanded.lock().unwrap().clone();
                 if let Some(expected) = &expected {
                     let given = request.headers().iter().find(|h| h.field.equiv("Authorization")).map(|h| h.value.to_string());
                     if given.as_deref() != Some(expected.as_str()) {
@@ -81,7 +83,12 @@ impl Server {
                 let _ = response;
             }
         });
-        Server { url: format!("http://127.0.0.1:{port}"), requests, paths, stop, thread: Some(thread) }
+        Server { url: format!("http://127.0.0.1:{port}"), requests, paths, auth, stop, thread: Some(thread) }
+    }
+
+    /// Changes the `user:password` the server demands, as when a password is rotated.
+    pub fn demand(&self, auth: &str) {
+        *self.auth.lock().unwrap() = Some(format!("Basic {}", base64(auth.as_bytes())));
     }
 
     pub fn requests(&self) -> usize {

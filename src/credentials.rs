@@ -1,0 +1,198 @@
+//! Rocks-server credentials. LuaRocks only knows `user:pass@` in a URL (which would put the
+//! secret in the config, in its messages and on command lines) or `~/.netrc` through wget.
+//! So luaenv keeps one netrc file in the root (mode 0600, in a 0700 folder) and points
+//! LuaRocks' `variables.WGET`/`variables.CURL` at two small wrappers that make wget and
+//! curl read it. The config names only the wrappers; the secret never leaves that file.
+
+use std::io::Write as _;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+
+use crate::context::Context;
+use crate::error::usage;
+use crate::shell::{Shell, quote};
+
+/// One `machine` line of the netrc file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub host: String,
+    pub login: String,
+    pub password: String,
+}
+
+/// What stands in for a secret in every output.
+pub const MASK: &str = "***";
+
+pub fn dir(ctx: &Context) -> PathBuf {
+    ctx.root.join("credentials")
+}
+
+/// The netrc file: wget reads `$HOME/.netrc`, so its wrapper runs with HOME set to `dir`.
+pub fn netrc_path(ctx: &Context) -> PathBuf {
+    dir(ctx).join(".netrc")
+}
+
+/// The wrappers LuaRocks runs instead of wget and curl, as (wget, curl).
+pub fn wrapper_paths(ctx: &Context) -> (PathBuf, PathBuf) {
+    (dir(ctx).join("wget"), dir(ctx).join("curl"))
+}
+
+pub fn load(ctx: &Context) -> Vec<Entry> {
+    parse(&std::fs::read_to_string(netrc_path(ctx)).unwrap_or_default())
+}
+
+/// The login stored for a host, if any (never the password).
+pub fn login_for(ctx: &Context, host: &str) -> Option<String> {
+    load(ctx).into_iter().find(|e| e.host == host).map(|e| e.login)
+}
+
+/// Checks that a login and password can be written to a netrc file as plain tokens.
+pub fn check(login: &str, password: &str) -> Result<()> {
+    let plain = |s: &str| !s.is_empty() && !s.chars().any(|c| c.is_whitespace() || c == '"' || c == '\\' || c.is_control());
+    if !plain(login) {
+        return Err(usage("--user: a user name must be non-empty, without spaces, quotes or backslashes"));
+    }
+    if !plain(password) {
+        return Err(usage("the password read from stdin is empty or holds spaces, quotes or backslashes, which wget and curl cannot read from a netrc file"));
+    }
+    Ok(())
+}
+
+/// Stores (or replaces) the credentials for a host and writes the wrappers.
+pub fn store(ctx: &Context, entry: Entry) -> Result<()> {
+    let mut entries = load(ctx);
+    entries.retain(|e| e.host != entry.host);
+    entries.push(entry);
+    save(ctx, &entries)?;
+    write_wrappers(ctx)
+}
+
+/// Forgets the credentials of a host; true when there were some.
+pub fn forget(ctx: &Context, host: &str) -> Result<bool> {
+    let mut entries = load(ctx);
+    let before = entries.len();
+    entries.retain(|e| e.host != host);
+    if entries.len() == before {
+        return Ok(false);
+    }
+    save(ctx, &entries)?;
+    Ok(true)
+}
+
+fn save(ctx: &Context, entries: &[Entry]) -> Result<()> {
+    let dir = dir(ctx);
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
+    let mut text = String::from("# written by luaenv (luaenv rocks add-server --user); mode 0600\n");
+    for e in entries {
+        text.push_str(&format!("machine {} login {} password {}\n", e.host, e.login, e.password));
+    }
+    // tempfile creates its files with mode 0600, so the secret is never readable by others.
+    let mut tmp = tempfile::Builder::new().prefix(".netrc-").tempfile_in(&dir)?;
+    tmp.write_all(text.as_bytes())?;
+    tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    let path = netrc_path(ctx);
+    tmp.persist(&path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+fn parse(text: &str) -> Vec<Entry> {
+    let mut entries = Vec::new();
+    let mut tokens = text.lines().filter(|l| !l.trim_start().starts_with('#')).flat_map(str::split_whitespace);
+    let mut current: Option<Entry> = None;
+    while let Some(token) = tokens.next() {
+        match token {
+            "machine" => {
+                entries.extend(current.take());
+                current = tokens.next().map(|h| Entry { host: h.to_string(), login: String::new(), password: String::new() });
+            }
+            "login" => {
+                if let (Some(e), Some(v)) = (current.as_mut(), tokens.next()) {
+                    e.login = v.to_string();
+                }
+            }
+            "password" => {
+                if let (Some(e), Some(v)) = (current.as_mut(), tokens.next()) {
+                    e.password = v.to_string();
+                }
+            }
+            _ => {}
+        }
+    }
+    entries.extend(current);
+    entries
+}
+
+/// The wrappers: wget reads only `$HOME/.netrc`, curl takes the file by name.
+fn write_wrappers(ctx: &Context) -> Result<()> {
+    let dir = dir(ctx);
+    let q = |p: &Path| quote(Shell::Bash, &p.to_string_lossy());
+    let (wget, curl) = wrapper_paths(ctx);
+    let wget_script = format!(
+        "#!/bin/sh\n# Written by luaenv: wget with the rocks-server credentials in {netrc}\n\
+# Keep the user's own wgetrc, which wget looks for under HOME.\n\
+if [ -z \"$WGETRC\" ] && [ -f \"$HOME/.wgetrc\" ]; then WGETRC=\"$HOME/.wgetrc\"; export WGETRC; fi\n\
+HOME={dir}; export HOME\nexec wget \"$@\"\n",
+        netrc = netrc_path(ctx).display(),
+        dir = q(&dir)
+    );
+    let curl_script = format!(
+        "#!/bin/sh\n# Written by luaenv: curl with the rocks-server credentials in {netrc}\nexec curl --netrc-optional --netrc-file {file} \"$@\"\n",
+        netrc = netrc_path(ctx).display(),
+        file = q(&netrc_path(ctx))
+    );
+    for (path, script) in [(wget, wget_script), (curl, curl_script)] {
+        crate::prefix::write_atomic(&path, script.as_bytes())?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
+    }
+    Ok(())
+}
+
+/// The host part of a URL as netrc matches it (no port).
+pub fn host_of(url: &reqwest::Url) -> Option<String> {
+    url.host_str().map(str::to_string)
+}
+
+/// A URL as shown to people: any password in it replaced by `***`.
+pub fn masked(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some(MASK));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// A URL with `login:***@` in it, for listing a server that has stored credentials.
+pub fn with_masked_login(url: &str, login: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut u) => {
+            let _ = u.set_username(login);
+            let _ = u.set_password(Some(MASK));
+            let shown = u.to_string();
+            // Url adds a `/` after a bare host; show the URL as it was given.
+            if url.ends_with('/') { shown } else { shown.trim_end_matches('/').to_string() }
+        }
+        Err(_) => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn netrc_round_trip_and_masking() {
+        let text = "# c\nmachine a.example login u password p1\nmachine b.example\n  login v\n  password p2\n";
+        let entries = parse(text);
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[1], Entry { host: "b.example".into(), login: "v".into(), password: "p2".into() });
+        assert_eq!(masked("http://u:secret@h:8080/x"), "http://u:***@h:8080/x");
+        assert_eq!(with_masked_login("http://h:8080/x", "u"), "http://u:***@h:8080/x");
+        assert_eq!(with_masked_login("http://h:8080", "u"), "http://u:***@h:8080");
+        assert!(check("u", "has space").is_err() && check("u", "").is_err() && check("u", "s3cr3t!").is_ok());
+    }
+}
