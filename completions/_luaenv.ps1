@@ -38,11 +38,12 @@ Register-ArgumentCompleter -Native -CommandName 'luaenv' -ScriptBlock {
             [CompletionResult]::new('activate', 'activate', [CompletionResultType]::ParameterValue, 'Print shell code that puts the shims first on PATH')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script for a shell')
             [CompletionResult]::new('rocks', 'rocks', [CompletionResultType]::ParameterValue, 'Install LuaRocks and manage its rocks servers')
+            [CompletionResult]::new('mirror', 'mirror', [CompletionResultType]::ParameterValue, 'Set, unset or show the persistent source mirror')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'luaenv;install' {
-            [CompletionResult]::new('--mirror', '--mirror', [CompletionResultType]::ParameterName, 'A mirror: a folder, file:// URL or HTTP(S) URL holding the source tarballs')
+            [CompletionResult]::new('--mirror', '--mirror', [CompletionResultType]::ParameterName, 'A mirror: a folder, file:// URL or HTTP(S) URL holding the source tarballs (default: $LUAENV_MIRROR, then `luaenv mirror set`)')
             [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Build from this tarball, source folder or URL instead')
             [CompletionResult]::new('--sha256', '--sha256', [CompletionResultType]::ParameterName, 'The SHA-256 the source must have')
             [CompletionResult]::new('--rocks', '--rocks', [CompletionResultType]::ParameterName, 'The LuaRocks version to install with it')
@@ -136,9 +137,9 @@ Register-ArgumentCompleter -Native -CommandName 'luaenv' -ScriptBlock {
         }
         'luaenv;rocks;add-server' {
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'A short name for it (default: its host)')
-            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'user')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'The user name for a server that demands Basic auth (with --password-stdin)')
             [CompletionResult]::new('--first', '--first', [CompletionResultType]::ParameterName, 'Put it before every other server')
-            [CompletionResult]::new('--password-stdin', '--password-stdin', [CompletionResultType]::ParameterName, 'password-stdin')
+            [CompletionResult]::new('--password-stdin', '--password-stdin', [CompletionResultType]::ParameterName, 'Read the password from the first line of standard input')
             [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'The project''s config instead of the version''s')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -179,6 +180,49 @@ Register-ArgumentCompleter -Native -CommandName 'luaenv' -ScriptBlock {
         'luaenv;rocks;help;help' {
             break
         }
+        'luaenv;mirror' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Fetch Lua and LuaRocks tarballs from this mirror from now on')
+            [CompletionResult]::new('unset', 'unset', [CompletionResultType]::ParameterValue, 'Go back to the upstream sources')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the mirror in use, if any')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'luaenv;mirror;set' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'luaenv;mirror;unset' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'luaenv;mirror;show' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'luaenv;mirror;help' {
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Fetch Lua and LuaRocks tarballs from this mirror from now on')
+            [CompletionResult]::new('unset', 'unset', [CompletionResultType]::ParameterValue, 'Go back to the upstream sources')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the mirror in use, if any')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'luaenv;mirror;help;set' {
+            break
+        }
+        'luaenv;mirror;help;unset' {
+            break
+        }
+        'luaenv;mirror;help;show' {
+            break
+        }
+        'luaenv;mirror;help;help' {
+            break
+        }
         'luaenv;help' {
             [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Download, verify, build and install Lua versions; prints each prefix')
             [CompletionResult]::new('uninstall', 'uninstall', [CompletionResultType]::ParameterValue, 'Remove one installed version')
@@ -193,6 +237,7 @@ Register-ArgumentCompleter -Native -CommandName 'luaenv' -ScriptBlock {
             [CompletionResult]::new('activate', 'activate', [CompletionResultType]::ParameterValue, 'Print shell code that puts the shims first on PATH')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script for a shell')
             [CompletionResult]::new('rocks', 'rocks', [CompletionResultType]::ParameterValue, 'Install LuaRocks and manage its rocks servers')
+            [CompletionResult]::new('mirror', 'mirror', [CompletionResultType]::ParameterValue, 'Set, unset or show the persistent source mirror')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -249,6 +294,21 @@ Register-ArgumentCompleter -Native -CommandName 'luaenv' -ScriptBlock {
             break
         }
         'luaenv;help;rocks;servers' {
+            break
+        }
+        'luaenv;help;mirror' {
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Fetch Lua and LuaRocks tarballs from this mirror from now on')
+            [CompletionResult]::new('unset', 'unset', [CompletionResultType]::ParameterValue, 'Go back to the upstream sources')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the mirror in use, if any')
+            break
+        }
+        'luaenv;help;mirror;set' {
+            break
+        }
+        'luaenv;help;mirror;unset' {
+            break
+        }
+        'luaenv;help;mirror;show' {
             break
         }
         'luaenv;help;help' {

@@ -40,6 +40,9 @@ _luaenv() {
             luaenv,local)
                 cmd="luaenv__subcmd__local"
                 ;;
+            luaenv,mirror)
+                cmd="luaenv__subcmd__mirror"
+                ;;
             luaenv,prefix)
                 cmd="luaenv__subcmd__prefix"
                 ;;
@@ -82,6 +85,9 @@ _luaenv() {
             luaenv__subcmd__help,local)
                 cmd="luaenv__subcmd__help__subcmd__local"
                 ;;
+            luaenv__subcmd__help,mirror)
+                cmd="luaenv__subcmd__help__subcmd__mirror"
+                ;;
             luaenv__subcmd__help,prefix)
                 cmd="luaenv__subcmd__help__subcmd__prefix"
                 ;;
@@ -100,6 +106,15 @@ _luaenv() {
             luaenv__subcmd__help,which)
                 cmd="luaenv__subcmd__help__subcmd__which"
                 ;;
+            luaenv__subcmd__help__subcmd__mirror,set)
+                cmd="luaenv__subcmd__help__subcmd__mirror__subcmd__set"
+                ;;
+            luaenv__subcmd__help__subcmd__mirror,show)
+                cmd="luaenv__subcmd__help__subcmd__mirror__subcmd__show"
+                ;;
+            luaenv__subcmd__help__subcmd__mirror,unset)
+                cmd="luaenv__subcmd__help__subcmd__mirror__subcmd__unset"
+                ;;
             luaenv__subcmd__help__subcmd__rocks,add-server)
                 cmd="luaenv__subcmd__help__subcmd__rocks__subcmd__add__subcmd__server"
                 ;;
@@ -111,6 +126,30 @@ _luaenv() {
                 ;;
             luaenv__subcmd__help__subcmd__rocks,servers)
                 cmd="luaenv__subcmd__help__subcmd__rocks__subcmd__servers"
+                ;;
+            luaenv__subcmd__mirror,help)
+                cmd="luaenv__subcmd__mirror__subcmd__help"
+                ;;
+            luaenv__subcmd__mirror,set)
+                cmd="luaenv__subcmd__mirror__subcmd__set"
+                ;;
+            luaenv__subcmd__mirror,show)
+                cmd="luaenv__subcmd__mirror__subcmd__show"
+                ;;
+            luaenv__subcmd__mirror,unset)
+                cmd="luaenv__subcmd__mirror__subcmd__unset"
+                ;;
+            luaenv__subcmd__mirror__subcmd__help,help)
+                cmd="luaenv__subcmd__mirror__subcmd__help__subcmd__help"
+                ;;
+            luaenv__subcmd__mirror__subcmd__help,set)
+                cmd="luaenv__subcmd__mirror__subcmd__help__subcmd__set"
+                ;;
+            luaenv__subcmd__mirror__subcmd__help,show)
+                cmd="luaenv__subcmd__mirror__subcmd__help__subcmd__show"
+                ;;
+            luaenv__subcmd__mirror__subcmd__help,unset)
+                cmd="luaenv__subcmd__mirror__subcmd__help__subcmd__unset"
                 ;;
             luaenv__subcmd__rocks,add-server)
                 cmd="luaenv__subcmd__rocks__subcmd__add__subcmd__server"
@@ -149,7 +188,7 @@ _luaenv() {
 
     case "${cmd}" in
         luaenv)
-            opts="-h -V --help --version install uninstall versions current global local which prefix exec rehash activate completions rocks help"
+            opts="-h -V --help --version install uninstall versions current global local which prefix exec rehash activate completions rocks mirror help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -233,7 +272,7 @@ _luaenv() {
             return 0
             ;;
         luaenv__subcmd__help)
-            opts="install uninstall versions current global local which prefix exec rehash activate completions rocks help"
+            opts="install uninstall versions current global local which prefix exec rehash activate completions rocks mirror help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -347,6 +386,62 @@ _luaenv() {
         luaenv__subcmd__help__subcmd__local)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__help__subcmd__mirror)
+            opts="set unset show"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__help__subcmd__mirror__subcmd__set)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__help__subcmd__mirror__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__help__subcmd__mirror__subcmd__unset)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -551,6 +646,132 @@ _luaenv() {
         luaenv__subcmd__local)
             opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__mirror)
+            opts="-h --help set unset show help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__mirror__subcmd__help)
+            opts="set unset show help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__mirror__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__mirror__subcmd__help__subcmd__set)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__mirror__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__mirror__subcmd__help__subcmd__unset)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__mirror__subcmd__set)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__mirror__subcmd__show)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__mirror__subcmd__unset)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -18,8 +18,8 @@ pub struct Args {
     /// Print JSON instead of text
     #[arg(long)]
     json: bool,
-    /// A mirror: a folder, file:// URL or HTTP(S) URL holding the source tarballs
-    #[arg(long, env = "LUAENV_MIRROR", value_name = "URL|DIR")]
+    /// A mirror: a folder, file:// URL or HTTP(S) URL holding the source tarballs (default: $LUAENV_MIRROR, then `luaenv mirror set`)
+    #[arg(long, value_name = "URL|DIR")]
     mirror: Option<String>,
     /// Build from this tarball, source folder or URL instead
     #[arg(long, value_name = "FILE|URL")]
@@ -67,7 +67,7 @@ impl Args {
         if self.jobs == Some(0) {
             return Err(usage("--jobs must be at least 1"));
         }
-        let mirror = self.mirror.clone().or_else(|| crate::commands::saved_mirror(ctx));
+        let mirror = crate::commands::mirror(ctx, self.mirror.clone()).map(|(m, _)| m);
         let jobs = self.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
         let options = BuildOptions {
             compat: self.compat,

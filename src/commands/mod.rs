@@ -12,6 +12,7 @@ mod exec;
 mod global;
 mod install;
 mod local;
+mod mirror;
 mod prefix;
 mod rehash;
 mod rocks;
@@ -54,6 +55,8 @@ pub enum Command {
     Completions(completions::Args),
     /// Install LuaRocks and manage its rocks servers
     Rocks(rocks::Args),
+    /// Set, unset or show the persistent source mirror
+    Mirror(mirror::Args),
 }
 
 impl Command {
@@ -72,6 +75,7 @@ impl Command {
             Command::Activate(a) => a.run(ctx),
             Command::Completions(a) => a.run(ctx),
             Command::Rocks(a) => a.run(ctx),
+            Command::Mirror(a) => a.run(ctx),
         }
     }
 }
@@ -102,9 +106,16 @@ pub fn installed_arg(ctx: &Context, name: &str) -> Result<String> {
     })
 }
 
-/// The persistent source mirror (`luaenv mirror set`), if one is set.
-pub fn saved_mirror(ctx: &Context) -> Option<String> {
+/// The source mirror in use and where it was set: `--mirror`, `$LUAENV_MIRROR`, then the
+/// persistent one (`luaenv mirror set`).
+pub fn mirror(ctx: &Context, flag: Option<String>) -> Option<(String, &'static str)> {
+    if let Some(m) = flag.filter(|m| !m.is_empty()) {
+        return Some((m, "--mirror"));
+    }
+    if let Some(m) = std::env::var("LUAENV_MIRROR").ok().filter(|m| !m.is_empty()) {
+        return Some((m, "$LUAENV_MIRROR"));
+    }
     let text = std::fs::read_to_string(ctx.mirror_file()).ok()?;
     let line = text.lines().next()?.trim();
-    (!line.is_empty()).then(|| line.to_string())
+    (!line.is_empty()).then(|| (line.to_string(), "luaenv mirror set"))
 }

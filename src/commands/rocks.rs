@@ -66,7 +66,7 @@ impl Args {
             RocksCommand::Install { version, from } => {
                 let version = rocks::choose(version.as_deref(), &series)?;
                 let _lock = crate::lock::acquire(ctx, &name)?;
-                let mirror = crate::commands::saved_mirror(ctx).or_else(|| std::env::var("LUAENV_MIRROR").ok());
+                let mirror = crate::commands::mirror(ctx, None).map(|(m, _)| m);
                 let source = rocks::install_into(ctx, &prefix, &prefix, &series, &version, from.as_deref(), mirror.as_deref())?;
                 let mut receipt = receipt;
                 receipt.luarocks = Some(source);

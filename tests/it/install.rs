@@ -116,6 +116,32 @@ fn a_second_install_makes_no_request_and_concurrent_installs_give_one_prefix() {
 }
 
 #[test]
+fn a_saved_mirror_serves_later_installs_until_unset() {
+    let fixtures = fixtures_or_skip!("a_saved_mirror_serves_later_installs_until_unset");
+    let env = Env::new();
+    let server = Server::serve(&fixtures.join("mirror"));
+    assert_eq!(ok(env.luaenv().args(["mirror", "show"])), "");
+    ok(env.luaenv().args(["mirror", "set", &format!("{}/", server.url)]));
+    assert_eq!(ok(env.luaenv().args(["mirror", "show"])).trim(), server.url);
+    // $LUAENV_MIRROR comes before the saved mirror.
+    let mut overridden = env.luaenv();
+    overridden.args(["install", "5.1.5", "--no-rocks"]).env("LUAENV_MIRROR", "http://127.0.0.1:9/nothing");
+    fails(&mut overridden, 1, "127.0.0.1:9");
+    assert_eq!(server.requests(), 0);
+    ok(env.luaenv().args(["install", "5.1.5", "--no-rocks"]));
+    assert_eq!(*server.paths.lock().unwrap(), vec!["/lua-5.1.5.tar.gz".to_string()]);
+    assert_eq!(ok(Command::new(env.prefix("5.1.5").join("bin/lua")).args(["-e", "print(_VERSION)"])).trim(), "Lua 5.1");
+    // A folder is stored as an absolute path, so it works from anywhere.
+    ok(env.luaenv().args(["mirror", "set", "mirror"]).current_dir(&fixtures));
+    assert_eq!(ok(env.luaenv().args(["mirror", "show"])).trim(), fixtures.join("mirror").display().to_string());
+    ok(env.luaenv().args(["mirror", "unset"]));
+    assert_eq!(ok(env.luaenv().args(["mirror", "show"])), "");
+    fails(env.luaenv().args(["mirror", "set", "/does/not/exist"]), 2, "neither a URL nor an existing folder");
+    fails(env.luaenv().args(["mirror", "set", "ftp://example.invalid/lua"]), 2, "not a mirror URL");
+    assert_eq!(ok(env.luaenv().args(["mirror", "show"])), "");
+}
+
+#[test]
 fn unknown_and_malformed_versions_exit_2_naming_the_nearest() {
     let env = Env::new();
     let line = fails(env.luaenv().args(["install", "5.4.99"]), 2, "unknown Lua version '5.4.99'");
