@@ -39,6 +39,8 @@ Register-ArgumentCompleter -Native -CommandName 'luaenv' -ScriptBlock {
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script for a shell')
             [CompletionResult]::new('rocks', 'rocks', [CompletionResultType]::ParameterValue, 'Install LuaRocks and manage its rocks servers')
             [CompletionResult]::new('mirror', 'mirror', [CompletionResultType]::ParameterValue, 'Set, unset or show the persistent source mirror')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Make a folder a project sandbox: pinned Lua, its own rocks tree, a lock file')
+            [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'In a project: install what luaenv.lock pins and rebuild the sandbox')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -153,6 +155,7 @@ Register-ArgumentCompleter -Native -CommandName 'luaenv' -ScriptBlock {
         }
         'luaenv;rocks;servers' {
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'json')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'The project''s servers (the default inside a project that has its own)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -223,6 +226,17 @@ Register-ArgumentCompleter -Native -CommandName 'luaenv' -ScriptBlock {
         'luaenv;mirror;help;help' {
             break
         }
+        'luaenv;init' {
+            [CompletionResult]::new('--lua', '--lua', [CompletionResultType]::ParameterName, 'The Lua to pin (installed first if needed); default: the one selected there')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'luaenv;sync' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'luaenv;help' {
             [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Download, verify, build and install Lua versions; prints each prefix')
             [CompletionResult]::new('uninstall', 'uninstall', [CompletionResultType]::ParameterValue, 'Remove one installed version')
@@ -238,6 +252,8 @@ Register-ArgumentCompleter -Native -CommandName 'luaenv' -ScriptBlock {
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script for a shell')
             [CompletionResult]::new('rocks', 'rocks', [CompletionResultType]::ParameterValue, 'Install LuaRocks and manage its rocks servers')
             [CompletionResult]::new('mirror', 'mirror', [CompletionResultType]::ParameterValue, 'Set, unset or show the persistent source mirror')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Make a folder a project sandbox: pinned Lua, its own rocks tree, a lock file')
+            [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'In a project: install what luaenv.lock pins and rebuild the sandbox')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -309,6 +325,12 @@ Register-ArgumentCompleter -Native -CommandName 'luaenv' -ScriptBlock {
             break
         }
         'luaenv;help;mirror;show' {
+            break
+        }
+        'luaenv;help;init' {
+            break
+        }
+        'luaenv;help;sync' {
             break
         }
         'luaenv;help;help' {

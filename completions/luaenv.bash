@@ -34,6 +34,9 @@ _luaenv() {
             luaenv,help)
                 cmd="luaenv__subcmd__help"
                 ;;
+            luaenv,init)
+                cmd="luaenv__subcmd__init"
+                ;;
             luaenv,install)
                 cmd="luaenv__subcmd__install"
                 ;;
@@ -51,6 +54,9 @@ _luaenv() {
                 ;;
             luaenv,rocks)
                 cmd="luaenv__subcmd__rocks"
+                ;;
+            luaenv,sync)
+                cmd="luaenv__subcmd__sync"
                 ;;
             luaenv,uninstall)
                 cmd="luaenv__subcmd__uninstall"
@@ -79,6 +85,9 @@ _luaenv() {
             luaenv__subcmd__help,help)
                 cmd="luaenv__subcmd__help__subcmd__help"
                 ;;
+            luaenv__subcmd__help,init)
+                cmd="luaenv__subcmd__help__subcmd__init"
+                ;;
             luaenv__subcmd__help,install)
                 cmd="luaenv__subcmd__help__subcmd__install"
                 ;;
@@ -96,6 +105,9 @@ _luaenv() {
                 ;;
             luaenv__subcmd__help,rocks)
                 cmd="luaenv__subcmd__help__subcmd__rocks"
+                ;;
+            luaenv__subcmd__help,sync)
+                cmd="luaenv__subcmd__help__subcmd__sync"
                 ;;
             luaenv__subcmd__help,uninstall)
                 cmd="luaenv__subcmd__help__subcmd__uninstall"
@@ -188,7 +200,7 @@ _luaenv() {
 
     case "${cmd}" in
         luaenv)
-            opts="-h -V --help --version install uninstall versions current global local which prefix exec rehash activate completions rocks mirror help"
+            opts="-h -V --help --version install uninstall versions current global local which prefix exec rehash activate completions rocks mirror init sync help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -272,7 +284,7 @@ _luaenv() {
             return 0
             ;;
         luaenv__subcmd__help)
-            opts="install uninstall versions current global local which prefix exec rehash activate completions rocks mirror help"
+            opts="install uninstall versions current global local which prefix exec rehash activate completions rocks mirror init sync help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -356,6 +368,20 @@ _luaenv() {
             return 0
             ;;
         luaenv__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__help__subcmd__init)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -551,6 +577,20 @@ _luaenv() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        luaenv__subcmd__help__subcmd__sync)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         luaenv__subcmd__help__subcmd__uninstall)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -586,6 +626,24 @@ _luaenv() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__init)
+            opts="-h --lua --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --lua)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -964,8 +1022,22 @@ _luaenv() {
             return 0
             ;;
         luaenv__subcmd__rocks__subcmd__servers)
-            opts="-h --json --help"
+            opts="-h --json --project --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__sync)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -30,6 +30,19 @@ pub struct BuildOptions {
     pub jobs: usize,
 }
 
+impl BuildOptions {
+    /// The defaults of `luaenv install` on this machine.
+    pub fn for_host() -> BuildOptions {
+        BuildOptions {
+            compat: Compat::Default,
+            readline: false,
+            static_link: false,
+            target: host_triple(),
+            jobs: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+        }
+    }
+}
+
 /// The C toolchain for one target, found through `cc`.
 pub struct Toolchain {
     pub target: String,

@@ -42,10 +42,10 @@ pub fn releases() -> Vec<Release> {
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
         .filter_map(|line| {
             let cols: Vec<&str> = line.split('\t').collect();
-            let kind = match cols.first()? {
-                &"lua" => Kind::Lua,
-                &"luajit" => Kind::Luajit,
-                &"luarocks" => Kind::Luarocks,
+            let kind = match *cols.first()? {
+                "lua" => Kind::Lua,
+                "luajit" => Kind::Luajit,
+                "luarocks" => Kind::Luarocks,
                 _ => return None,
             };
             Some(Release {

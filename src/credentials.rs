@@ -134,7 +134,8 @@ fn write_wrappers(ctx: &Context) -> Result<()> {
         "#!/bin/sh\n# Written by luaenv: wget with the rocks-server credentials in {netrc}\n\
 # Keep the user's own wgetrc, which wget looks for under HOME.\n\
 if [ -z \"$WGETRC\" ] && [ -f \"$HOME/.wgetrc\" ]; then WGETRC=\"$HOME/.wgetrc\"; export WGETRC; fi\n\
-HOME={dir}; export HOME\nexec wget \"$@\"\n",
+# --auth-no-challenge: send the netrc credentials of that host at once, not after a 401.\n\
+HOME={dir}; export HOME\nexec wget --auth-no-challenge \"$@\"\n",
         netrc = netrc_path(ctx).display(),
         dir = q(&dir)
     );

@@ -26,6 +26,8 @@ pub struct Request {
     /// supports the Lua, `Some(Some(v))` for `--rocks v`; plus an optional local tarball.
     pub rocks: Option<Option<String>>,
     pub rocks_from: Option<String>,
+    /// The sum a `rocks_from` tarball must have (from a lock file).
+    pub rocks_sha256: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,7 +94,7 @@ pub fn install(ctx: &Context, req: &Request) -> Result<Outcome> {
     };
     let luarocks = match (&rocks_version, how) {
         (Some(version), How::Built) => {
-            Some(rocks::install_into(ctx, staging.path(), &prefix, &series, version, req.rocks_from.as_deref(), req.mirror.as_deref())?)
+            Some(rocks::install_into(ctx, staging.path(), &prefix, &series, version, req.rocks_from.as_deref(), req.rocks_sha256.as_deref(), req.mirror.as_deref())?)
         }
         (Some(_), _) => Receipt::read(staging.path()).and_then(|r| r.luarocks),
         (None, _) => None,
@@ -145,10 +147,8 @@ fn resolve_request(req: &Request) -> Result<Resolved> {
 
 /// Where the source comes from and which sum it must have (SPEC checksum rules, strongest first).
 fn source_of(req: &Request, resolved: &Resolved) -> Result<(Location, Expected)> {
-    if let Some(given) = &req.sha256 {
-        if !verify::is_sha256_hex(given) {
-            return Err(usage(format!("--sha256 '{given}' is not a SHA-256 sum: expected 64 hex digits")));
-        }
+    if let Some(given) = req.sha256.as_ref().filter(|g| !verify::is_sha256_hex(g)) {
+        return Err(usage(format!("--sha256 '{given}' is not a SHA-256 sum: expected 64 hex digits")));
     }
     let given = req.sha256.as_ref().map(|s| s.to_ascii_lowercase());
     let (location, file_name) = match (&req.from, &req.mirror) {

@@ -11,6 +11,7 @@ mod fetch;
 mod install;
 mod lock;
 mod prefix;
+mod project;
 mod resolve;
 mod rocks;
 mod selection;

@@ -136,6 +136,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::create_dir_all(dir)?;
     let mut tmp = tempfile::Builder::new().prefix(".luaenv-").tempfile_in(dir)?;
     std::io::Write::write_all(&mut tmp, bytes)?;
+    // tempfile makes files 0600; these are ordinary files others may read (secrets are written elsewhere).
+    tmp.as_file().set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))?;
     tmp.persist(path).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }

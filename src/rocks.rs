@@ -48,14 +48,29 @@ pub fn choose(requested: Option<&str>, lua_series: &str) -> Result<Version> {
 
 /// Fetches, verifies and unpacks LuaRocks, then installs it into `prefix` (final path) by
 /// writing into `target` (the same prefix or its staging copy).
-pub fn install_into(ctx: &Context, target: &Path, prefix: &Path, series: &str, version: &Version, from: Option<&str>, mirror: Option<&str>) -> Result<Source> {
+#[allow(clippy::too_many_arguments)]
+pub fn install_into(
+    ctx: &Context,
+    target: &Path,
+    prefix: &Path,
+    series: &str,
+    version: &Version,
+    from: Option<&str>,
+    from_sha256: Option<&str>,
+    mirror: Option<&str>,
+) -> Result<Source> {
     let file_name = format!("luarocks-{version}.tar.gz");
     let official = catalog::of_kind(Kind::Luarocks).into_iter().find(|r| r.version == *version);
     let (location, expected) = match from {
-        // A tarball the user hands over is trusted as given, unless its name claims an official file.
+        // A tarball the user hands over is trusted as given, unless its name claims an official
+        // file or a lock file pins its sum.
         Some(path) => {
             let name = path.rsplit('/').next().unwrap_or_default();
-            let expected = catalog::official_sum(name).map(Expected::Official).unwrap_or(Expected::FirstUse);
+            let expected = match (catalog::official_sum(name), from_sha256) {
+                (Some(official), _) => Expected::Official(official),
+                (None, Some(given)) => Expected::Given(given.to_ascii_lowercase()),
+                (None, None) => Expected::FirstUse,
+            };
             (Location::parse(path), expected)
         }
         None => {
@@ -92,7 +107,8 @@ pub fn install_into(ctx: &Context, target: &Path, prefix: &Path, series: &str, v
     let config = config_path(target, series);
     let existing = std::fs::read_to_string(&config).unwrap_or_default();
     let servers = read_servers(&existing);
-    prefix::write_atomic(&config, write_config(&existing, &managed_block(prefix, &servers, downloaders(ctx, &servers).as_ref())).as_bytes())?;
+    let downloaders = servers.as_deref().and_then(|s| downloaders(ctx, s));
+    prefix::write_atomic(&config, write_config(&existing, &managed_block(prefix, servers.as_deref(), downloaders.as_ref())).as_bytes())?;
     Ok(Source {
         url: fetched.location,
         sha256: Some(fetched.sha256),
@@ -131,7 +147,7 @@ const BEGIN: &str = "-- BEGIN luaenv: this block is rewritten by luaenv; your ow
 const END: &str = "-- END luaenv";
 
 /// One rocks server as LuaRocks will use it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Server {
     pub name: String,
     pub url: String,
@@ -150,13 +166,24 @@ fn downloaders(ctx: &Context, servers: &[Server]) -> Option<(PathBuf, PathBuf)> 
 
 /// luaenv's part of the config: trees, variables for C rocks, certificate checks, servers,
 /// and, when a server needs credentials, the wget/curl wrappers that read them.
-fn managed_block(prefix: &Path, servers: &[Server], downloaders: Option<&(PathBuf, PathBuf)>) -> String {
+fn managed_block(prefix: &Path, servers: Option<&[Server]>, downloaders: Option<&(PathBuf, PathBuf)>) -> String {
     let p = lua_string(&prefix.display().to_string());
     let mut block = format!(
         "{BEGIN}\nrocks_trees = {{\n   {{ name = \"user\", root = home .. \"/.luarocks\" }};\n   {{ name = \"system\", root = {p} }};\n}}\n\
 lua_interpreter = \"lua\"\nvariables = {{\n   LUA_DIR = {p};\n   LUA_BINDIR = {p} .. \"/bin\";\n   LUA_INCDIR = {p} .. \"/include\";\n   LUA_LIBDIR = {p} .. \"/lib\";\n}}\n\
 check_certificates = true\n"
     );
+    push_downloaders(&mut block, downloaders);
+    if let Some(servers) = servers {
+        push_servers(&mut block, servers);
+    }
+    block.push_str(END);
+    block.push('\n');
+    block
+}
+
+/// Points LuaRocks at the credential wrappers for wget and curl.
+fn push_downloaders(block: &mut String, downloaders: Option<&(PathBuf, PathBuf)>) {
     if let Some((wget, curl)) = downloaders {
         // LuaRocks splices these into shell commands unquoted, hence the shell quoting inside.
         let sh = |p: &Path| lua_string(&quote(Shell::Bash, &p.to_string_lossy()));
@@ -168,16 +195,30 @@ variables.WGET = {}\nvariables.CURL = {}\nfs_use_modules = false\n",
             sh(curl)
         ));
     }
-    if !servers.is_empty() {
-        block.push_str("rocks_servers = {\n");
-        for s in servers {
-            block.push_str(&format!("   {}; -- luaenv:name={}\n", lua_string(&s.url), s.name));
-        }
-        block.push_str("}\n");
+}
+
+/// The servers as set by luaenv; an empty list is written too: no server at all, not
+/// LuaRocks' default.
+fn push_servers(block: &mut String, servers: &[Server]) {
+    block.push_str("rocks_servers = {\n");
+    for s in servers {
+        block.push_str(&format!("   {}; -- luaenv:name={}\n", lua_string(&s.url), s.name));
+    }
+    block.push_str("}\n");
+}
+
+/// A project's config (`.luaenv/luarocks-config.lua`, read through `LUAROCKS_CONFIG` after
+/// the version's): the project tree alone, and the project's own servers if it has some.
+pub fn write_project_config(ctx: &Context, config_file: &Path, tree: &Path, servers: Option<&[Server]>) -> Result<()> {
+    let existing = std::fs::read_to_string(config_file).unwrap_or_default();
+    let mut block = format!("{BEGIN}\nrocks_trees = {{\n   {{ name = \"project\", root = {} }};\n}}\n", lua_string(&tree.display().to_string()));
+    if let Some(servers) = servers {
+        push_downloaders(&mut block, downloaders(ctx, servers).as_ref());
+        push_servers(&mut block, servers);
     }
     block.push_str(END);
     block.push('\n');
-    block
+    prefix::write_atomic(config_file, write_config(&existing, &block).as_bytes())
 }
 
 /// Replaces luaenv's block in `existing`, keeping every other byte; appends it when absent.
@@ -193,24 +234,29 @@ fn write_config(existing: &str, block: &str) -> String {
     }
 }
 
-/// The servers listed in luaenv's block, in LuaRocks' order.
-pub fn read_servers(config: &str) -> Vec<Server> {
-    let Some(start) = config.find(BEGIN) else { return vec![] };
+/// The servers listed in luaenv's block, in LuaRocks' order; `None` when luaenv set none
+/// (LuaRocks then uses its default, luarocks.org).
+pub fn read_servers(config: &str) -> Option<Vec<Server>> {
+    let start = config.find(BEGIN)?;
     let block = &config[start..config[start..].find(END).map(|e| start + e).unwrap_or(config.len())];
-    block
+    if !block.lines().any(|l| l.starts_with("rocks_servers = {")) {
+        return None;
+    }
+    let servers = block
         .lines()
         .filter_map(|l| {
             let (value, name) = l.trim().split_once("; -- luaenv:name=")?;
             let url = value.trim().strip_prefix('"')?.strip_suffix('"')?.replace("\\\"", "\"").replace("\\\\", "\\");
             Some(Server { name: name.trim().to_string(), url })
         })
-        .collect()
+        .collect();
+    Some(servers)
 }
 
 /// Rewrites the server list of a config file, keeping everything else.
 pub fn set_servers(ctx: &Context, config_file: &Path, prefix: &Path, servers: &[Server]) -> Result<()> {
     let existing = std::fs::read_to_string(config_file).with_context(|| format!("cannot read {}", config_file.display()))?;
-    let block = managed_block(prefix, servers, downloaders(ctx, servers).as_ref());
+    let block = managed_block(prefix, Some(servers), downloaders(ctx, servers).as_ref());
     prefix::write_atomic(config_file, write_config(&existing, &block).as_bytes())
 }
 
@@ -235,12 +281,14 @@ mod tests {
         let user = "-- mine\nlocal_by_default = true\n";
         let prefix = Path::new("/p");
         let servers = vec![Server { name: "corp".into(), url: "http://corp/rocks".into() }, Server { name: "luarocks.org".into(), url: LUAROCKS_ORG.into() }];
-        let first = write_config(user, &managed_block(prefix, &servers, None));
+        let first = write_config(user, &managed_block(prefix, Some(&servers), None));
         assert!(first.starts_with(user));
         let edited = format!("{first}variables.CC = \"clang\"\n");
-        let second = write_config(&edited, &managed_block(prefix, &servers[1..], None));
+        let second = write_config(&edited, &managed_block(prefix, Some(&servers[1..]), None));
         assert!(second.starts_with(user) && second.ends_with("variables.CC = \"clang\"\n"));
-        assert_eq!(read_servers(&first), servers);
-        assert_eq!(read_servers(&second), servers[1..]);
+        assert_eq!(read_servers(&first), Some(servers.clone()));
+        assert_eq!(read_servers(&second).unwrap(), servers[1..]);
+        assert_eq!(read_servers(&write_config(user, &managed_block(prefix, Some(&[]), None))), Some(vec![]));
+        assert_eq!(read_servers(&write_config(user, &managed_block(prefix, None, None))), None);
     }
 }

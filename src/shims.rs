@@ -23,8 +23,8 @@ pub fn shim_name(argv0: &OsString) -> Option<String> {
 pub fn run_shim(command: &str, args: Vec<OsString>) -> u8 {
     let root = context::root_dir();
     match real_program(&root, command, &args) {
-        Ok(program) => {
-            let err = Command::new(&program).args(&args).exec();
+        Ok((program, sandbox)) => {
+            let err = Command::new(&program).args(&args).envs(sandbox).exec();
             eprintln!("luaenv: cannot run {}: {err}", program.display());
             1
         }
@@ -35,8 +35,9 @@ pub fn run_shim(command: &str, args: Vec<OsString>) -> u8 {
     }
 }
 
-/// The real program behind a shim call, or the one-line reason there is none.
-fn real_program(root: &Path, command: &str, args: &[OsString]) -> Result<PathBuf, String> {
+/// The real program behind a shim call and, inside a project, its sandbox's variables;
+/// or the one-line reason there is none.
+fn real_program(root: &Path, command: &str, args: &[OsString]) -> Result<(PathBuf, Vec<(String, String)>), String> {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     // `lua script.lua` follows the script's own folder first.
     let script_dir = script_of(command, args).and_then(|s| Path::new(&s).parent().map(|p| cwd.join(p)));
@@ -46,7 +47,19 @@ fn real_program(root: &Path, command: &str, args: &[OsString]) -> Result<PathBuf
     }
     starts.push(&cwd);
     let selected = selection::select(root, &starts).ok_or(selection::HOW_TO_SELECT)?;
-    program_for(root, &selected, command)
+    let program = program_for(root, &selected, command)?;
+    Ok((program.clone(), sandbox_for(&selected, &program)))
+}
+
+/// A project's sandbox applies when its own `.lua-version` made the choice.
+pub fn sandbox_for(selected: &Selected, program: &Path) -> Vec<(String, String)> {
+    let project = selected.origin.project_file().and_then(crate::project::of_version_file);
+    // program is versions/<name>/bin/<command>.
+    let name = program.parent().and_then(Path::parent).and_then(Path::file_name).and_then(|n| n.to_str());
+    match (project, name.and_then(crate::project::series_of)) {
+        (Some(dir), Some(series)) => crate::project::sandbox_env(dir, &series),
+        _ => Vec::new(),
+    }
 }
 
 /// Resolves a command in the selected version, with the errors the user needs.

@@ -14,17 +14,28 @@ pub struct Args {
 
 impl Args {
     pub fn run(self, ctx: &Context) -> Result<()> {
-        let (name, _) = crate::commands::selected_name(ctx)?;
+        let (name, selected) = crate::commands::selected_name(ctx)?;
         let bin = ctx.prefix(&name).join("bin");
         let command = self.command[0].to_string_lossy().into_owned();
+        // Inside a project: its sandbox, and its rock commands (lua_modules/bin) first.
+        let sandbox = crate::shims::sandbox_for(&selected, &bin.join(&command));
+        let project = selected.origin.project_file().and_then(crate::project::of_version_file).filter(|_| !sandbox.is_empty());
+        let mut paths = Vec::new();
+        if let Some(dir) = project {
+            paths.push(dir.join(crate::project::TREE).join("bin"));
+        }
         // The prefix's bin/ goes first on PATH, so what the command starts runs the same version.
-        let mut paths = vec![bin.clone()];
+        paths.push(bin.clone());
         paths.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
-        let direct = bin.join(&command);
-        let program: OsString = if direct.is_file() { direct.into_os_string() } else { self.command[0].clone() };
+        let own = if project.is_some() { 2 } else { 1 };
+        let program: OsString = match paths.iter().take(own).map(|d| d.join(&command)).find(|p| p.is_file()) {
+            Some(p) if !command.contains('/') => p.into_os_string(),
+            _ => self.command[0].clone(),
+        };
         let err = std::process::Command::new(&program)
             .args(&self.command[1..])
             .env("PATH", std::env::join_paths(paths)?)
+            .envs(sandbox)
             .exec();
         anyhow::bail!("cannot run {command}: {err}; is it installed in {name} or on PATH?")
     }

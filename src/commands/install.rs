@@ -88,6 +88,7 @@ impl Args {
                 force: self.force,
                 rocks,
                 rocks_from: self.rocks_from.clone(),
+                rocks_sha256: None,
             };
             let outcome = install::install(ctx, &request)?;
             if outcome.how == How::AlreadyInstalled {

@@ -10,12 +10,14 @@ mod completions;
 mod current;
 mod exec;
 mod global;
+mod init;
 mod install;
 mod local;
 mod mirror;
 mod prefix;
 mod rehash;
 mod rocks;
+mod sync;
 mod uninstall;
 mod versions;
 mod which;
@@ -57,6 +59,10 @@ pub enum Command {
     Rocks(rocks::Args),
     /// Set, unset or show the persistent source mirror
     Mirror(mirror::Args),
+    /// Make a folder a project sandbox: pinned Lua, its own rocks tree, a lock file
+    Init(init::Args),
+    /// In a project: install what luaenv.lock pins and rebuild the sandbox
+    Sync(sync::Args),
 }
 
 impl Command {
@@ -76,6 +82,8 @@ impl Command {
             Command::Completions(a) => a.run(ctx),
             Command::Rocks(a) => a.run(ctx),
             Command::Mirror(a) => a.run(ctx),
+            Command::Init(a) => a.run(ctx),
+            Command::Sync(a) => a.run(ctx),
         }
     }
 }

@@ -1,4 +1,4 @@
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 
@@ -6,6 +6,7 @@ use crate::context::Context;
 use crate::credentials;
 use crate::error::usage;
 use crate::prefix::Receipt;
+use crate::project::Lock;
 use crate::rocks::{self, LUAROCKS_ORG, Server};
 
 #[derive(clap::Args)]
@@ -53,6 +54,9 @@ enum RocksCommand {
     Servers {
         #[arg(long)]
         json: bool,
+        /// The project's servers (the default inside a project that has its own)
+        #[arg(long)]
+        project: bool,
     },
 }
 
@@ -67,7 +71,7 @@ impl Args {
                 let version = rocks::choose(version.as_deref(), &series)?;
                 let _lock = crate::lock::acquire(ctx, &name)?;
                 let mirror = crate::commands::mirror(ctx, None).map(|(m, _)| m);
-                let source = rocks::install_into(ctx, &prefix, &prefix, &series, &version, from.as_deref(), mirror.as_deref())?;
+                let source = rocks::install_into(ctx, &prefix, &prefix, &series, &version, from.as_deref(), None, mirror.as_deref())?;
                 let mut receipt = receipt;
                 receipt.luarocks = Some(source);
                 receipt.write(&prefix)?;
@@ -76,10 +80,9 @@ impl Args {
                 Ok(())
             }
             RocksCommand::AddServer { url, name: server_name, first, user, password_stdin: _, project } => {
-                refuse_project(project)?;
                 let (url, login) = split_credentials(&url, user)?;
-                let config = config_of(&prefix, &series, &name)?;
-                let shown = credentials::masked(url.as_str());
+                let target = Target::open(&prefix, &series, &name, project)?;
+                let shown = credentials::masked(url.as_str()).trim_end_matches('/').to_string();
                 if let Some((login, password)) = &login {
                     credentials::check(login, password)?;
                     check_credentials(&url, login, password)?;
@@ -91,11 +94,11 @@ impl Args {
                     credentials::store(ctx, credentials::Entry { host, login, password })?;
                     eprintln!("stored the credentials in {} (mode 0600)", credentials::netrc_path(ctx).display());
                 }
-                let mut servers = current_servers(&config);
+                let mut servers = target.servers();
                 if servers.iter().any(|s| same_url(&s.url, &url)) {
                     // Rewritten anyway: new credentials may need the downloader wrappers.
-                    rocks::set_servers(ctx, &config, &prefix, &servers)?;
-                    eprintln!("{shown} is already a rocks server of {name}");
+                    target.set(ctx, &servers)?;
+                    eprintln!("{shown} is already a rocks server of {}", target.describe());
                     return Ok(());
                 }
                 let server_name = server_name.unwrap_or_else(|| host_of(&url));
@@ -106,22 +109,25 @@ impl Args {
                 // New servers go before luarocks.org, so it stays the last resort.
                 let at = if first { 0 } else { servers.iter().position(|s| s.url == LUAROCKS_ORG).unwrap_or(servers.len()) };
                 servers.insert(at, entry);
-                rocks::set_servers(ctx, &config, &prefix, &servers)?;
-                eprintln!("added rocks server '{server_name}' to {name}");
+                target.set(ctx, &servers)?;
+                eprintln!("added rocks server '{server_name}' to {}", target.describe());
                 Ok(())
             }
             RocksCommand::RemoveServer { server, project } => {
-                refuse_project(project)?;
-                let config = config_of(&prefix, &series, &name)?;
+                let target = Target::open(&prefix, &series, &name, project)?;
                 let _lock = crate::lock::acquire(ctx, "rocks-config")?;
-                let mut servers = current_servers(&config);
-                let (removed, kept): (Vec<Server>, Vec<Server>) = servers.drain(..).partition(|s| s.name == server || same_url(&s.url, &server));
+                let (removed, kept): (Vec<Server>, Vec<Server>) = target.servers().into_iter().partition(|s| s.name == server || same_url(&s.url, &server));
                 if removed.is_empty() {
                     let names: Vec<&str> = kept.iter().map(|s| s.name.as_str()).collect();
-                    return Err(usage(format!("no rocks server '{}' in {name} (servers: {}); see `luaenv rocks servers`", credentials::masked(&server), names.join(", "))));
+                    return Err(usage(format!(
+                        "no rocks server '{}' in {} (servers: {}); see `luaenv rocks servers`",
+                        credentials::masked(&server),
+                        target.describe(),
+                        names.join(", ")
+                    )));
                 }
-                rocks::set_servers(ctx, &config, &prefix, &kept)?;
-                eprintln!("removed rocks server '{}' from {name}", credentials::masked(&server));
+                target.set(ctx, &kept)?;
+                eprintln!("removed rocks server '{}' from {}", credentials::masked(&server), target.describe());
                 // Credentials are per host and shared by every version: forget them with the last user.
                 for host in removed.iter().filter_map(|s| reqwest::Url::parse(&s.url).ok().and_then(|u| credentials::host_of(&u))) {
                     if !host_in_use(ctx, &host) && credentials::forget(ctx, &host)? {
@@ -130,9 +136,12 @@ impl Args {
                 }
                 Ok(())
             }
-            RocksCommand::Servers { json } => {
-                let config = config_of(&prefix, &series, &name)?;
-                let listed: Vec<Listed> = current_servers(&config)
+            RocksCommand::Servers { json, project } => {
+                // Inside a project with its own servers, those are what LuaRocks uses.
+                let in_project = project || crate::project::find(&std::env::current_dir()?).is_some_and(|d| crate::project::Lock::read(&d).is_ok_and(|l| l.rocks_servers.is_some()));
+                let target = Target::open(&prefix, &series, &name, in_project)?;
+                let listed: Vec<Listed> = target
+                    .servers()
                     .into_iter()
                     .map(|s| {
                         let user = reqwest::Url::parse(&s.url).ok().and_then(|u| credentials::host_of(&u)).and_then(|h| credentials::login_for(ctx, &h));
@@ -156,6 +165,55 @@ impl Args {
     }
 }
 
+/// Whose server list a command edits: the selected version's config, or the project's lock
+/// (written through to its generated config).
+enum Target {
+    Version { name: String, config: PathBuf, prefix: PathBuf },
+    Project { dir: PathBuf, lock: Box<Lock>, name: String },
+}
+
+impl Target {
+    fn open(prefix: &Path, series: &str, name: &str, project: bool) -> Result<Target> {
+        let config = config_of(prefix, series, name)?;
+        if !project {
+            return Ok(Target::Version { name: name.to_string(), config, prefix: prefix.to_path_buf() });
+        }
+        let cwd = std::env::current_dir()?;
+        let dir = crate::project::find(&cwd)
+            .ok_or_else(|| usage(format!("--project: {} is not inside a luaenv project (no luaenv.lock); make it one with `luaenv init`", cwd.display())))?;
+        let lock = Lock::read(&dir)?;
+        Ok(Target::Project { dir, lock: Box::new(lock), name: name.to_string() })
+    }
+
+    /// The list as LuaRocks sees it. A project's own list starts from LuaRocks' default, not
+    /// from this machine's version config, so a fresh clone gets the same servers.
+    fn servers(&self) -> Vec<Server> {
+        match self {
+            Target::Version { config, .. } => version_servers(config),
+            Target::Project { lock, .. } => lock.rocks_servers.clone().unwrap_or_else(default_servers),
+        }
+    }
+
+    fn set(&self, ctx: &Context, servers: &[Server]) -> Result<()> {
+        match self {
+            Target::Version { config, prefix, .. } => rocks::set_servers(ctx, config, prefix, servers),
+            Target::Project { dir, lock, name, .. } => {
+                let mut lock = (**lock).clone();
+                lock.rocks_servers = Some(servers.to_vec());
+                lock.write(dir)?;
+                crate::project::generate(ctx, dir, name, &lock)
+            }
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Target::Version { name, .. } => name.clone(),
+            Target::Project { dir, .. } => format!("the project {}", dir.display()),
+        }
+    }
+}
+
 /// A server as listed: secrets masked, the user shown.
 #[derive(serde::Serialize)]
 struct Listed {
@@ -164,15 +222,8 @@ struct Listed {
     user: Option<String>,
 }
 
-fn refuse_project(project: bool) -> Result<()> {
-    if project {
-        return Err(usage("--project: project sandboxes (luaenv init) are not available in this luaenv yet"));
-    }
-    Ok(())
-}
-
 /// The prefix's LuaRocks config, or the error for a prefix without LuaRocks.
-fn config_of(prefix: &std::path::Path, series: &str, name: &str) -> Result<PathBuf> {
+fn config_of(prefix: &Path, series: &str, name: &str) -> Result<PathBuf> {
     let config = rocks::config_path(prefix, series);
     if !prefix.join("bin/luarocks").is_file() || !config.is_file() {
         return Err(usage(format!("{name} has no LuaRocks; add it with `luaenv rocks install`")));
@@ -180,10 +231,13 @@ fn config_of(prefix: &std::path::Path, series: &str, name: &str) -> Result<PathB
     Ok(config)
 }
 
-/// The servers luaenv manages, or LuaRocks' own default when none are set.
-fn current_servers(config: &std::path::Path) -> Vec<Server> {
-    let listed = rocks::read_servers(&std::fs::read_to_string(config).unwrap_or_default());
-    if listed.is_empty() { vec![Server { name: "luarocks.org".into(), url: LUAROCKS_ORG.into() }] } else { listed }
+/// The servers of a version's config, or LuaRocks' own default when luaenv set none.
+fn version_servers(config: &Path) -> Vec<Server> {
+    rocks::read_servers(&std::fs::read_to_string(config).unwrap_or_default()).unwrap_or_else(default_servers)
+}
+
+fn default_servers() -> Vec<Server> {
+    vec![Server { name: "luarocks.org".into(), url: LUAROCKS_ORG.into() }]
 }
 
 fn check_url(url: &str) -> Result<reqwest::Url> {
@@ -266,7 +320,7 @@ fn host_in_use(ctx: &Context, host: &str) -> bool {
         let dir = ctx.prefix(name).join("etc/luarocks");
         std::fs::read_dir(dir).into_iter().flatten().flatten().any(|e| {
             let text = std::fs::read_to_string(e.path()).unwrap_or_default();
-            rocks::read_servers(&text).iter().any(|s| reqwest::Url::parse(&s.url).ok().and_then(|u| credentials::host_of(&u)).as_deref() == Some(host))
+            rocks::read_servers(&text).unwrap_or_default().iter().any(|s| reqwest::Url::parse(&s.url).ok().and_then(|u| credentials::host_of(&u)).as_deref() == Some(host))
         })
     })
 }

@@ -1,6 +1,7 @@
 //! One integration-test binary: a module per area, one shared test environment.
 
 mod install;
+mod project;
 mod rocks;
 mod shims;
 mod support;

@@ -8,7 +8,7 @@ use std::process::{Command, Output, Stdio};
 use crate::support::{Server, fails, ok, run, stderr, world_or_skip};
 
 /// A source tarball and rockspec for one rock, written into the server's folder.
-fn write_rock(dir: &Path, url: &str, name: &str, module_file: &str, source: &str) {
+pub fn write_rock(dir: &Path, url: &str, name: &str, module_file: &str, source: &str) {
     let src = dir.join("src").join(format!("{name}-1.0"));
     std::fs::create_dir_all(&src).unwrap();
     std::fs::write(src.join(module_file), source).unwrap();
@@ -163,7 +163,9 @@ int luaopen_chello(lua_State *L) { lua_newtable(L); lua_pushcfunction(L, twice);
     assert_eq!(json[1]["name"], "corp");
     ok(luaenv("5.3.6").args(["rocks", "remove-server", &server.url]));
     ok(luaenv("5.3.6").args(["rocks", "remove-server", "corp"]));
-    assert_eq!(ok(luaenv("5.3.6").args(["rocks", "servers"])), "luarocks.org\thttps://luarocks.org\n");
+    // None left is none at all, not LuaRocks' default.
+    assert_eq!(ok(luaenv("5.3.6").args(["rocks", "servers"])), "");
+    assert!(std::fs::read_to_string(&config).unwrap().contains("rocks_servers = {\n}\n"));
     assert!(std::fs::read_to_string(&netrc).unwrap().contains("alice"), "5.1.5 and 5.4.7 still use the host");
     for v in ["5.1.5", "5.4.7"] {
         record(&mut seen, run(luaenv(v).args(["rocks", "remove-server", "test"])));

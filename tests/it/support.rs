@@ -50,9 +50,11 @@ impl Server {
         Server::serve_with_auth(dir, None)
     }
 
-    /// `auth` is the expected `user:password`.
+    /// `auth` is the expected `user:password`. Such a server listens on 127.0.0.2, still
+    /// loopback: credentials are per host, and the other tests' servers are on 127.0.0.1.
     pub fn serve_with_auth(dir: &Path, auth: Option<&str>) -> Server {
-        let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+        let ip = if auth.is_some() { "127.0.0.2" } else { "127.0.0.1" };
+        let server = tiny_http::Server::http(format!("{ip}:0")).unwrap();
         let port = server.server_addr().to_ip().unwrap().port();
         let requests = Arc::new(AtomicUsize::new(0));
         let paths = Arc::new(Mutex::new(Vec::new()));
@@ -83,7 +85,7 @@ impl Server {
                 let _ = response;
             }
         });
-        Server { url: format!("http://127.0.0.1:{port}"), requests, paths, auth, stop, thread: Some(thread) }
+        Server { url: format!("http://{ip}:{port}"), requests, paths, auth, stop, thread: Some(thread) }
     }
 
     /// Changes the `user:password` the server demands, as when a password is rotated.

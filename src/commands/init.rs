@@ -1,0 +1,65 @@
+use std::path::PathBuf;
+
+use anyhow::{Context as _, Result};
+
+use crate::context::Context;
+use crate::error::usage;
+use crate::prefix::Receipt;
+use crate::project::{self, Lock};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The project folder (created if missing)
+    #[arg(default_value = ".")]
+    dir: PathBuf,
+    /// The Lua to pin (installed first if needed); default: the one selected there
+    #[arg(long, value_name = "SPEC")]
+    lua: Option<String>,
+}
+
+impl Args {
+    pub fn run(self, ctx: &Context) -> Result<()> {
+        std::fs::create_dir_all(&self.dir).with_context(|| format!("cannot create {}", self.dir.display()))?;
+        let dir = std::fs::canonicalize(&self.dir)?;
+        let previous = Lock::read(&dir).ok();
+        let name = match &self.lua {
+            Some(spec) => match crate::selection::installed_name(&ctx.versions_dir(), spec) {
+                Some(name) => name,
+                None => install(ctx, spec)?,
+            },
+            None => match crate::selection::select(&ctx.root, &[&dir]) {
+                Some(sel) => crate::selection::installed_name(&ctx.versions_dir(), &sel.requested).ok_or_else(|| anyhow::anyhow!(crate::selection::not_installed(&sel)))?,
+                None => return Err(usage("no Lua version to pin: pass --lua <spec> (e.g. `luaenv init --lua 5.4`)")),
+            },
+        };
+        let prefix = ctx.prefix(&name);
+        let receipt = Receipt::read(&prefix).ok_or_else(|| anyhow::anyhow!("{} has no luaenv receipt; reinstall it with `luaenv install {name} --force`", prefix.display()))?;
+        let mut lock = Lock::from_receipt(&receipt)?;
+        // Servers the project chose survive a re-init.
+        lock.rocks_servers = previous.and_then(|p| p.rocks_servers);
+        crate::prefix::write_atomic(&dir.join(".lua-version"), format!("{name}\n").as_bytes())?;
+        lock.write(&dir)?;
+        project::generate(ctx, &dir, &name, &lock)?;
+        eprintln!("{} is a luaenv project: Lua {name}, rocks tree {}/, sandbox {}/ (`. {}/activate` to enter it by hand)", dir.display(), project::TREE, project::GENERATED, project::GENERATED);
+        println!("{}", dir.display());
+        Ok(())
+    }
+}
+
+/// Installs a spec the project asks for that is not installed yet, with LuaRocks.
+fn install(ctx: &Context, spec: &str) -> Result<String> {
+    let request = crate::install::Request {
+        spec: spec.to_string(),
+        mirror: crate::commands::mirror(ctx, None).map(|(m, _)| m),
+        from: None,
+        sha256: None,
+        options: crate::build::BuildOptions::for_host(),
+        force: false,
+        rocks: Some(None),
+        rocks_from: None,
+        rocks_sha256: None,
+    };
+    let outcome = crate::install::install(ctx, &request)?;
+    crate::shims::rehash(ctx)?;
+    Ok(outcome.name)
+}

@@ -1,0 +1,79 @@
+use anyhow::{Result, bail};
+
+use crate::context::Context;
+use crate::error::usage;
+use crate::install::{self, Request};
+use crate::prefix::Receipt;
+use crate::project::{self, Lock, Pinned};
+
+#[derive(clap::Args)]
+pub struct Args {}
+
+impl Args {
+    pub fn run(self, ctx: &Context) -> Result<()> {
+        let cwd = std::env::current_dir()?;
+        let dir = project::find(&cwd)
+            .ok_or_else(|| usage(format!("{} is not inside a luaenv project (no luaenv.lock here or above); make one with `luaenv init`", cwd.display())))?;
+        let lock = Lock::read(&dir)?;
+        let name = lock.lua.name.clone().unwrap_or_else(|| lock.lua.version.clone());
+        let prefix = ctx.prefix(&name);
+        match Receipt::read(&prefix) {
+            Some(receipt) => check_installed(&receipt, &lock, &name)?,
+            None => {
+                let mirror = crate::commands::mirror(ctx, None).map(|(m, _)| m);
+                let request = Request {
+                    spec: lock.lua.version.clone(),
+                    mirror,
+                    from: unofficial(&lock.lua),
+                    sha256: Some(lock.lua.sha256.clone()),
+                    options: crate::build::BuildOptions::for_host(),
+                    force: false,
+                    rocks: lock.luarocks.as_ref().map(|r| Some(r.version.clone())),
+                    rocks_from: lock.luarocks.as_ref().and_then(unofficial),
+                    rocks_sha256: lock.luarocks.as_ref().map(|r| r.sha256.clone()),
+                };
+                let outcome = install::install(ctx, &request)?;
+                if outcome.name != name {
+                    bail!("luaenv.lock pins the install name '{name}' but the source installs as '{}'; fix the lock with `luaenv init --lua {}`", outcome.name, outcome.name);
+                }
+                crate::shims::rehash(ctx)?;
+            }
+        }
+        if crate::selection::read_version_file(&dir.join(".lua-version")).as_deref() != Some(name.as_str()) {
+            crate::prefix::write_atomic(&dir.join(".lua-version"), format!("{name}\n").as_bytes())?;
+        }
+        project::generate(ctx, &dir, &name, &lock)?;
+        eprintln!("{} is in sync with luaenv.lock: Lua {name}", dir.display());
+        Ok(())
+    }
+}
+
+/// The location to fetch from when the pinned file is not an official one (by file name).
+fn unofficial(pinned: &Pinned) -> Option<String> {
+    let file = pinned.url.rsplit('/').next().unwrap_or_default();
+    crate::catalog::official_sum(file).is_none().then(|| pinned.url.clone())
+}
+
+/// An installed version must be the one the lock pins, byte for byte of its sources.
+fn check_installed(receipt: &Receipt, lock: &Lock, name: &str) -> Result<()> {
+    if receipt.source.sha256.as_deref() != Some(lock.lua.sha256.as_str()) {
+        bail!(
+            "the installed {name} was built from another source (sha256 {}) than luaenv.lock pins ({}); reinstall it with `luaenv uninstall {name}` then `luaenv sync`",
+            receipt.source.sha256.as_deref().unwrap_or("unknown"),
+            lock.lua.sha256
+        );
+    }
+    if let Some(rocks) = &lock.luarocks {
+        let installed = receipt.luarocks.as_ref().and_then(|r| r.sha256.as_deref());
+        if installed != Some(rocks.sha256.as_str()) {
+            bail!(
+                "the installed {name} has {} where luaenv.lock pins LuaRocks {} (sha256 {}); run `luaenv rocks install {}` with that tarball, or `luaenv init` to pin what is installed",
+                match installed { Some(s) => format!("another LuaRocks (sha256 {s})"), None => "no LuaRocks".into() },
+                rocks.version,
+                rocks.sha256,
+                rocks.version
+            );
+        }
+    }
+    Ok(())
+}

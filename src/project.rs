@@ -1,0 +1,219 @@
+//! Project sandboxes: `.lua-version` (the pin), `lua_modules/` (the project's rocks tree),
+//! the generated and git-ignored `.luaenv/` (bin wrappers, a LuaRocks config whose tree is
+//! `lua_modules`, activate scripts) and `luaenv.lock` (what `luaenv sync` rebuilds).
+//! `sandbox_env` runs on the shim's hot path: no file is read to compute it.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::context::Context;
+use crate::prefix::{Receipt, Source, write_atomic};
+use crate::rocks::{self, Server};
+use crate::shell::{Shell, quote};
+
+pub const LOCK: &str = "luaenv.lock";
+pub const GENERATED: &str = ".luaenv";
+pub const TREE: &str = "lua_modules";
+
+/// `luaenv.lock`: enough to rebuild the same environment in a fresh clone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Lock {
+    pub lua: Pinned,
+    pub luarocks: Option<Pinned>,
+    /// The project's own rocks servers; absent means the version's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rocks_servers: Option<Vec<Server>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pinned {
+    /// The install name under `versions/` (Lua only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub version: String,
+    pub url: String,
+    pub sha256: String,
+}
+
+impl Lock {
+    pub fn read(project: &Path) -> Result<Lock> {
+        let path = project.join(LOCK);
+        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        toml::from_str(&text).map_err(|e| crate::error::usage(format!("{} is not a valid luaenv lock file ({}); restore it from version control or run `luaenv init`", path.display(), e.message().trim())))
+    }
+
+    pub fn write(&self, project: &Path) -> Result<()> {
+        let body = toml::to_string_pretty(self)?;
+        let text = format!("# Written by luaenv. `luaenv sync` rebuilds this environment from it; commit it.\n\n{body}");
+        write_atomic(&project.join(LOCK), text.as_bytes())
+    }
+
+    /// The lock for an installed prefix, from its receipt.
+    pub fn from_receipt(receipt: &Receipt) -> Result<Lock> {
+        let pin = |source: &Source, version: &str, name: Option<String>| -> Result<Pinned> {
+            let sha256 = source.sha256.clone().ok_or_else(|| {
+                anyhow::anyhow!("{} was built from a source folder ({}), which a lock file cannot pin; install it from a tarball", receipt.name, source.url)
+            })?;
+            Ok(Pinned { name, version: version.to_string(), url: upstream_url(&source.url), sha256 })
+        };
+        let luarocks = match &receipt.luarocks {
+            Some(source) => Some(pin(source, source.version.as_deref().unwrap_or(""), None)?),
+            None => None,
+        };
+        Ok(Lock { lua: pin(&receipt.source, &receipt.version, Some(receipt.name.clone()))?, luarocks, rocks_servers: None })
+    }
+}
+
+/// An official file's upstream URL, whatever mirror it came through; any other location as is.
+fn upstream_url(location: &str) -> String {
+    let file = location.rsplit('/').next().unwrap_or_default();
+    crate::catalog::releases().into_iter().find(|r| r.file_name() == file).map(|r| r.url).unwrap_or_else(|| location.to_string())
+}
+
+/// The nearest folder holding `luaenv.lock`, from `start` up.
+pub fn find(start: &Path) -> Option<PathBuf> {
+    start.ancestors().find(|d| d.join(LOCK).is_file()).map(Path::to_path_buf)
+}
+
+/// The project of a `.lua-version` file, when that folder is a sandbox.
+pub fn of_version_file(file: &Path) -> Option<&Path> {
+    let dir = file.parent()?;
+    dir.join(LOCK).is_file().then_some(dir)
+}
+
+/// The series (`5.4`) of an install name, for the path variables.
+pub fn series_of(name: &str) -> Option<String> {
+    crate::version::Version::parse(name).filter(|v| v.parts.len() >= 2).map(|v| v.series())
+}
+
+/// The environment of the sandbox: module paths limited to the project and its tree,
+/// and LuaRocks pointed at the project's config. Lua 5.2+ reads `LUA_PATH_5_x` before
+/// `LUA_PATH`, and LuaRocks `LUAROCKS_CONFIG_5_x` first, so both names are set.
+pub fn sandbox_env(project: &Path, series: &str) -> Vec<(String, String)> {
+    let p = project.display();
+    let tree = format!("{p}/{TREE}");
+    let path = format!("{p}/?.lua;{p}/?/init.lua;{tree}/share/lua/{series}/?.lua;{tree}/share/lua/{series}/?/init.lua");
+    let cpath = format!("{p}/?.so;{tree}/lib/lua/{series}/?.so");
+    let config = format!("{p}/{GENERATED}/luarocks-config.lua");
+    let suffix = series.replace('.', "_");
+    let mut vars = vec![
+        ("LUA_PATH".to_string(), path.clone()),
+        ("LUA_CPATH".to_string(), cpath.clone()),
+        ("LUAROCKS_CONFIG".to_string(), config.clone()),
+        (format!("LUAROCKS_CONFIG_{suffix}"), config),
+    ];
+    if series != "5.1" {
+        vars.push((format!("LUA_PATH_{suffix}"), path));
+        vars.push((format!("LUA_CPATH_{suffix}"), cpath));
+    }
+    vars
+}
+
+/// Writes `.luaenv/` for the pinned prefix: wrappers, LuaRocks config, activate scripts.
+pub fn generate(ctx: &Context, project: &Path, name: &str, lock: &Lock) -> Result<()> {
+    let prefix = ctx.prefix(name);
+    let series = series_of(name).or_else(|| series_of(&lock.lua.version)).unwrap_or_default();
+    let out = project.join(GENERATED);
+    let bin = out.join("bin");
+    std::fs::create_dir_all(&bin).with_context(|| format!("cannot create {}", bin.display()))?;
+    std::fs::create_dir_all(project.join(TREE))?;
+    write_atomic(&out.join(".gitignore"), b"# Generated by luaenv; rebuilt by `luaenv sync`.\n*\n")?;
+    let env = sandbox_env(project, &series);
+    let sh = |s: &str| quote(Shell::Bash, s);
+    let exports: String = env.iter().map(|(k, v)| format!("{k}={}; export {k}\n", sh(v))).collect();
+    let mut programs = vec!["lua", "luac"];
+    if prefix.join("bin/luarocks").is_file() {
+        programs.push("luarocks");
+    }
+    for entry in std::fs::read_dir(&bin)?.flatten() {
+        std::fs::remove_file(entry.path()).ok();
+    }
+    for program in programs {
+        let script = format!(
+            "#!/bin/sh\n# Generated by luaenv for {}: {program} of Lua {name} in this project's sandbox.\n{exports}exec {} \"$@\"\n",
+            project.display(),
+            sh(&prefix.join("bin").join(program).to_string_lossy())
+        );
+        let path = bin.join(program);
+        write_atomic(&path, script.as_bytes())?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
+    }
+    let config = out.join("luarocks-config.lua");
+    let servers = lock.rocks_servers.clone();
+    rocks::write_project_config(ctx, &config, &project.join(TREE), servers.as_deref())?;
+    let paths = [bin.clone(), project.join(TREE).join("bin")];
+    for shell in [Shell::Bash, Shell::Fish, Shell::Powershell] {
+        let file = match shell {
+            Shell::Fish => "activate.fish",
+            Shell::Powershell => "activate.ps1",
+            _ => "activate",
+        };
+        write_atomic(&out.join(file), activate_script(shell, project, &paths, &env).as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Shell code that enters the sandbox: its bin folders first on PATH, its variables set,
+/// and `deactivate` to leave it.
+fn activate_script(shell: Shell, project: &Path, paths: &[PathBuf; 2], env: &[(String, String)]) -> String {
+    let q = |s: &str| quote(shell, s);
+    let dirs: Vec<String> = paths.iter().map(|p| q(&p.to_string_lossy())).collect();
+    match shell {
+        Shell::Fish => {
+            let mut s = format!("# luaenv sandbox of {}: `source` this file; `deactivate` leaves it.\n", project.display());
+            s.push_str("set -q _LUAENV_OLD_PATH; and deactivate\n");
+            s.push_str("set -gx _LUAENV_OLD_PATH $PATH\n");
+            for (k, _) in env {
+                s.push_str(&format!("set -q {k}; and set -gx _LUAENV_OLD_{k} ${k}\n"));
+            }
+            s.push_str(&format!("set -gx PATH {} $PATH\n", dirs.join(" ")));
+            for (k, v) in env {
+                s.push_str(&format!("set -gx {k} {}\n", q(v)));
+            }
+            s.push_str(&format!("set -gx LUAENV_PROJECT {}\n", q(&project.to_string_lossy())));
+            s.push_str("function deactivate\n    set -gx PATH $_LUAENV_OLD_PATH; set -e _LUAENV_OLD_PATH; set -e LUAENV_PROJECT\n");
+            for (k, _) in env {
+                s.push_str(&format!("    if set -q _LUAENV_OLD_{k}; set -gx {k} $_LUAENV_OLD_{k}; set -e _LUAENV_OLD_{k}; else; set -e {k}; end\n"));
+            }
+            s.push_str("    functions -e deactivate\nend\n");
+            s
+        }
+        Shell::Powershell => {
+            let mut s = format!("# luaenv sandbox of {}: dot-source this file; `deactivate` leaves it.\n", project.display());
+            s.push_str("$global:_LUAENV_OLD = @{ PATH = $env:PATH }\n");
+            for (k, _) in env {
+                s.push_str(&format!("$global:_LUAENV_OLD['{k}'] = $env:{k}\n"));
+            }
+            let sep = "[IO.Path]::PathSeparator";
+            s.push_str(&format!("$env:PATH = {} + {sep} + {} + {sep} + $env:PATH\n", dirs[0], dirs[1]));
+            for (k, v) in env {
+                s.push_str(&format!("$env:{k} = {}\n", q(v)));
+            }
+            s.push_str("function global:deactivate {\n    foreach ($k in $global:_LUAENV_OLD.Keys) { Set-Item -Path \"env:$k\" -Value $global:_LUAENV_OLD[$k] }\n    Remove-Variable -Scope global _LUAENV_OLD; Remove-Item function:deactivate\n}\n");
+            s
+        }
+        Shell::Bash | Shell::Zsh => {
+            let mut s = format!("# luaenv sandbox of {}: `. .luaenv/activate` (bash, zsh, sh); `deactivate` leaves it.\n", project.display());
+            // Entering twice (or another project) leaves the first sandbox before.
+            s.push_str("if [ -n \"${_LUAENV_OLD_PATH+x}\" ]; then deactivate; fi\n");
+            s.push_str("_LUAENV_OLD_PATH=\"$PATH\"\n");
+            for (k, _) in env {
+                s.push_str(&format!("if [ -n \"${{{k}+x}}\" ]; then _LUAENV_OLD_{k}=\"${k}\"; fi\n"));
+            }
+            s.push_str(&format!("PATH={}:{}:\"$PATH\"; export PATH\n", dirs[0], dirs[1]));
+            for (k, v) in env {
+                s.push_str(&format!("{k}={}; export {k}\n", q(v)));
+            }
+            s.push_str(&format!("LUAENV_PROJECT={}; export LUAENV_PROJECT\n", q(&project.to_string_lossy())));
+            s.push_str("deactivate() {\n    PATH=\"$_LUAENV_OLD_PATH\"; export PATH; unset _LUAENV_OLD_PATH LUAENV_PROJECT\n");
+            for (k, _) in env {
+                s.push_str(&format!("    if [ -n \"${{_LUAENV_OLD_{k}+x}}\" ]; then {k}=\"$_LUAENV_OLD_{k}\"; export {k}; unset _LUAENV_OLD_{k}; else unset {k}; fi\n"));
+            }
+            s.push_str("    unset -f deactivate\n    hash -r 2>/dev/null || true\n}\nhash -r 2>/dev/null || true\n");
+            s
+        }
+    }
+}

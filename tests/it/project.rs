@@ -1,0 +1,159 @@
+//! Project sandboxes: `luaenv init`, rocks in the project's own tree, the shims and the
+//! activate scripts applying the sandbox, `--project` servers, and `luaenv sync` in a fresh clone.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::rocks::write_rock;
+use crate::support::{Env, Server, fails, fixtures_or_skip, ok, run, stderr, world_or_skip};
+
+/// `lua -e <code>` through the global shim, run in `dir`; (success, stdout).
+fn lua_in(env: &Env, dir: &Path, code: &str) -> (bool, String) {
+    let mut cmd = Command::new(env.root().join("shims/lua"));
+    env.apply(&mut cmd);
+    let out = run(cmd.args(["-e", code]).current_dir(dir));
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+const FOUND: &str = "local function has(m) return (pcall(require, m)) end print(has('projrock'), has('elsewhere'), has('util'))";
+
+#[test]
+fn a_project_sees_its_own_rocks_and_modules_and_nothing_installed_elsewhere() {
+    let world = world_or_skip!("a_project_sees_its_own_rocks_and_modules_and_nothing_installed_elsewhere");
+    let env = &world.env;
+    let top = tempfile::tempdir().unwrap();
+    // A space and a quote in the path: every generated script must quote it.
+    let project = top.path().join("my 'proj");
+    let luaenv_in = |dir: &Path| {
+        let mut c = env.luaenv();
+        c.current_dir(dir);
+        c
+    };
+    let printed = ok(luaenv_in(top.path()).args(["init"]).arg(&project).args(["--lua", "5.4.7"]));
+    assert_eq!(printed.trim(), project.display().to_string());
+    assert_eq!(std::fs::read_to_string(project.join(".lua-version")).unwrap(), "5.4.7\n");
+    for generated in ["lua_modules", ".luaenv/bin/lua", ".luaenv/bin/luac", ".luaenv/bin/luarocks", ".luaenv/luarocks-config.lua", ".luaenv/activate", ".luaenv/activate.fish", ".luaenv/activate.ps1"] {
+        assert!(project.join(generated).exists(), "{generated}");
+    }
+    assert_eq!(std::fs::read_to_string(project.join(".luaenv/.gitignore")).unwrap().lines().last(), Some("*"));
+    let lock: toml::Value = toml::from_str(&std::fs::read_to_string(project.join("luaenv.lock")).unwrap()).unwrap();
+    assert_eq!(lock["lua"]["name"].as_str(), Some("5.4.7"));
+    assert_eq!(lock["lua"]["url"].as_str(), Some("https://www.lua.org/ftp/lua-5.4.7.tar.gz"));
+    assert_eq!(lock["lua"]["sha256"].as_str(), Some("9fbf5e28ef86c69858f6d3d34eccc32e911c1a28b4120ff3e84aaa70cfbf1e30"));
+    assert_eq!(lock["luarocks"]["version"].as_str(), Some("3.8.0"));
+
+    // A rocks server for the project alone.
+    let served = tempfile::tempdir().unwrap();
+    let server = Server::serve(served.path());
+    write_rock(served.path(), &server.url, "projrock", "projrock.lua", "return 'project'\n");
+    write_rock(served.path(), &server.url, "elsewhere", "elsewhere.lua", "return 'elsewhere'\n");
+    let mut admin = Command::new(env.prefix("5.4.7").join("bin/luarocks-admin"));
+    env.apply(&mut admin);
+    ok(admin.arg("make-manifest").arg(served.path()));
+    ok(luaenv_in(&project).args(["rocks", "add-server", &server.url, "--name", "team", "--project"]));
+    // Nothing leaves loopback: the project drops luarocks.org.
+    ok(luaenv_in(&project).args(["rocks", "remove-server", "luarocks.org", "--project"]));
+    assert_eq!(ok(luaenv_in(&project).args(["rocks", "servers"])), format!("team\t{}\n", server.url));
+    let lock: toml::Value = toml::from_str(&std::fs::read_to_string(project.join("luaenv.lock")).unwrap()).unwrap();
+    assert_eq!(lock["rocks_servers"][0]["url"].as_str(), Some(server.url.as_str()));
+    assert!(!std::fs::read_to_string(env.prefix("5.4.7").join("etc/luarocks/config-5.4.lua")).unwrap().contains(&server.url), "the version's config is untouched");
+
+    // `luarocks` through the global shim, inside the project: the rock lands in lua_modules.
+    let mut install = Command::new(env.root().join("shims/luarocks"));
+    env.apply(&mut install);
+    let out = run(install.args(["install", "projrock"]).current_dir(&project));
+    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert!(project.join("lua_modules/share/lua/5.4/projrock.lua").is_file());
+    assert!(!env.prefix("5.4.7").join("share/lua/5.4/projrock.lua").exists());
+    // The same version outside the project installs into its own tree.
+    let outside = top.path().join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join(".lua-version"), "5.4.7\n").unwrap();
+    let mut elsewhere = Command::new(env.root().join("shims/luarocks"));
+    env.apply(&mut elsewhere);
+    let out = run(elsewhere.args(["install", "--only-server", &server.url, "elsewhere"]).current_dir(&outside));
+    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    std::fs::write(project.join("util.lua"), "return 'util'\n").unwrap();
+    std::fs::create_dir_all(project.join("sub")).unwrap();
+
+    // The project's own modules and tree, from any of its folders; not the rock installed elsewhere.
+    assert_eq!(lua_in(env, &project, FOUND), (true, "true\tfalse\ttrue".into()));
+    assert_eq!(lua_in(env, &project.join("sub"), FOUND), (true, "true\tfalse\ttrue".into()));
+    assert_eq!(lua_in(env, &outside, FOUND), (true, "false\ttrue\tfalse".into()));
+    // The generated wrappers, `luaenv exec` and the activate scripts give the same sandbox.
+    let wrapper = ok(Command::new(project.join(".luaenv/bin/lua")).args(["-e", FOUND]).current_dir(&outside).env_remove("LUA_PATH"));
+    assert_eq!(wrapper.trim(), "true\tfalse\ttrue");
+    assert_eq!(ok(luaenv_in(&project.join("sub")).args(["exec", "lua", "-e", FOUND])).trim(), "true\tfalse\ttrue");
+    let script = format!(
+        ". ./.luaenv/activate && lua -e \"{FOUND}\" && command -v luarocks && deactivate && echo \"after:${{LUA_PATH-unset}}\" && declare -F deactivate || echo left"
+    );
+    let mut bash = Command::new("bash");
+    env.apply(&mut bash);
+    let said = ok(bash.args(["--norc", "-c", &script]).current_dir(&project).env("PATH", std::env::var("PATH").unwrap()));
+    let lines: Vec<&str> = said.lines().collect();
+    assert_eq!(lines, vec!["true\tfalse\ttrue", &project.join(".luaenv/bin/luarocks").display().to_string(), "after:unset", "left"]);
+    let mut fish = Command::new("fish");
+    env.apply(&mut fish);
+    let said = ok(fish.args(["--no-config", "-c", &format!("source .luaenv/activate.fish; and lua -e \"{FOUND}\"; and deactivate; and set -q LUA_PATH; or echo unset")]).current_dir(&project));
+    assert_eq!(said, "true\tfalse\ttrue\nunset\n");
+
+    // Re-running init keeps the project's servers; bad input.
+    ok(luaenv_in(&project).args(["init"]));
+    assert!(std::fs::read_to_string(project.join("luaenv.lock")).unwrap().contains(&server.url));
+    fails(luaenv_in(&project).args(["init", "--lua", "5.4.99"]), 2, "unknown Lua version '5.4.99'");
+    fails(luaenv_in(top.path()).args(["rocks", "add-server", &server.url, "--project"]).env("LUAENV_VERSION", "5.4.7"), 2, "not inside a luaenv project");
+    let mut nothing = env.luaenv();
+    nothing.args(["init"]).arg(top.path().join("fresh")).current_dir(top.path());
+    fails(&mut nothing, 2, "no Lua version to pin");
+}
+
+#[test]
+fn sync_rebuilds_a_fresh_clone_from_the_lock() {
+    let fixtures = fixtures_or_skip!("sync_rebuilds_a_fresh_clone_from_the_lock");
+    let world = world_or_skip!("sync_rebuilds_a_fresh_clone_from_the_lock");
+    let top = tempfile::tempdir().unwrap();
+    let project = top.path().join("app");
+    let mut init = world.env.luaenv();
+    ok(init.args(["init"]).arg(&project).args(["--lua", "5.1.5"]));
+    std::fs::write(project.join("main.lua"), "print(_VERSION, require('helper'))\n").unwrap();
+    std::fs::write(project.join("helper.lua"), "return 'helped'\n").unwrap();
+    let lock = std::fs::read_to_string(project.join("luaenv.lock")).unwrap();
+
+    // A fresh clone on a fresh machine: only the committed files, a new root, a mirror.
+    let clone = top.path().join("clone");
+    std::fs::create_dir_all(&clone).unwrap();
+    for file in [".lua-version", "luaenv.lock", "main.lua", "helper.lua"] {
+        std::fs::copy(project.join(file), clone.join(file)).unwrap();
+    }
+    let env = Env::new();
+    let server = Server::serve(&fixtures.join("mirror"));
+    let sync = |dir: &Path| {
+        let mut c = env.luaenv();
+        c.arg("sync").current_dir(dir).env("LUAENV_MIRROR", &server.url);
+        c
+    };
+    fails(&mut sync(top.path()), 2, "not inside a luaenv project");
+    // A lock whose LuaRocks sum is wrong installs nothing.
+    let tampered = lock.replace("86c0a1691ba617793e5d4788346a74980441a233ff978cf964547a169a5aa001", &"0".repeat(64));
+    assert_ne!(tampered, lock);
+    std::fs::write(clone.join("luaenv.lock"), &tampered).unwrap();
+    fails(&mut sync(&clone), 1, "checksum");
+    assert!(env.versions_entries().is_empty(), "{:?}", env.versions_entries());
+    std::fs::write(clone.join("luaenv.lock"), "[lua\nname = 5").unwrap();
+    fails(&mut sync(&clone), 2, "not a valid luaenv lock file");
+
+    std::fs::write(clone.join("luaenv.lock"), &lock).unwrap();
+    ok(&mut sync(&clone));
+    assert_eq!(std::fs::read_to_string(clone.join("luaenv.lock")).unwrap(), lock, "sync leaves the lock as it was");
+    let receipt: serde_json::Value = serde_json::from_slice(&std::fs::read(env.prefix("5.1.5").join("luaenv-receipt.json")).unwrap()).unwrap();
+    assert_eq!(receipt["luarocks"]["sha256"], "86c0a1691ba617793e5d4788346a74980441a233ff978cf964547a169a5aa001");
+    let said = ok(Command::new(clone.join(".luaenv/bin/lua")).arg("main.lua").current_dir(&clone));
+    assert_eq!(said.trim(), "Lua 5.1\thelped");
+    let mut via_shim = Command::new(env.root().join("shims/lua"));
+    env.apply(&mut via_shim);
+    assert_eq!(ok(via_shim.arg("main.lua").current_dir(&clone)).trim(), "Lua 5.1\thelped");
+    // A second sync has nothing to fetch.
+    let before = server.requests();
+    ok(&mut sync(&clone));
+    assert_eq!(server.requests(), before);
+}
