@@ -12,9 +12,10 @@ export LUAENV_ROOT=$work/root LUAENV_CACHE_DIR=$work/cache
 "$bin" install 5.4.7 --no-rocks --mirror "${LUAENV_TEST_FIXTURES:-../shared/fixtures}/mirror" >/dev/null 2>&1
 mkdir -p "$work/project/a/b/c" && echo 5.4.7 > "$work/project/.lua-version"
 cd "$work/project/a/b/c"
-python3 - "$LUAENV_ROOT/shims/lua" "$LUAENV_ROOT/versions/5.4.7/bin/lua" "$runs" <<'PY'
+measure() {
+python3 - "$LUAENV_ROOT/shims/lua" "$LUAENV_ROOT/versions/5.4.7/bin/lua" "$runs" "$1" <<'PY'
 import os, statistics, sys, time
-shim, real, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+shim, real, runs, what = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 def once(path):
     t = time.perf_counter_ns()
     pid = os.posix_spawn(path, [path, "-e", ""], dict(os.environ))
@@ -24,5 +25,10 @@ s, r = [], []
 for _ in range(runs):  # interleaved, so drift hits both alike
     s.append(once(shim)); r.append(once(real))
 ms, mr = statistics.median(s), statistics.median(r)
-print(f"lua -e '' median of {runs}: shim {ms:.3f} ms, direct {mr:.3f} ms, overhead {ms - mr:.3f} ms, ratio {ms / mr:.2f} (target: overhead < 1 ms)")
+print(f"{what}: lua -e '' median of {runs}: shim {ms:.3f} ms, direct {mr:.3f} ms, overhead {ms - mr:.3f} ms, ratio {ms / mr:.2f} (target: overhead < 1 ms)")
 PY
+}
+measure "pinned folder"
+# The same inside a project sandbox (`luaenv init`): the shim also sets LUA_PATH & co.
+"$bin" init "$work/project" >/dev/null 2>&1
+measure "project sandbox"
