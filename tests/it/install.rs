@@ -131,6 +131,13 @@ fn a_saved_mirror_serves_later_installs_until_unset() {
     ok(env.luaenv().args(["install", "5.1.5", "--no-rocks"]));
     assert_eq!(*server.paths.lock().unwrap(), vec!["/lua-5.1.5.tar.gz".to_string()]);
     assert_eq!(ok(Command::new(env.prefix("5.1.5").join("bin/lua")).args(["-e", "print(_VERSION)"])).trim(), "Lua 5.1");
+    // LuaRocks added afterwards, from a local tarball.
+    let rocks = fixtures.join("local/luarocks-3.8.0-dfsg.tar.gz");
+    ok(env.luaenv().args(["rocks", "install", "3.8.0", "--from"]).arg(&rocks).env("LUAENV_VERSION", "5.1.5"));
+    let mut version = Command::new(env.prefix("5.1.5").join("bin/luarocks"));
+    env.apply(&mut version);
+    assert!(ok(version.arg("--version")).contains("3.8.0"));
+    assert!(env.root().join("shims/luarocks").is_file(), "rehashed");
     // A folder is stored as an absolute path, so it works from anywhere.
     ok(env.luaenv().args(["mirror", "set", "mirror"]).current_dir(&fixtures));
     assert_eq!(ok(env.luaenv().args(["mirror", "show"])).trim(), fixtures.join("mirror").display().to_string());
