@@ -48,7 +48,12 @@ fn real_program(root: &Path, command: &str, args: &[OsString]) -> Result<(PathBu
     starts.push(&cwd);
     let selected = selection::select(root, &starts).ok_or(selection::HOW_TO_SELECT)?;
     let program = program_for(root, &selected, command)?;
-    Ok((program.clone(), sandbox_for(&selected, &program)))
+    let sandbox = sandbox_for(&selected, &program);
+    // Without its generated config, LuaRocks would fall back to the version's own tree.
+    if command.starts_with("luarocks") && sandbox.iter().any(|(k, v)| k == "LUAROCKS_CONFIG" && !Path::new(v).is_file()) {
+        return Err(format!("{command}: this project's sandbox is not set up (no {}/luarocks-config.lua); run `luaenv sync`", crate::project::GENERATED));
+    }
+    Ok((program, sandbox))
 }
 
 /// A project's sandbox applies when its own `.lua-version` made the choice.

@@ -125,6 +125,13 @@ fn sync_rebuilds_a_fresh_clone_from_the_lock() {
     for file in [".lua-version", "luaenv.lock", "main.lua", "helper.lua"] {
         std::fs::copy(project.join(file), clone.join(file)).unwrap();
     }
+    // Before sync, luarocks refuses rather than fall back to the version's own tree.
+    let mut unsynced = Command::new(world.env.root().join("shims/luarocks"));
+    world.env.apply(&mut unsynced);
+    let out = run(unsynced.arg("list").current_dir(&clone));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).starts_with("luaenv: luarocks: this project's sandbox is not set up"), "{}", stderr(&out));
+
     let env = Env::new();
     let server = Server::serve(&fixtures.join("mirror"));
     let sync = |dir: &Path| {
