@@ -41,6 +41,7 @@ Register-ArgumentCompleter -Native -CommandName 'luaenv' -ScriptBlock {
             [CompletionResult]::new('mirror', 'mirror', [CompletionResultType]::ParameterValue, 'Set, unset or show the persistent source mirror')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Make a folder a project sandbox: pinned Lua, its own rocks tree, a lock file')
             [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'In a project: install what luaenv.lock pins and rebuild the sandbox')
+            [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check compiler, PATH order, shims, prefixes, config; say how to fix each finding')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -237,6 +238,11 @@ Register-ArgumentCompleter -Native -CommandName 'luaenv' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'luaenv;doctor' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'luaenv;help' {
             [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Download, verify, build and install Lua versions; prints each prefix')
             [CompletionResult]::new('uninstall', 'uninstall', [CompletionResultType]::ParameterValue, 'Remove one installed version')
@@ -254,6 +260,7 @@ Register-ArgumentCompleter -Native -CommandName 'luaenv' -ScriptBlock {
             [CompletionResult]::new('mirror', 'mirror', [CompletionResultType]::ParameterValue, 'Set, unset or show the persistent source mirror')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Make a folder a project sandbox: pinned Lua, its own rocks tree, a lock file')
             [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'In a project: install what luaenv.lock pins and rebuild the sandbox')
+            [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check compiler, PATH order, shims, prefixes, config; say how to fix each finding')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -331,6 +338,9 @@ Register-ArgumentCompleter -Native -CommandName 'luaenv' -ScriptBlock {
             break
         }
         'luaenv;help;sync' {
+            break
+        }
+        'luaenv;help;doctor' {
             break
         }
         'luaenv;help;help' {

@@ -25,6 +25,9 @@ _luaenv() {
             luaenv,current)
                 cmd="luaenv__subcmd__current"
                 ;;
+            luaenv,doctor)
+                cmd="luaenv__subcmd__doctor"
+                ;;
             luaenv,exec)
                 cmd="luaenv__subcmd__exec"
                 ;;
@@ -75,6 +78,9 @@ _luaenv() {
                 ;;
             luaenv__subcmd__help,current)
                 cmd="luaenv__subcmd__help__subcmd__current"
+                ;;
+            luaenv__subcmd__help,doctor)
+                cmd="luaenv__subcmd__help__subcmd__doctor"
                 ;;
             luaenv__subcmd__help,exec)
                 cmd="luaenv__subcmd__help__subcmd__exec"
@@ -200,7 +206,7 @@ _luaenv() {
 
     case "${cmd}" in
         luaenv)
-            opts="-h -V --help --version install uninstall versions current global local which prefix exec rehash activate completions rocks mirror init sync help"
+            opts="-h -V --help --version install uninstall versions current global local which prefix exec rehash activate completions rocks mirror init sync doctor help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -255,6 +261,20 @@ _luaenv() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        luaenv__subcmd__doctor)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         luaenv__subcmd__exec)
             opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -284,7 +304,7 @@ _luaenv() {
             return 0
             ;;
         luaenv__subcmd__help)
-            opts="install uninstall versions current global local which prefix exec rehash activate completions rocks mirror init sync help"
+            opts="install uninstall versions current global local which prefix exec rehash activate completions rocks mirror init sync doctor help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -326,6 +346,20 @@ _luaenv() {
             return 0
             ;;
         luaenv__subcmd__help__subcmd__current)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__help__subcmd__doctor)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

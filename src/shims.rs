@@ -139,7 +139,7 @@ pub fn rehash(ctx: &Context) -> Result<()> {
     Ok(())
 }
 
-fn provided_commands(ctx: &Context) -> BTreeSet<String> {
+pub fn provided_commands(ctx: &Context) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
     for version in ctx.installed() {
         let bin = ctx.prefix(&version).join("bin");

@@ -8,6 +8,7 @@ use crate::context::Context;
 mod activate;
 mod completions;
 mod current;
+mod doctor;
 mod exec;
 mod global;
 mod init;
@@ -63,6 +64,8 @@ pub enum Command {
     Init(init::Args),
     /// In a project: install what luaenv.lock pins and rebuild the sandbox
     Sync(sync::Args),
+    /// Check compiler, PATH order, shims, prefixes, config; say how to fix each finding
+    Doctor(doctor::Args),
 }
 
 impl Command {
@@ -84,6 +87,7 @@ impl Command {
             Command::Mirror(a) => a.run(ctx),
             Command::Init(a) => a.run(ctx),
             Command::Sync(a) => a.run(ctx),
+            Command::Doctor(a) => a.run(ctx),
         }
     }
 }

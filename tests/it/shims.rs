@@ -236,3 +236,50 @@ fn after_install_sh_a_new_shell_runs_the_pinned_lua() {
         assert!(lines.len() == 2 && lines[0].starts_with("Lua 5.4.7") && lines[1].starts_with("Lua 5.3.6"), "{shell}: {out}");
     }
 }
+
+#[test]
+fn doctor_passes_a_healthy_setup_and_names_each_problem_with_its_fix() {
+    let world = world_or_skip!("doctor_passes_a_healthy_setup_and_names_each_problem_with_its_fix");
+    let here = tempfile::tempdir().unwrap();
+    let mut healthy = world.env.luaenv();
+    let path = format!("{}:/usr/local/bin:/usr/bin:/bin", world.env.root().join("shims").display());
+    let out = run(healthy.arg("doctor").current_dir(here.path()).env("PATH", &path));
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(!stdout(&out).contains("problem"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("ok      shims first on PATH") && stdout(&out).contains("5.4.7: runs, LuaRocks configured"), "{}", stdout(&out));
+
+    // A broken one: a prefix without receipt and without shims, a staging leftover, a
+    // readable credentials file, a project whose locked Lua is missing, shims not on PATH.
+    let env = Env::new();
+    let versions = env.root().join("versions");
+    std::fs::create_dir_all(versions.join("5.3.6/bin")).unwrap();
+    std::fs::write(versions.join("5.3.6/bin/lua"), "#!/bin/sh\n").unwrap();
+    std::fs::set_permissions(versions.join("5.3.6/bin/lua"), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::create_dir_all(versions.join(".staging-5.4.7-x1")).unwrap();
+    std::fs::create_dir_all(env.root().join("credentials")).unwrap();
+    std::fs::write(env.root().join("credentials/.netrc"), "machine h login u password p\n").unwrap();
+    std::fs::set_permissions(env.root().join("credentials/.netrc"), std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    let project = here.path().join("proj");
+    std::fs::create_dir_all(&project).unwrap();
+    std::fs::write(
+        project.join("luaenv.lock"),
+        "[lua]\nname = \"5.1.5\"\nversion = \"5.1.5\"\nurl = \"https://www.lua.org/ftp/lua-5.1.5.tar.gz\"\nsha256 = \"2640fc56a795f29d28ef15e13c34a47e223960b0240e8cb0a82d9b0738695333\"\n",
+    )
+    .unwrap();
+    let mut broken = env.luaenv();
+    let out = run(broken.arg("doctor").current_dir(&project).env("PATH", "/usr/local/bin:/usr/bin:/bin"));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).starts_with("luaenv: doctor found 4 problem(s) and 2 warning(s)"), "{}", stderr(&out));
+    let report = stdout(&out);
+    for (finding, fix) in [
+        ("is not on PATH", "luaenv activate bash"),
+        ("no shim for: lua", "run `luaenv rehash`"),
+        ("leftover of an interrupted install", "rm -rf"),
+        ("5.3.6: no luaenv receipt", "luaenv install 5.3.6 --force"),
+        ("has mode 644", "chmod 600"),
+        ("Lua 5.1.5 from luaenv.lock is not installed", "run `luaenv sync`"),
+    ] {
+        let at = report.find(finding).unwrap_or_else(|| panic!("{finding} not in:\n{report}"));
+        assert!(report[at..].lines().nth(1).is_some_and(|l| l.contains("fix:") && l.contains(fix)), "{finding}: no fix {fix:?} in:\n{report}");
+    }
+}

@@ -1,0 +1,205 @@
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::Path;
+
+use anyhow::Result;
+
+use crate::context::Context;
+use crate::prefix::Receipt;
+
+#[derive(clap::Args)]
+pub struct Args {}
+
+/// One finding: what was checked, whether it is fine, and how to fix it if not.
+struct Finding {
+    level: Level,
+    what: String,
+    fix: Option<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Level {
+    Ok,
+    Warn,
+    Problem,
+}
+
+impl Finding {
+    fn ok(what: impl Into<String>) -> Finding {
+        Finding { level: Level::Ok, what: what.into(), fix: None }
+    }
+    fn warn(what: impl Into<String>, fix: impl Into<String>) -> Finding {
+        Finding { level: Level::Warn, what: what.into(), fix: Some(fix.into()) }
+    }
+    fn problem(what: impl Into<String>, fix: impl Into<String>) -> Finding {
+        Finding { level: Level::Problem, what: what.into(), fix: Some(fix.into()) }
+    }
+}
+
+impl Args {
+    pub fn run(self, ctx: &Context) -> Result<()> {
+        let mut findings = Vec::new();
+        compiler(ctx, &mut findings);
+        path_order(ctx, &mut findings);
+        shims(ctx, &mut findings);
+        prefixes(ctx, &mut findings);
+        credentials(ctx, &mut findings);
+        project(ctx, &mut findings);
+        for f in &findings {
+            let tag = match f.level {
+                Level::Ok => "ok     ",
+                Level::Warn => "warning",
+                Level::Problem => "problem",
+            };
+            match &f.fix {
+                Some(fix) => println!("{tag} {}\n        fix: {fix}", f.what),
+                None => println!("{tag} {}", f.what),
+            }
+        }
+        let problems = findings.iter().filter(|f| f.level == Level::Problem).count();
+        let warnings = findings.iter().filter(|f| f.level == Level::Warn).count();
+        if problems > 0 {
+            anyhow::bail!("doctor found {problems} problem(s) and {warnings} warning(s); each says how to fix it above");
+        }
+        eprintln!("no problems ({warnings} warning(s))");
+        Ok(())
+    }
+}
+
+fn compiler(ctx: &Context, out: &mut Vec<Finding>) {
+    let scratch = ctx.scratch_dir();
+    let _ = std::fs::create_dir_all(&scratch);
+    match crate::build::Toolchain::detect(&crate::build::host_triple(), &scratch) {
+        Ok(t) => out.push(Finding::ok(format!("C compiler: {}", t.compiler))),
+        Err(e) => out.push(Finding::problem(format!("no working C compiler: {e:#}"), "install one (e.g. `apt-get install gcc`) or set CC")),
+    }
+}
+
+fn path_order(ctx: &Context, out: &mut Vec<Finding>) {
+    let shims = ctx.shims_dir();
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let dirs: Vec<_> = std::env::split_paths(&path).collect();
+    let activate = "add `eval \"$(luaenv activate bash)\"` (or zsh, fish, powershell) at the end of your shell's start-up file, or rerun install.sh";
+    let Some(at) = dirs.iter().position(|d| same_dir(d, &shims)) else {
+        out.push(Finding::warn(format!("the shims folder {} is not on PATH: `lua` does not go through luaenv", shims.display()), activate));
+        return;
+    };
+    // Another `lua` earlier on PATH wins over the shim.
+    let earlier: Vec<String> = dirs[..at]
+        .iter()
+        .flat_map(|d| ["lua", "luac", "luarocks"].map(|c| d.join(c)))
+        .filter(|p| p.is_file())
+        .map(|p| p.display().to_string())
+        .collect();
+    if earlier.is_empty() {
+        out.push(Finding::ok(format!("shims first on PATH ({})", shims.display())));
+    } else {
+        out.push(Finding::warn(format!("{} come(s) before the shims on PATH", earlier.join(", ")), activate));
+    }
+}
+
+fn same_dir(a: &Path, b: &Path) -> bool {
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => a == b,
+    }
+}
+
+fn shims(ctx: &Context, out: &mut Vec<Finding>) {
+    let dir = ctx.shims_dir();
+    let Ok(exe) = std::env::current_exe().and_then(std::fs::metadata) else { return };
+    let mut stale = Vec::new();
+    let mut missing = Vec::new();
+    for name in crate::shims::provided_commands(ctx) {
+        match std::fs::metadata(dir.join(&name)) {
+            Ok(m) if m.dev() == exe.dev() && m.ino() == exe.ino() => {}
+            Ok(_) => stale.push(name),
+            Err(_) => missing.push(name),
+        }
+    }
+    if stale.is_empty() && missing.is_empty() {
+        out.push(Finding::ok("shims match the installed commands and this luaenv"));
+    }
+    if !missing.is_empty() {
+        out.push(Finding::problem(format!("no shim for: {}", missing.join(", ")), "run `luaenv rehash`"));
+    }
+    if !stale.is_empty() {
+        out.push(Finding::warn(format!("shims made by another luaenv binary: {}", stale.join(", ")), "run `luaenv rehash` with the luaenv you use"));
+    }
+}
+
+fn prefixes(ctx: &Context, out: &mut Vec<Finding>) {
+    let versions = ctx.versions_dir();
+    for entry in std::fs::read_dir(&versions).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(".staging-") || name.starts_with(".removing-") {
+            out.push(Finding::warn(
+                format!("leftover of an interrupted install or uninstall: {}", entry.path().display()),
+                format!("remove it: `rm -rf '{}'`", entry.path().display()),
+            ));
+        }
+    }
+    let installed = ctx.installed();
+    if installed.is_empty() {
+        out.push(Finding::warn("no Lua installed", "run `luaenv install 5.4`"));
+    }
+    for name in installed {
+        let prefix = ctx.prefix(&name);
+        let Some(receipt) = Receipt::read(&prefix) else {
+            out.push(Finding::problem(format!("{name}: no luaenv receipt in {}", prefix.display()), format!("reinstall it: `luaenv install {name} --force`")));
+            continue;
+        };
+        let lua = prefix.join("bin/lua");
+        let runs = receipt.target != crate::build::host_triple()
+            || std::process::Command::new(&lua).args(["-e", "os.exit(0)"]).env_remove("LUA_INIT").output().is_ok_and(|o| o.status.success());
+        if !runs {
+            out.push(Finding::problem(format!("{name}: {} does not run", lua.display()), format!("reinstall it: `luaenv install {name} --force`")));
+            continue;
+        }
+        let series = crate::version::Version::parse(&receipt.version).map(|v| v.series()).unwrap_or_default();
+        let config = crate::rocks::config_path(&prefix, &series);
+        let rocks = prefix.join("bin/luarocks").is_file();
+        match (rocks, std::fs::read_to_string(&config)) {
+            (false, _) => out.push(Finding::ok(format!("{name}: runs (no LuaRocks)"))),
+            (true, Ok(text)) if text.contains("-- BEGIN luaenv") => out.push(Finding::ok(format!("{name}: runs, LuaRocks configured"))),
+            (true, _) => out.push(Finding::problem(
+                format!("{name}: LuaRocks without luaenv's config {}", config.display()),
+                format!("reinstall LuaRocks: `LUAENV_VERSION={name} luaenv rocks install`"),
+            )),
+        }
+    }
+}
+
+fn credentials(ctx: &Context, out: &mut Vec<Finding>) {
+    let netrc = crate::credentials::netrc_path(ctx);
+    let Ok(meta) = std::fs::metadata(&netrc) else { return };
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        out.push(Finding::problem(format!("{} holds secrets but has mode {mode:o}", netrc.display()), format!("`chmod 600 '{}'`", netrc.display())));
+    } else {
+        out.push(Finding::ok(format!("credentials file is private ({mode:o})")));
+    }
+}
+
+fn project(ctx: &Context, out: &mut Vec<Finding>) {
+    let Ok(cwd) = std::env::current_dir() else { return };
+    let Some(dir) = crate::project::find(&cwd) else { return };
+    let lock = match crate::project::Lock::read(&dir) {
+        Ok(lock) => lock,
+        Err(e) => {
+            out.push(Finding::problem(format!("{e:#}"), "restore luaenv.lock from version control, or run `luaenv init`"));
+            return;
+        }
+    };
+    let name = lock.lua.name.clone().unwrap_or(lock.lua.version.clone());
+    let installed = Receipt::read(&ctx.prefix(&name));
+    let generated = dir.join(crate::project::GENERATED).join("luarocks-config.lua").is_file();
+    match installed {
+        None => out.push(Finding::problem(format!("project {}: Lua {name} from luaenv.lock is not installed", dir.display()), "run `luaenv sync`")),
+        Some(r) if r.source.sha256.as_deref() != Some(lock.lua.sha256.as_str()) => out.push(Finding::problem(
+            format!("project {}: the installed {name} was built from another source than luaenv.lock pins", dir.display()),
+            format!("`luaenv uninstall {name} --force` then `luaenv sync`"),
+        )),
+        Some(_) if !generated => out.push(Finding::problem(format!("project {}: the sandbox (.luaenv/) is not generated", dir.display()), "run `luaenv sync`")),
+        Some(_) => out.push(Finding::ok(format!("project {}: Lua {name} as locked, sandbox in place", dir.display()))),
+    }
+}
