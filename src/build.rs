@@ -49,7 +49,7 @@ pub struct Toolchain {
     pub host: String,
     /// `cc --version`'s first line: part of the receipt and the cache key.
     pub compiler: String,
-    base: cc::Build,
+    pub(crate) base: cc::Build,
 }
 
 /// The triple of the machine luaenv runs on.

@@ -46,10 +46,7 @@ pub struct Outcome {
 pub fn install(ctx: &Context, req: &Request) -> Result<Outcome> {
     let started = Instant::now();
     let resolved = resolve_request(req)?;
-    if resolved.flavor != Flavor::Lua {
-        bail!("{} is a LuaJIT build, which this luaenv cannot build yet; install a PUC Lua such as 5.4", resolved.install_name);
-    }
-    let series = resolved.version.series();
+    let series = resolved.lua_series();
     let rocks_version = match &req.rocks {
         Some(requested) => Some(rocks::choose(requested.as_deref(), &series)?),
         None => None,
@@ -102,7 +99,12 @@ pub fn install(ctx: &Context, req: &Request) -> Result<Outcome> {
     let receipt = Receipt {
         name: name.clone(),
         spec: req.spec.clone(),
-        flavor: "lua".into(),
+        flavor: match resolved.flavor {
+            Flavor::Lua => "lua",
+            Flavor::LuaJit => "luajit",
+            Flavor::OpenResty => "openresty",
+        }
+        .into(),
         version: resolved.version.to_string(),
         source,
         flags: serde_json::to_value(&req.options)?,
@@ -113,13 +115,17 @@ pub fn install(ctx: &Context, req: &Request) -> Result<Outcome> {
         luarocks,
     };
     receipt.write(staging.path())?;
-    smoke::smoke_test(staging.path(), "lua", &toolchain)?;
+    smoke::smoke_test(staging.path(), resolved.interpreter(), &toolchain)?;
     prefix::commit(staging.keep(), &prefix)?;
     if let (How::Built, Some(key)) = (how, &cache_key) {
         build_cache::save(ctx, key, &prefix);
     }
     let what = if how == How::Built { "built" } else { "restored from the build cache" };
-    eprintln!("installed Lua {} ({what} in {:.1}s)", resolved.version, started.elapsed().as_secs_f64());
+    let what_was = match resolved.flavor {
+        Flavor::Lua => format!("Lua {}", resolved.version),
+        Flavor::LuaJit | Flavor::OpenResty => resolved.install_name.clone(),
+    };
+    eprintln!("installed {what_was} ({what} in {:.1}s)", started.elapsed().as_secs_f64());
     Ok(Outcome { name, prefix, how })
 }
 
@@ -173,6 +179,9 @@ fn source_of(req: &Request, resolved: &Resolved) -> Result<(Location, Expected)>
     if let (None, Some(mirror)) = (&req.from, &req.mirror) {
         let sums = fetch::read_text(&Location::in_mirror(mirror, "SHA256SUMS"))?;
         if let Some(sum) = sums.as_deref().and_then(|s| verify::find_in_sums(s, &file_name)) {
+            if given.as_ref().is_some_and(|g| *g != sum) {
+                bail!("{file_name}: the mirror's SHA256SUMS says {sum} but {} was asked for (--sha256 or luaenv.lock); one of them is wrong", given.unwrap());
+            }
             return Ok((location, Expected::MirrorSums(sum)));
         }
     }
@@ -234,8 +243,15 @@ fn build_into(
             (tree, source)
         }
     };
-    let built = build::build_lua(&tree, prefix, &resolved.version, &req.options, toolchain)?;
-    prefix::lay_out_lua(staging, prefix, &tree, &built, &resolved.version)?;
+    if resolved.flavor == Flavor::Lua {
+        let built = build::build_lua(&tree, prefix, &resolved.version, &req.options, toolchain)?;
+        prefix::lay_out_lua(staging, prefix, &tree, &built, &resolved.version)?;
+    } else {
+        // LuaJIT's host tools run here, so a cross build needs this machine's compiler too.
+        let host = if toolchain.is_cross() { Some(Toolchain::detect(&build::host_triple(), &ctx.scratch_dir())?) } else { None };
+        let built = crate::build_luajit::build_luajit(&tree, prefix, &req.options, toolchain, host.as_ref().unwrap_or(toolchain))?;
+        prefix::lay_out_luajit(staging, prefix, &tree, &built)?;
+    }
     Ok(source)
 }
 

@@ -2,6 +2,7 @@
 
 mod build;
 mod build_cache;
+mod build_luajit;
 mod catalog;
 mod commands;
 mod context;

@@ -41,6 +41,14 @@ impl Receipt {
         serde_json::from_slice(&std::fs::read(prefix.join(RECEIPT)).ok()?).ok()
     }
 
+    /// The Lua series it speaks (`5.4`; `5.1` for LuaJIT), which names its module folders.
+    pub fn lua_series(&self) -> String {
+        match self.flavor.as_str() {
+            "luajit" | "openresty" => "5.1".into(),
+            _ => Version::parse(&self.version).map(|v| v.series()).unwrap_or_default(),
+        }
+    }
+
     pub fn write(&self, prefix: &Path) -> Result<()> {
         write_atomic(&prefix.join(RECEIPT), serde_json::to_string_pretty(self)?.as_bytes())
     }
@@ -75,6 +83,58 @@ pub fn lay_out_lua(staging: &Path, prefix: &Path, tree: &Path, built: &Built, ve
         }
     }
     std::fs::write(staging.join("lib/pkgconfig/lua.pc"), pkg_config(prefix, version))?;
+    Ok(())
+}
+
+/// Lays out a LuaJIT build as its own `make install` does: `bin/luajit` (plus `lua`, so the
+/// `lua` shim works with any version), headers in `include/luajit-2.1` (and `include/`),
+/// `lib/libluajit-5.1.a` (and `liblua.a`), the `jit.*` modules, `luajit.pc`.
+pub fn lay_out_luajit(staging: &Path, prefix: &Path, tree: &Path, built: &crate::build_luajit::BuiltJit) -> Result<()> {
+    let src = &built.src;
+    let inc = staging.join("include/luajit-2.1");
+    for dir in ["bin", "lib/pkgconfig", "share/man/man1", "share/lua/5.1", "lib/lua/5.1", "share/luajit-2.1/jit"] {
+        std::fs::create_dir_all(staging.join(dir))?;
+    }
+    std::fs::create_dir_all(&inc)?;
+    copy(&built.luajit, &staging.join("bin/luajit"))?;
+    std::os::unix::fs::symlink("luajit", staging.join("bin/lua"))?;
+    for header in ["lua.h", "lualib.h", "lauxlib.h", "luaconf.h", "lua.hpp", "luajit.h"] {
+        copy(&src.join(header), &inc.join(header))?;
+        copy(&src.join(header), &staging.join("include").join(header))?;
+    }
+    copy(&built.library, &staging.join("lib/libluajit-5.1.a"))?;
+    std::os::unix::fs::symlink("libluajit-5.1.a", staging.join("lib/liblua.a"))?;
+    for entry in std::fs::read_dir(src.join("jit"))?.flatten() {
+        if entry.path().extension().is_some_and(|e| e == "lua") {
+            copy(&entry.path(), &staging.join("share/luajit-2.1/jit").join(entry.file_name()))?;
+        }
+    }
+    if tree.join("etc/luajit.1").is_file() {
+        copy(&tree.join("etc/luajit.1"), &staging.join("share/man/man1/luajit.1"))?;
+    }
+    let pc = format!(
+        "prefix={prefix}
+multilib=lib
+exec_prefix=${{prefix}}
+libdir=${{exec_prefix}}/${{multilib}}
+libname=luajit-5.1
+includedir=${{prefix}}/include/luajit-2.1
+INSTALL_LMOD=${{prefix}}/share/lua/5.1
+INSTALL_CMOD=${{prefix}}/lib/lua/5.1
+
+Name: LuaJIT
+Description: Just-in-time compiler for Lua
+URL: https://luajit.org
+Version: {version}
+Requires:
+Libs: -L${{libdir}} -l${{libname}}
+Libs.private: -Wl,-E -lm -ldl
+Cflags: -I${{includedir}}
+",
+        prefix = prefix.display(),
+        version = built.version
+    );
+    std::fs::write(staging.join("lib/pkgconfig/luajit.pc"), &pc)?;
     Ok(())
 }
 

@@ -61,6 +61,24 @@ pub fn resolve(spec: &str) -> Result<Resolved> {
         .ok_or_else(|| usage(unknown_message("Lua", spec, &wanted, &known)))
 }
 
+impl Resolved {
+    /// The Lua language series it speaks: LuaJIT is Lua 5.1 (module paths, LuaRocks).
+    pub fn lua_series(&self) -> String {
+        match self.flavor {
+            Flavor::Lua => self.version.series(),
+            Flavor::LuaJit | Flavor::OpenResty => "5.1".into(),
+        }
+    }
+
+    /// The interpreter's name in `bin/`.
+    pub fn interpreter(&self) -> &'static str {
+        match self.flavor {
+            Flavor::Lua => "lua",
+            Flavor::LuaJit | Flavor::OpenResty => "luajit",
+        }
+    }
+}
+
 /// Checks the shape of a PUC Lua spec: 1 to 3 dot-separated numbers starting with 5.
 pub fn parse_lua_spec(spec: &str) -> Result<Version> {
     match Version::parse(spec) {

@@ -95,7 +95,7 @@ pub fn install_into(
     let luadir = target.join("share/lua").join(series);
     prefix::copy_tree(&src.join("luarocks"), &luadir.join("luarocks"))?;
     let final_luadir = prefix.join("share/lua").join(series);
-    std::fs::write(luadir.join("luarocks/core/hardcoded.lua"), hardcoded(prefix, series))?;
+    std::fs::write(luadir.join("luarocks/core/hardcoded.lua"), hardcoded(prefix, series, interpreter_in(target)))?;
     for program in ["luarocks", "luarocks-admin"] {
         let body = std::fs::read_to_string(src.join("bin").join(program))?;
         let launcher = launcher(prefix, &final_luadir, &body);
@@ -108,7 +108,7 @@ pub fn install_into(
     let existing = std::fs::read_to_string(&config).unwrap_or_default();
     let servers = read_servers(&existing);
     let downloaders = servers.as_deref().and_then(|s| downloaders(ctx, s));
-    prefix::write_atomic(&config, write_config(&existing, &managed_block(prefix, servers.as_deref(), downloaders.as_ref())).as_bytes())?;
+    prefix::write_atomic(&config, write_config(&existing, &managed_block(prefix, interpreter_in(target), servers.as_deref(), downloaders.as_ref())).as_bytes())?;
     Ok(Source {
         url: fetched.location,
         sha256: Some(fetched.sha256),
@@ -121,10 +121,15 @@ pub fn install_into(
 }
 
 /// What LuaRocks' `configure` would hard-code, pointing at the prefix.
-fn hardcoded(prefix: &Path, series: &str) -> String {
+/// The interpreter LuaRocks runs: `luajit` in a LuaJIT prefix (which has a `lua` link too).
+fn interpreter_in(prefix: &Path) -> &'static str {
+    if prefix.join("bin/luajit").is_file() { "luajit" } else { "lua" }
+}
+
+fn hardcoded(prefix: &Path, series: &str, interpreter: &str) -> String {
     let p = prefix.display();
     format!(
-        "return {{\n    PREFIX = [[{p}]],\n    SYSCONFDIR = [[{p}/etc/luarocks]],\n    LUA_DIR = [[{p}]],\n    LUA_BINDIR = [[{p}/bin]],\n    LUA_INCDIR = [[{p}/include]],\n    LUA_LIBDIR = [[{p}/lib]],\n    LUA_VERSION = \"{series}\",\n    LUA_INTERPRETER = \"lua\",\n    SYSTEM = [[linux]],\n    PROCESSOR = [[{}]],\n}}\n",
+        "return {{\n    PREFIX = [[{p}]],\n    SYSCONFDIR = [[{p}/etc/luarocks]],\n    LUA_DIR = [[{p}]],\n    LUA_BINDIR = [[{p}/bin]],\n    LUA_INCDIR = [[{p}/include]],\n    LUA_LIBDIR = [[{p}/lib]],\n    LUA_VERSION = \"{series}\",\n    LUA_INTERPRETER = \"{interpreter}\",\n    SYSTEM = [[linux]],\n    PROCESSOR = [[{}]],\n}}\n",
         std::env::consts::ARCH
     )
 }
@@ -166,11 +171,11 @@ fn downloaders(ctx: &Context, servers: &[Server]) -> Option<(PathBuf, PathBuf)> 
 
 /// luaenv's part of the config: trees, variables for C rocks, certificate checks, servers,
 /// and, when a server needs credentials, the wget/curl wrappers that read them.
-fn managed_block(prefix: &Path, servers: Option<&[Server]>, downloaders: Option<&(PathBuf, PathBuf)>) -> String {
+fn managed_block(prefix: &Path, interpreter: &str, servers: Option<&[Server]>, downloaders: Option<&(PathBuf, PathBuf)>) -> String {
     let p = lua_string(&prefix.display().to_string());
     let mut block = format!(
         "{BEGIN}\nrocks_trees = {{\n   {{ name = \"user\", root = home .. \"/.luarocks\" }};\n   {{ name = \"system\", root = {p} }};\n}}\n\
-lua_interpreter = \"lua\"\nvariables = {{\n   LUA_DIR = {p};\n   LUA_BINDIR = {p} .. \"/bin\";\n   LUA_INCDIR = {p} .. \"/include\";\n   LUA_LIBDIR = {p} .. \"/lib\";\n}}\n\
+lua_interpreter = \"{interpreter}\"\nvariables = {{\n   LUA_DIR = {p};\n   LUA_BINDIR = {p} .. \"/bin\";\n   LUA_INCDIR = {p} .. \"/include\";\n   LUA_LIBDIR = {p} .. \"/lib\";\n}}\n\
 check_certificates = true\n"
     );
     push_downloaders(&mut block, downloaders);
@@ -256,7 +261,7 @@ pub fn read_servers(config: &str) -> Option<Vec<Server>> {
 /// Rewrites the server list of a config file, keeping everything else.
 pub fn set_servers(ctx: &Context, config_file: &Path, prefix: &Path, servers: &[Server]) -> Result<()> {
     let existing = std::fs::read_to_string(config_file).with_context(|| format!("cannot read {}", config_file.display()))?;
-    let block = managed_block(prefix, Some(servers), downloaders(ctx, servers).as_ref());
+    let block = managed_block(prefix, interpreter_in(prefix), Some(servers), downloaders(ctx, servers).as_ref());
     prefix::write_atomic(config_file, write_config(&existing, &block).as_bytes())
 }
 
@@ -281,14 +286,14 @@ mod tests {
         let user = "-- mine\nlocal_by_default = true\n";
         let prefix = Path::new("/p");
         let servers = vec![Server { name: "corp".into(), url: "http://corp/rocks".into() }, Server { name: "luarocks.org".into(), url: LUAROCKS_ORG.into() }];
-        let first = write_config(user, &managed_block(prefix, Some(&servers), None));
+        let first = write_config(user, &managed_block(prefix, "lua", Some(&servers), None));
         assert!(first.starts_with(user));
         let edited = format!("{first}variables.CC = \"clang\"\n");
-        let second = write_config(&edited, &managed_block(prefix, Some(&servers[1..]), None));
+        let second = write_config(&edited, &managed_block(prefix, "lua", Some(&servers[1..]), None));
         assert!(second.starts_with(user) && second.ends_with("variables.CC = \"clang\"\n"));
         assert_eq!(read_servers(&first), Some(servers.clone()));
         assert_eq!(read_servers(&second).unwrap(), servers[1..]);
-        assert_eq!(read_servers(&write_config(user, &managed_block(prefix, Some(&[]), None))), Some(vec![]));
-        assert_eq!(read_servers(&write_config(user, &managed_block(prefix, None, None))), None);
+        assert_eq!(read_servers(&write_config(user, &managed_block(prefix, "lua", Some(&[]), None))), Some(vec![]));
+        assert_eq!(read_servers(&write_config(user, &managed_block(prefix, "lua", None, None))), None);
     }
 }

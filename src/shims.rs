@@ -60,9 +60,10 @@ fn real_program(root: &Path, command: &str, args: &[OsString]) -> Result<(PathBu
 pub fn sandbox_for(selected: &Selected, program: &Path) -> Vec<(String, String)> {
     let project = selected.origin.project_file().and_then(crate::project::of_version_file);
     // program is versions/<name>/bin/<command>.
-    let name = program.parent().and_then(Path::parent).and_then(Path::file_name).and_then(|n| n.to_str());
-    match (project, name.and_then(crate::project::series_of)) {
-        (Some(dir), Some(series)) => crate::project::sandbox_env(dir, &series),
+    let Some(prefix) = program.parent().and_then(Path::parent) else { return Vec::new() };
+    let name = prefix.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    match (project, crate::project::series_of(name)) {
+        (Some(dir), Some(series)) => crate::project::sandbox_env(dir, prefix, name, &series),
         _ => Vec::new(),
     }
 }

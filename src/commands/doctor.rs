@@ -155,7 +155,7 @@ fn prefixes(ctx: &Context, out: &mut Vec<Finding>) {
             out.push(Finding::problem(format!("{name}: {} does not run", lua.display()), format!("reinstall it: `luaenv install {name} --force`")));
             continue;
         }
-        let series = crate::version::Version::parse(&receipt.version).map(|v| v.series()).unwrap_or_default();
+        let series = receipt.lua_series();
         let config = crate::rocks::config_path(&prefix, &series);
         let rocks = prefix.join("bin/luarocks").is_file();
         match (rocks, std::fs::read_to_string(&config)) {

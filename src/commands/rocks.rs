@@ -65,7 +65,7 @@ impl Args {
         let (name, _) = crate::commands::selected_name(ctx)?;
         let prefix = ctx.prefix(&name);
         let receipt = Receipt::read(&prefix).ok_or_else(|| anyhow::anyhow!("{} has no luaenv receipt; reinstall it with `luaenv install {name} --force`", prefix.display()))?;
-        let series = crate::version::Version::parse(&receipt.version).map(|v| v.series()).unwrap_or_default();
+        let series = receipt.lua_series();
         match self.command {
             RocksCommand::Install { version, from } => {
                 let version = rocks::choose(version.as_deref(), &series)?;

@@ -22,9 +22,9 @@ impl Args {
             None => {
                 let mirror = crate::commands::mirror(ctx, None).map(|(m, _)| m);
                 let request = Request {
-                    spec: lock.lua.version.clone(),
+                    spec: name.clone(),
                     mirror,
-                    from: unofficial(&lock.lua),
+                    from: lua_location(&lock.lua, &name),
                     sha256: Some(lock.lua.sha256.clone()),
                     options: crate::build::BuildOptions::for_host(),
                     force: false,
@@ -45,6 +45,15 @@ impl Args {
         project::generate(ctx, &dir, &name, &lock)?;
         eprintln!("{} is in sync with luaenv.lock: Lua {name}", dir.display());
         Ok(())
+    }
+}
+
+/// Where to fetch the pinned Lua from: through the mirror (or upstream) when the lock names
+/// the release's upstream URL; the pinned location itself when it was a `--from` source.
+fn lua_location(pinned: &Pinned, name: &str) -> Option<String> {
+    match crate::resolve::resolve(name) {
+        Ok(r) if r.upstream_url == pinned.url => None,
+        _ => Some(pinned.url.clone()),
     }
 }
 

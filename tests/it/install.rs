@@ -269,3 +269,62 @@ fn write_tarball_with_entry(path: &Path, name: &[u8]) {
     builder.append(&header, &b"pwned\n"[..]).unwrap();
     builder.into_inner().unwrap().finish().unwrap();
 }
+
+#[test]
+fn openresty_luajit_builds_with_jit_ffi_luarocks_and_a_sandbox() {
+    let fixtures = fixtures_or_skip!("openresty_luajit_builds_with_jit_ffi_luarocks_and_a_sandbox");
+    let env = Env::new();
+    let server = Server::serve(&fixtures.join("mirror"));
+    let name = "openresty-2.1-20251030";
+    // Not an official file: without the mirror's SHA256SUMS there is no sum to check against.
+    let bare = tempfile::tempdir().unwrap();
+    std::fs::copy(fixtures.join("mirror/luajit2-2.1-20251030.tar.gz"), bare.path().join("luajit2-2.1-20251030.tar.gz")).unwrap();
+    fails(env.luaenv().args(["install", name, "--no-rocks", "--mirror"]).arg(bare.path()), 1, "no checksum is known for luajit2-2.1-20251030.tar.gz");
+    fails(env.luaenv().args(["install", name, "--no-rocks", "--sha256", &"ab".repeat(32), "--mirror"]).arg(bare.path()), 1, "checksum");
+    assert!(env.versions_entries().is_empty());
+
+    let rocks = fixtures.join("local/luarocks-3.8.0-dfsg.tar.gz");
+    let printed = ok(env.luaenv().args(["install", name, "--mirror", &server.url, "--rocks", "3.8.0", "--rocks-from"]).arg(&rocks));
+    let prefix = env.prefix(name);
+    assert_eq!(printed.trim(), prefix.display().to_string());
+    for file in ["bin/luajit", "bin/lua", "include/luajit-2.1/luajit.h", "include/lua.h", "lib/libluajit-5.1.a", "lib/pkgconfig/luajit.pc", "share/luajit-2.1/jit/v.lua", "share/luajit-2.1/jit/vmdef.lua", "bin/luarocks"] {
+        assert!(prefix.join(file).exists(), "{file}");
+    }
+    let receipt: serde_json::Value = serde_json::from_slice(&std::fs::read(prefix.join("luaenv-receipt.json")).unwrap()).unwrap();
+    assert_eq!(receipt["flavor"], "openresty");
+    assert_eq!(receipt["source"]["checksum"], "mirror");
+    // The JIT is on, the jit.* modules are found from the prefix, the FFI calls C.
+    let code = "print(jit.version, jit.status() and 'on' or 'off', require('jit.v') ~= nil) local ffi = require('ffi') ffi.cdef('size_t strlen(const char *);') print(tonumber(ffi.C.strlen('hello')))";
+    let said = ok(Command::new(prefix.join("bin/luajit")).args(["-e", code]));
+    assert_eq!(said, "LuaJIT 2.1.1761786044\ton\ttrue\n5\n");
+    assert_eq!(ok(Command::new(prefix.join("bin/lua")).args(["-e", "print(_VERSION, jit ~= nil)"])), "Lua 5.1\ttrue\n");
+    // A C module against luajit.pc loads with require.
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("twice.c"), "#include \"lua.h\"\n#include \"lauxlib.h\"\nstatic int twice(lua_State *L) { lua_pushnumber(L, 2 * luaL_checknumber(L, 1)); return 1; }\nint luaopen_twice(lua_State *L) { lua_pushcfunction(L, twice); return 1; }\n").unwrap();
+    let cflags = ok(Command::new("pkg-config").args(["--cflags", "luajit"]).env("PKG_CONFIG_PATH", prefix.join("lib/pkgconfig")));
+    let mut cc = Command::new("cc");
+    ok(cc.args(["-shared", "-fPIC", "-o"]).arg(work.path().join("twice.so")).arg(work.path().join("twice.c")).args(cflags.split_whitespace()));
+    let code = format!("package.cpath = '{}/?.so' print(require('twice')(21))", work.path().display());
+    assert_eq!(ok(Command::new(prefix.join("bin/luajit")).args(["-e", &code])).trim(), "42");
+    // LuaRocks runs on it, and the shims include luajit.
+    let mut luarocks = Command::new(env.root().join("shims/luarocks"));
+    env.apply(&mut luarocks);
+    assert!(ok(luarocks.arg("--version").env("LUAENV_VERSION", name)).contains("3.8.0"));
+    let mut shim = Command::new(env.root().join("shims/luajit"));
+    env.apply(&mut shim);
+    assert!(ok(shim.arg("-v").env("LUAENV_VERSION", name)).starts_with("LuaJIT 2.1"));
+    // In a project sandbox the jit.* modules stay reachable; luajit gets a wrapper.
+    let project = work.path().join("proj");
+    ok(env.luaenv().args(["init"]).arg(&project).args(["--lua", name]));
+    assert!(project.join(".luaenv/bin/luajit").is_file());
+    let mut in_project = Command::new(env.root().join("shims/lua"));
+    env.apply(&mut in_project);
+    let said = ok(in_project.args(["-e", "print(require('jit.v') ~= nil, package.path:find('lua_modules') ~= nil)"]).current_dir(&project));
+    assert_eq!(said.trim(), "true\ttrue");
+    // The lock names the upstream archive, and sync brings the version back through the mirror.
+    let lock = std::fs::read_to_string(project.join("luaenv.lock")).unwrap();
+    assert!(lock.contains("url = \"https://github.com/openresty/luajit2/archive/refs/tags/v2.1-20251030.tar.gz\""), "{lock}");
+    ok(env.luaenv().args(["uninstall", name]));
+    ok(env.luaenv().arg("sync").current_dir(&project).env("LUAENV_MIRROR", &server.url));
+    assert!(prefix.join("bin/luajit").is_file());
+}

@@ -1,0 +1,309 @@
+//! LuaJIT's build, done as its `src/Makefile` does it but without make: probe the target
+//! through `lj_arch.h`, build the host tools (minilua, buildvm), let them generate the VM
+//! (`lj_vm.S`) and the headers, then compile every object in parallel into
+//! `libluajit.a` and link `luajit`.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context as _, Result, bail};
+
+use crate::build::{BuildOptions, Toolchain, run_parallel};
+
+/// What the build produced, inside the source tree.
+pub struct BuiltJit {
+    pub src: PathBuf,
+    pub library: PathBuf,
+    pub luajit: PathBuf,
+    /// `2.1.1761786044`: the version LuaJIT's own install names files with.
+    pub version: String,
+}
+
+/// The target, as LuaJIT's Makefile derives it from `lj_arch.h`'s macros.
+struct Arch {
+    /// `x64`, `arm64`: selects `vm_<arch>.dasc` and `LUAJIT_TARGET`.
+    name: &'static str,
+    dasc: &'static str,
+    /// `TARGET_ARCH`: defines for the host tools, which must know the target.
+    host_defines: Vec<String>,
+    /// DynASM's `-D` flags.
+    dasm: Vec<String>,
+}
+
+fn probe_arch(macros: &HashMap<String, String>) -> Result<Arch> {
+    let has = |name: &str| macros.contains_key(name);
+    let is = |name: &str, value: &str| macros.get(name).is_some_and(|v| v == value);
+    let (name, mut host_defines) = if has("LJ_TARGET_X64") {
+        ("x64", vec![])
+    } else if has("LJ_TARGET_ARM64") {
+        ("arm64", if has("__AARCH64EB__") { vec!["-D__AARCH64EB__=1".to_string()] } else { vec![] })
+    } else {
+        bail!("LuaJIT for this target is not supported by luaenv yet (x86_64 and aarch64 are)");
+    };
+    let mut dasm = vec![];
+    dasm.push(if is("LJ_LE", "1") { "ENDIAN_LE" } else { "ENDIAN_BE" }.to_string());
+    for (flag, macro_name) in [("P64", "LJ_ARCH_BITS"), ("JIT", "LJ_HASJIT"), ("FFI", "LJ_HASFFI"), ("DUALNUM", "LJ_DUALNUM")] {
+        let on = if macro_name == "LJ_ARCH_BITS" { is(macro_name, "64") } else { is(macro_name, "1") };
+        if on {
+            dasm.push(flag.to_string());
+        }
+    }
+    if is("LJ_ARCH_HASFPU", "1") {
+        dasm.push("FPU".into());
+        host_defines.push("-DLJ_ARCH_HASFPU=1".into());
+    } else {
+        host_defines.push("-DLJ_ARCH_HASFPU=0".into());
+    }
+    if is("LJ_ABI_SOFTFP", "1") {
+        host_defines.push("-DLJ_ABI_SOFTFP=1".into());
+    } else {
+        dasm.push("HFABI".into());
+        host_defines.push("-DLJ_ABI_SOFTFP=0".into());
+    }
+    if is("LJ_NO_UNWIND", "1") {
+        dasm.push("NO_UNWIND".into());
+        host_defines.push("-DLUAJIT_NO_UNWIND".into());
+    }
+    for (flag, macro_name) in [("PAUTH", "LJ_ABI_PAUTH"), ("BRANCH_TRACK", "LJ_ABI_BRANCH_TRACK"), ("SHADOW_STACK", "LJ_ABI_SHADOW_STACK")] {
+        if is(macro_name, "1") {
+            dasm.push(flag.into());
+            host_defines.push(format!("-D{macro_name}=1"));
+        }
+    }
+    dasm.push(format!("VER={}", macros.get("LJ_ARCH_VERSION").map(String::as_str).unwrap_or("")));
+    // x64 without the two-slot frame layout (LJ_FR2) uses the x86 VM, as the Makefile does.
+    let dasc = match name {
+        "x64" if !is("LJ_FR2", "1") => "vm_x86.dasc",
+        "x64" => "vm_x64.dasc",
+        _ => "vm_arm64.dasc",
+    };
+    host_defines.push(format!("-DLUAJIT_TARGET=LUAJIT_ARCH_{name}"));
+    Ok(Arch { name, dasc, host_defines, dasm })
+}
+
+/// `#define NAME VALUE` lines of the target compiler's `-E -dM lj_arch.h`.
+fn arch_macros(target: &cc::Tool, src: &Path) -> Result<HashMap<String, String>> {
+    let mut cmd = target.to_command();
+    cmd.arg("-E").arg("-dM").arg(src.join("lj_arch.h"));
+    let out = cmd.output().context("cannot run the C compiler to probe lj_arch.h")?;
+    if !out.status.success() {
+        bail!("the C compiler cannot read {}: {}", src.join("lj_arch.h").display(), String::from_utf8_lossy(&out.stderr).trim());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let mut words = l.strip_prefix("#define ")?.splitn(2, ' ');
+            Some((words.next()?.to_string(), words.next().unwrap_or("").trim().to_string()))
+        })
+        .collect())
+}
+
+/// Whether the target compiler emits unwind tables by default (then LuaJIT uses them).
+fn emits_unwind_tables(target: &cc::Tool, scratch: &Path) -> bool {
+    let c = scratch.join("unwind-probe.c");
+    let o = scratch.join("unwind-probe.o");
+    if std::fs::write(&c, "extern void b(void);int a(void){b();return 0;}\n").is_err() {
+        return false;
+    }
+    let mut cmd = target.to_command();
+    cmd.arg("-c").arg(&c).arg("-o").arg(&o);
+    let ok = cmd.output().is_ok_and(|o| o.status.success());
+    let found = ok && std::fs::read(&o).is_ok_and(|b| b.windows(8).any(|w| w == b"eh_frame") || b.windows(13).any(|w| w == b"__unwind_info"));
+    let _ = std::fs::remove_file(&o);
+    found
+}
+
+/// Whether the compiler accepts a flag (the Makefile's `-fno-stack-protector` check).
+fn accepts(tool: &cc::Tool, flag: &str, scratch: &Path) -> bool {
+    let c = scratch.join("flag-probe.c");
+    if std::fs::write(&c, "int x;\n").is_err() {
+        return false;
+    }
+    let mut cmd = tool.to_command();
+    cmd.arg(flag).arg("-c").arg(&c).arg("-o").arg(scratch.join("flag-probe.o"));
+    cmd.output().is_ok_and(|o| o.status.success())
+}
+
+/// Object names of a Makefile variable (`LJCORE_O= lj_gc.o …`), `$(VAR)` references expanded.
+fn objects(makefile: &str, name: &str) -> Vec<String> {
+    fn words(joined: &str, name: &str) -> Vec<String> {
+        let value = joined.lines().find_map(|l| l.strip_prefix(name).and_then(|r| r.trim_start().strip_prefix('='))).unwrap_or_default();
+        value
+            .split_whitespace()
+            .flat_map(|w| match w.strip_prefix("$(").and_then(|r| r.strip_suffix(')')) {
+                Some(inner) if inner != name => words(joined, inner),
+                _ => vec![w.to_string()],
+            })
+            .collect()
+    }
+    words(&makefile.replace("\\\n", " "), name)
+        .into_iter()
+        .filter_map(|w| w.strip_suffix(".o").map(str::to_string))
+        .collect()
+}
+
+pub fn build_luajit(tree: &Path, prefix: &Path, opts: &BuildOptions, tc: &Toolchain, host: &Toolchain) -> Result<BuiltJit> {
+    let src = tree.join("src");
+    let makefile = std::fs::read_to_string(src.join("Makefile")).with_context(|| format!("{} is missing: not a LuaJIT source tree", src.join("Makefile").display()))?;
+    if !src.join("luajit_rolling.h").is_file() && !src.join("luajit.h").is_file() {
+        bail!("{} is not a LuaJIT 2.1 source tree luaenv understands (no luajit_rolling.h)", tree.display());
+    }
+    let scratch = tree.join("luaenv-probe");
+    std::fs::create_dir_all(&scratch)?;
+
+    // The target compiler, with the Makefile's CCOPT and TARGET_XCFLAGS.
+    let mut target = tc.base.clone();
+    target
+        .flag("-fomit-frame-pointer")
+        .define("_FILE_OFFSET_BITS", Some("64"))
+        .define("_LARGEFILE_SOURCE", None)
+        .flag("-U_FORTIFY_SOURCE")
+        // Default module paths under the prefix, as `make PREFIX=…` does.
+        .define("LUA_ROOT", Some(format!("\"{}\"", prefix.display()).as_str()));
+    let probe = target.try_get_compiler()?;
+    let macros = arch_macros(&probe, &src)?;
+    let arch = probe_arch(&macros)?;
+    if accepts(&probe, "-fno-stack-protector", &scratch) {
+        target.flag("-fno-stack-protector");
+    }
+    if !macros.contains_key("LJ_NO_UNWIND") && emits_unwind_tables(&probe, &scratch) {
+        target.define("LUAJIT_UNWIND_EXTERNAL", None);
+    }
+    let target_cc = target.try_get_compiler()?;
+
+    // Host tools: built for this machine, told about the target.
+    let mut host_build = host.base.clone();
+    host_build.flag("-fomit-frame-pointer").include(&src);
+    for d in &arch.host_defines {
+        host_build.flag(d);
+    }
+    if tc.is_cross() && !host.target.contains("linux") {
+        host_build.define("LUAJIT_OS", Some("LUAJIT_OS_LINUX"));
+    }
+    let host_cc = host_build.try_get_compiler()?;
+    let host_compile = |name: &str| {
+        let mut cmd = host_cc.to_command();
+        cmd.arg("-c").arg(src.join(format!("host/{name}.c"))).arg("-o").arg(src.join(format!("host/{name}.o")));
+        cmd
+    };
+    let buildvm_parts = ["buildvm", "buildvm_asm", "buildvm_peobj", "buildvm_lib", "buildvm_fold"];
+    run_parallel(vec![host_compile("minilua")], 1)?;
+    let mut link_minilua = host_cc.to_command();
+    link_minilua.arg("-o").arg(src.join("host/minilua")).arg(src.join("host/minilua.o")).arg("-lm");
+    run_parallel(vec![link_minilua], 1)?;
+    let minilua = src.join("host/minilua");
+
+    // DynASM turns the VM's .dasc into buildvm_arch.h; genversion makes luajit.h.
+    let mut dynasm = Command::new(&minilua);
+    dynasm.current_dir(&src).arg("../dynasm/dynasm.lua");
+    for d in &arch.dasm {
+        dynasm.arg("-D").arg(d);
+    }
+    dynasm.arg("-o").arg("host/buildvm_arch.h").arg(arch.dasc);
+    let relver = std::fs::read_to_string(tree.join(".relver")).unwrap_or_default();
+    let relver = relver.trim().chars().take_while(char::is_ascii_digit).collect::<String>();
+    std::fs::write(src.join("luajit_relver.txt"), format!("{relver}\n"))?;
+    let mut jobs = vec![dynasm];
+    if src.join("luajit_rolling.h").is_file() && src.join("host/genversion.lua").is_file() {
+        let mut genversion = Command::new(&minilua);
+        genversion.current_dir(&src).arg("host/genversion.lua");
+        jobs.push(genversion);
+    }
+    run_parallel(jobs, opts.jobs)?;
+
+    run_parallel(buildvm_parts.iter().map(|p| host_compile(p)).collect(), opts.jobs)?;
+    let mut link_buildvm = host_cc.to_command();
+    link_buildvm.arg("-o").arg(src.join("host/buildvm"));
+    for p in buildvm_parts {
+        link_buildvm.arg(src.join(format!("host/{p}.o")));
+    }
+    run_parallel(vec![link_buildvm], 1)?;
+
+    // buildvm writes the VM and the generated headers.
+    let lib_sources: Vec<String> = objects(&makefile, "LJLIB_O").iter().map(|o| format!("{o}.c")).collect();
+    let buildvm = src.join("host/buildvm");
+    let generate = |mode: &str, out: &str, inputs: &[String]| {
+        let mut cmd = Command::new(&buildvm);
+        cmd.current_dir(&src).arg("-m").arg(mode).arg("-o").arg(out).args(inputs);
+        cmd
+    };
+    run_parallel(
+        vec![
+            generate("elfasm", "lj_vm.S", &[]),
+            generate("bcdef", "lj_bcdef.h", &lib_sources),
+            generate("ffdef", "lj_ffdef.h", &lib_sources),
+            generate("libdef", "lj_libdef.h", &lib_sources),
+            generate("recdef", "lj_recdef.h", &lib_sources),
+            generate("vmdef", "jit/vmdef.lua", &lib_sources),
+            generate("folddef", "lj_folddef.h", &["lj_opt_fold.c".to_string()]),
+        ],
+        opts.jobs,
+    )?;
+
+    // Every object in parallel, largest first.
+    let core = objects(&makefile, "LJCORE_O");
+    if core.is_empty() {
+        bail!("cannot read LJCORE_O from {}: not a LuaJIT source tree luaenv understands", src.join("Makefile").display());
+    }
+    let mut sources: Vec<(PathBuf, PathBuf)> = core.iter().map(|o| (src.join(format!("{o}.c")), src.join(format!("{o}.o")))).collect();
+    sources.push((src.join("lj_vm.S"), src.join("lj_vm.o")));
+    sources.push((src.join("luajit.c"), src.join("luajit.o")));
+    sources.sort_by_key(|(c, _)| std::cmp::Reverse(std::fs::metadata(c).map(|m| m.len()).unwrap_or(0)));
+    let compile_jobs: Vec<Command> = sources
+        .iter()
+        .map(|(c, o)| {
+            let mut cmd = target_cc.to_command();
+            if arch.name == "x64" && c.ends_with("lj_str_hash.c") {
+                cmd.arg("-msse4.2");
+            }
+            cmd.arg("-c").arg(c).arg("-o").arg(o);
+            cmd
+        })
+        .collect();
+    run_parallel(compile_jobs, opts.jobs)?;
+
+    let library = src.join("libluajit.a");
+    let mut ar = target.try_get_archiver()?;
+    ar.arg("crs").arg(&library).arg(src.join("lj_vm.o"));
+    for o in &core {
+        ar.arg(src.join(format!("{o}.o")));
+    }
+    run_parallel(vec![ar], 1)?;
+    let luajit = src.join("luajit");
+    let mut link = target_cc.to_command();
+    link.arg("-o").arg(&luajit).arg(src.join("luajit.o")).arg(&library);
+    if opts.static_link {
+        link.arg("-static");
+    } else {
+        link.arg("-Wl,-E").arg("-ldl");
+    }
+    link.arg("-lm");
+    run_parallel(vec![link], 1)?;
+    let _ = std::fs::remove_dir_all(&scratch);
+    let version = if relver.is_empty() { "2.1".to_string() } else { format!("2.1.{relver}") };
+    Ok(BuiltJit { src, library, luajit, version })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_object_lists_with_references() {
+        let mk = "LJLIB_O= lib_base.o lib_math.o \\\n\t lib_bit.o\nLJCORE_O= lj_gc.o \\\n\t  $(LJLIB_O) lib_init.o\n";
+        assert_eq!(objects(mk, "LJCORE_O"), vec!["lj_gc", "lib_base", "lib_math", "lib_bit", "lib_init"]);
+    }
+
+    #[test]
+    fn x64_flags_follow_the_makefile() {
+        let macros: HashMap<String, String> = [("LJ_TARGET_X64", "1"), ("LJ_LE", "1"), ("LJ_ARCH_BITS", "64"), ("LJ_HASJIT", "1"), ("LJ_HASFFI", "1"), ("LJ_ARCH_HASFPU", "1"), ("LJ_ABI_SOFTFP", "0"), ("LJ_FR2", "1"), ("LJ_ARCH_VERSION", "")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let arch = probe_arch(&macros).unwrap();
+        assert_eq!(arch.dasc, "vm_x64.dasc");
+        assert_eq!(arch.dasm, vec!["ENDIAN_LE", "P64", "JIT", "FFI", "FPU", "HFABI", "VER="]);
+        assert!(arch.host_defines.contains(&"-DLUAJIT_TARGET=LUAJIT_ARCH_x64".to_string()));
+    }
+}
