@@ -86,7 +86,19 @@ impl Toolchain {
         let tool = base.try_get_compiler().map_err(|e| anyhow::anyhow!("no C compiler for {target}: {e}; install gcc or clang, or set CC"))?;
         let path = tool.path().to_path_buf();
         let output = Command::new(&path).arg("--version").output().map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
+            if e.kind() == std::io::ErrorKind::NotFound && target != host {
+                // Debian packages `aarch64-linux-gnu-gcc` as gcc-aarch64-linux-gnu.
+                let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+                let package = match file.strip_suffix("-gcc") {
+                    Some(triple) => format!("gcc-{triple}"),
+                    None => format!("a {target} C compiler"),
+                };
+                anyhow::anyhow!(
+                    "no C compiler for {target}: `{}` is not on PATH; install a cross compiler (on Debian: `apt-get install {package}`) or set CC_{}",
+                    path.display(),
+                    target.replace('-', "_")
+                )
+            } else if e.kind() == std::io::ErrorKind::NotFound {
                 anyhow::anyhow!(
                     "no C compiler found: `{}` is not on PATH; install one (e.g. `apt-get install gcc`) or set CC to a compiler",
                     path.display()

@@ -64,6 +64,12 @@ impl Args {
         if self.from.is_some() && self.specs.len() > 1 {
             return Err(usage("--from names one source: install one version at a time with it"));
         }
+        if let Some(target) = &self.target {
+            let parts: Vec<&str> = target.split('-').collect();
+            if parts.len() < 3 || parts.iter().any(|p| p.is_empty() || !p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')) {
+                return Err(usage(format!("--target '{target}' is not a target triple: expected something like aarch64-unknown-linux-gnu")));
+            }
+        }
         if self.jobs == Some(0) {
             return Err(usage("--jobs must be at least 1"));
         }

@@ -328,3 +328,62 @@ fn openresty_luajit_builds_with_jit_ffi_luarocks_and_a_sandbox() {
     ok(env.luaenv().arg("sync").current_dir(&project).env("LUAENV_MIRROR", &server.url));
     assert!(prefix.join("bin/luajit").is_file());
 }
+
+/// The ELF machine (0x3e x86-64, 0xb7 aarch64) and whether it asks for a dynamic loader.
+fn elf_facts(path: &Path) -> (u16, bool) {
+    let bytes = std::fs::read(path).unwrap();
+    assert_eq!(&bytes[..4], b"\x7fELF", "{} is not ELF", path.display());
+    let u16_at = |o: usize| u16::from_le_bytes([bytes[o], bytes[o + 1]]);
+    let phoff = u64::from_le_bytes(bytes[0x20..0x28].try_into().unwrap()) as usize;
+    let (size, count) = (u16_at(0x36) as usize, u16_at(0x38) as usize);
+    let interp = (0..count).any(|i| u32::from_le_bytes(bytes[phoff + i * size..][..4].try_into().unwrap()) == 3);
+    (u16_at(0x12), interp)
+}
+
+/// The cross toolchain and qemu-user, or `None` after a line saying why the test skips
+/// (under LUAENV_REQUIRE_FIXTURES=1, as in CI, which installs them, it fails instead).
+fn cross_tools(test: &str) -> Option<()> {
+    let missing: Vec<&str> = ["aarch64-linux-gnu-gcc", "qemu-aarch64"].into_iter().filter(|t| !run(Command::new("sh").args(["-c", &format!("command -v {t}")])).status.success()).collect();
+    if missing.is_empty() {
+        return Some(());
+    }
+    assert!(std::env::var("LUAENV_REQUIRE_FIXTURES").as_deref() != Ok("1"), "{test}: {missing:?} missing; .ci/run installs gcc-aarch64-linux-gnu and qemu-user");
+    println!("skipped {test}: {} not installed (apt-get install gcc-aarch64-linux-gnu qemu-user)", missing.join(", "));
+    None
+}
+
+#[test]
+fn cross_builds_for_aarch64_run_under_qemu_and_static_builds_need_no_loader() {
+    let fixtures = fixtures_or_skip!("cross_builds_for_aarch64_run_under_qemu_and_static_builds_need_no_loader");
+    let env = Env::new();
+    let server = Server::serve(&fixtures.join("mirror"));
+    fails(env.luaenv().args(["install", "5.4.7", "--target", "nonsense"]), 2, "not a target triple");
+    let mut no_cross = env.luaenv();
+    no_cross.args(["install", "5.4.7", "--no-rocks", "--target", "riscv64gc-unknown-linux-gnu", "--mirror", &server.url]);
+    fails(no_cross.env("PATH", "/usr/bin:/bin"), 1, "install a cross compiler");
+    assert!(env.versions_entries().is_empty());
+
+    // --static: a binary with no dynamic loader, that still runs.
+    ok(env.luaenv().args(["install", "5.1.5", "--no-rocks", "--static", "--mirror", &server.url]));
+    let lua = env.prefix("5.1.5").join("bin/lua");
+    assert_eq!(elf_facts(&lua), (0x3e, false), "static x86-64");
+    assert_eq!(ok(Command::new(&lua).args(["-e", "print(_VERSION)"])).trim(), "Lua 5.1");
+
+    if cross_tools("cross_builds_for_aarch64_run_under_qemu_and_static_builds_need_no_loader").is_none() {
+        return;
+    }
+    let target = "aarch64-unknown-linux-gnu";
+    let qemu = |program: &Path, code: &str| ok(Command::new("qemu-aarch64").arg("-L").arg("/usr/aarch64-linux-gnu").arg(program).args(["-e", code]));
+    ok(env.luaenv().args(["install", "5.4.7", "--no-rocks", "--target", target, "--mirror", &server.url]));
+    let prefix = env.prefix(&format!("5.4.7-{target}"));
+    assert_eq!(elf_facts(&prefix.join("bin/lua")).0, 0xb7, "an aarch64 binary");
+    assert_eq!(qemu(&prefix.join("bin/lua"), "print(_VERSION, 7 // 2)").trim(), "Lua 5.4\t3");
+    let receipt: serde_json::Value = serde_json::from_slice(&std::fs::read(prefix.join("luaenv-receipt.json")).unwrap()).unwrap();
+    assert_eq!(receipt["target"], target);
+    // LuaJIT too: host tools built for this machine, told about the target; its JIT runs arm64 code.
+    ok(env.luaenv().args(["install", "openresty-2.1-20251030", "--no-rocks", "--target", target, "--mirror", &server.url]));
+    let luajit = env.prefix(&format!("openresty-2.1-20251030-{target}")).join("bin/luajit");
+    assert_eq!(elf_facts(&luajit).0, 0xb7);
+    let said = qemu(&luajit, "local s = 0 for i = 1, 1000 do s = s + i end print(jit.arch, jit.status() and 'on' or 'off', s)");
+    assert_eq!(said.trim(), "arm64\ton\t500500");
+}
