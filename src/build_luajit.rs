@@ -125,6 +125,23 @@ fn accepts(tool: &cc::Tool, flag: &str, scratch: &Path) -> bool {
     cmd.output().is_ok_and(|o| o.status.success())
 }
 
+/// Headers that buildvm and genversion write.
+const GENERATED: &[&str] = &["lj_bcdef.h", "lj_ffdef.h", "lj_libdef.h", "lj_recdef.h", "lj_folddef.h", "luajit.h"];
+
+/// Whether a source file includes a generated header, directly or through local headers.
+fn needs_generated(src: &Path, file: &Path, seen: &mut HashMap<PathBuf, bool>) -> bool {
+    if let Some(&known) = seen.get(file) {
+        return known;
+    }
+    seen.insert(file.to_path_buf(), false);
+    let text = std::fs::read_to_string(file).unwrap_or_default();
+    let needs = text.lines().filter_map(|l| l.trim_start().strip_prefix("#include \"").and_then(|r| r.split('"').next())).any(|h| {
+        GENERATED.contains(&h) || (src.join(h).is_file() && needs_generated(src, &src.join(h), seen))
+    });
+    seen.insert(file.to_path_buf(), needs);
+    needs
+}
+
 /// Object names of a Makefile variable (`LJCORE_O= lj_gc.o …`), `$(VAR)` references expanded.
 fn objects(makefile: &str, name: &str) -> Vec<String> {
     fn words(joined: &str, name: &str) -> Vec<String> {
@@ -188,80 +205,86 @@ pub fn build_luajit(tree: &Path, prefix: &Path, opts: &BuildOptions, tc: &Toolch
         cmd
     };
     let buildvm_parts = ["buildvm", "buildvm_asm", "buildvm_peobj", "buildvm_lib", "buildvm_fold"];
-    run_parallel(vec![host_compile("minilua")], 1)?;
-    let mut link_minilua = host_cc.to_command();
-    link_minilua.arg("-o").arg(src.join("host/minilua")).arg(src.join("host/minilua.o")).arg("-lm");
-    run_parallel(vec![link_minilua], 1)?;
-    let minilua = src.join("host/minilua");
-
-    // DynASM turns the VM's .dasc into buildvm_arch.h; genversion makes luajit.h.
-    let mut dynasm = Command::new(&minilua);
-    dynasm.current_dir(&src).arg("../dynasm/dynasm.lua");
-    for d in &arch.dasm {
-        dynasm.arg("-D").arg(d);
-    }
-    dynasm.arg("-o").arg("host/buildvm_arch.h").arg(arch.dasc);
     let relver = std::fs::read_to_string(tree.join(".relver")).unwrap_or_default();
     let relver = relver.trim().chars().take_while(char::is_ascii_digit).collect::<String>();
     std::fs::write(src.join("luajit_relver.txt"), format!("{relver}\n"))?;
-    let mut jobs = vec![dynasm];
-    if src.join("luajit_rolling.h").is_file() && src.join("host/genversion.lua").is_file() {
-        let mut genversion = Command::new(&minilua);
-        genversion.current_dir(&src).arg("host/genversion.lua");
-        jobs.push(genversion);
-    }
-    run_parallel(jobs, opts.jobs)?;
-
-    run_parallel(buildvm_parts.iter().map(|p| host_compile(p)).collect(), opts.jobs)?;
-    let mut link_buildvm = host_cc.to_command();
-    link_buildvm.arg("-o").arg(src.join("host/buildvm"));
-    for p in buildvm_parts {
-        link_buildvm.arg(src.join(format!("host/{p}.o")));
-    }
-    run_parallel(vec![link_buildvm], 1)?;
-
-    // buildvm writes the VM and the generated headers.
     let lib_sources: Vec<String> = objects(&makefile, "LJLIB_O").iter().map(|o| format!("{o}.c")).collect();
-    let buildvm = src.join("host/buildvm");
-    let generate = |mode: &str, out: &str, inputs: &[String]| {
-        let mut cmd = Command::new(&buildvm);
-        cmd.current_dir(&src).arg("-m").arg(mode).arg("-o").arg(out).args(inputs);
-        cmd
-    };
-    run_parallel(
-        vec![
-            generate("elfasm", "lj_vm.S", &[]),
-            generate("bcdef", "lj_bcdef.h", &lib_sources),
-            generate("ffdef", "lj_ffdef.h", &lib_sources),
-            generate("libdef", "lj_libdef.h", &lib_sources),
-            generate("recdef", "lj_recdef.h", &lib_sources),
-            generate("vmdef", "jit/vmdef.lua", &lib_sources),
-            generate("folddef", "lj_folddef.h", &["lj_opt_fold.c".to_string()]),
-        ],
-        opts.jobs,
-    )?;
 
-    // Every object in parallel, largest first.
+    // The host tools, one step after the other: minilua, DynASM (the VM's .dasc into
+    // buildvm_arch.h) and genversion (luajit.h), buildvm, then buildvm's outputs.
+    let host_tools = || -> Result<()> {
+        run_parallel(vec![host_compile("minilua")], 1)?;
+        let mut link_minilua = host_cc.to_command();
+        link_minilua.arg("-o").arg(src.join("host/minilua")).arg(src.join("host/minilua.o")).arg("-lm");
+        run_parallel(vec![link_minilua], 1)?;
+        let minilua = src.join("host/minilua");
+        let mut dynasm = Command::new(&minilua);
+        dynasm.current_dir(&src).arg("../dynasm/dynasm.lua");
+        for d in &arch.dasm {
+            dynasm.arg("-D").arg(d);
+        }
+        dynasm.arg("-o").arg("host/buildvm_arch.h").arg(arch.dasc);
+        let mut steps = vec![dynasm];
+        if src.join("luajit_rolling.h").is_file() && src.join("host/genversion.lua").is_file() {
+            let mut genversion = Command::new(&minilua);
+            genversion.current_dir(&src).arg("host/genversion.lua");
+            steps.push(genversion);
+        }
+        run_parallel(steps, 1)?;
+        run_parallel(buildvm_parts.iter().map(|p| host_compile(p)).collect(), 1)?;
+        let mut link_buildvm = host_cc.to_command();
+        link_buildvm.arg("-o").arg(src.join("host/buildvm"));
+        for p in buildvm_parts {
+            link_buildvm.arg(src.join(format!("host/{p}.o")));
+        }
+        run_parallel(vec![link_buildvm], 1)?;
+        let buildvm = src.join("host/buildvm");
+        let generate = |mode: &str, out: &str, inputs: &[String]| {
+            let mut cmd = Command::new(&buildvm);
+            cmd.current_dir(&src).arg("-m").arg(mode).arg("-o").arg(out).args(inputs);
+            cmd
+        };
+        run_parallel(
+            vec![
+                generate("elfasm", "lj_vm.S", &[]),
+                generate("bcdef", "lj_bcdef.h", &lib_sources),
+                generate("ffdef", "lj_ffdef.h", &lib_sources),
+                generate("libdef", "lj_libdef.h", &lib_sources),
+                generate("recdef", "lj_recdef.h", &lib_sources),
+                generate("vmdef", "jit/vmdef.lua", &lib_sources),
+                generate("folddef", "lj_folddef.h", &["lj_opt_fold.c".to_string()]),
+            ],
+            1,
+        )
+    };
+
     let core = objects(&makefile, "LJCORE_O");
     if core.is_empty() {
         bail!("cannot read LJCORE_O from {}: not a LuaJIT source tree luaenv understands", src.join("Makefile").display());
     }
     let mut sources: Vec<(PathBuf, PathBuf)> = core.iter().map(|o| (src.join(format!("{o}.c")), src.join(format!("{o}.o")))).collect();
-    sources.push((src.join("lj_vm.S"), src.join("lj_vm.o")));
     sources.push((src.join("luajit.c"), src.join("luajit.o")));
     sources.sort_by_key(|(c, _)| std::cmp::Reverse(std::fs::metadata(c).map(|m| m.len()).unwrap_or(0)));
-    let compile_jobs: Vec<Command> = sources
-        .iter()
-        .map(|(c, o)| {
-            let mut cmd = target_cc.to_command();
-            if arch.name == "x64" && c.ends_with("lj_str_hash.c") {
-                cmd.arg("-msse4.2");
-            }
-            cmd.arg("-c").arg(c).arg("-o").arg(o);
-            cmd
-        })
-        .collect();
-    run_parallel(compile_jobs, opts.jobs)?;
+    let compile = |(c, o): &(PathBuf, PathBuf)| {
+        let mut cmd = target_cc.to_command();
+        if arch.name == "x64" && c.ends_with("lj_str_hash.c") {
+            cmd.arg("-msse4.2");
+        }
+        cmd.arg("-c").arg(c).arg("-o").arg(o);
+        cmd
+    };
+    // Most objects need nothing generated: they compile while the host tools are built.
+    let mut includes = HashMap::new();
+    let (late, early): (Vec<_>, Vec<_>) = sources.iter().partition(|(c, _)| needs_generated(&src, c, &mut includes));
+    std::thread::scope(|scope| {
+        let tools = scope.spawn(host_tools);
+        let early = run_parallel(early.into_iter().map(compile).collect(), opts.jobs);
+        let tools = tools.join().unwrap_or_else(|_| Err(anyhow::anyhow!("building LuaJIT's host tools failed")));
+        tools.and(early)
+    })?;
+    let mut rest: Vec<Command> = late.into_iter().map(compile).collect();
+    rest.insert(0, compile(&(src.join("lj_vm.S"), src.join("lj_vm.o"))));
+    run_parallel(rest, opts.jobs)?;
 
     let library = src.join("libluajit.a");
     let mut ar = target.try_get_archiver()?;
