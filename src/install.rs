@@ -67,7 +67,7 @@ pub fn install(ctx: &Context, req: &Request) -> Result<Outcome> {
         return Ok(Outcome { name, prefix, how: How::AlreadyInstalled });
     }
     let toolchain = Toolchain::detect(toolchain_target, &ctx.scratch_dir())?;
-    let (location, expected) = source_of(req, &resolved)?;
+    let (location, expected) = source_of(ctx, req, &resolved)?;
 
     // A guard: any error from here on deletes the staging folder.
     let staging = tempfile::Builder::new().prefix(&format!(".staging-{name}-")).tempdir_in(ctx.versions_dir())?;
@@ -152,7 +152,7 @@ fn resolve_request(req: &Request) -> Result<Resolved> {
 }
 
 /// Where the source comes from and which sum it must have (SPEC checksum rules, strongest first).
-fn source_of(req: &Request, resolved: &Resolved) -> Result<(Location, Expected)> {
+fn source_of(ctx: &Context, req: &Request, resolved: &Resolved) -> Result<(Location, Expected)> {
     if let Some(given) = req.sha256.as_ref().filter(|g| !verify::is_sha256_hex(g)) {
         return Err(usage(format!("--sha256 '{given}' is not a SHA-256 sum: expected 64 hex digits")));
     }
@@ -188,7 +188,11 @@ fn source_of(req: &Request, resolved: &Resolved) -> Result<(Location, Expected)>
     if let Some(given) = given {
         return Ok((location, Expected::Given(given)));
     }
-    if resolved.rolling || req.from.is_some() {
+    if resolved.rolling && req.from.is_none() {
+        // Trusted on first use, then checked from then on.
+        return Ok((location, verify::trusted::get(&ctx.root, &file_name).map(Expected::Trusted).unwrap_or(Expected::FirstUse)));
+    }
+    if req.from.is_some() {
         return Ok((location, Expected::FirstUse));
     }
     bail!("no checksum is known for {file_name}: pass --sha256 <hex>, or use a mirror whose SHA256SUMS lists it")
@@ -199,6 +203,7 @@ fn rule_name(expected: &Expected) -> &'static str {
         Expected::Official(_) => "official",
         Expected::MirrorSums(_) => "mirror",
         Expected::Given(_) => "given",
+        Expected::Trusted(_) => "trusted",
         Expected::FirstUse => "first-use",
     }
 }
@@ -230,8 +235,11 @@ fn build_into(
                 Location::Url(u) => u.rsplit('/').next().unwrap_or_default().to_string(),
             };
             let fetched = fetch::fetch(ctx, location, &file_name, expected)?;
-            if *expected == Expected::FirstUse && resolved.rolling {
-                eprintln!("note: {file_name} has no known checksum; trusting it on first use: sha256 {}", fetched.sha256);
+            if resolved.rolling && matches!(expected, Expected::FirstUse | Expected::Given(_)) {
+                if *expected == Expected::FirstUse {
+                    eprintln!("note: {file_name} has no known checksum; trusting it on first use: sha256 {}", fetched.sha256);
+                }
+                verify::trusted::set(&ctx.root, &file_name, &fetched.sha256)?;
             }
             let tree = unpack::unpack(&fetched.path, work.path())?;
             let source = Source {

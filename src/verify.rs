@@ -15,6 +15,8 @@ pub enum Expected {
     MirrorSums(String),
     /// `--sha256` on the command line.
     Given(String),
+    /// The sum a rolling source had when it was first trusted (kept in `<root>/trusted-sums`).
+    Trusted(String),
     /// Trust on first use: only for rolling sources and files the user handed over with `--from`.
     FirstUse,
 }
@@ -22,7 +24,7 @@ pub enum Expected {
 impl Expected {
     pub fn sum(&self) -> Option<&str> {
         match self {
-            Expected::Official(s) | Expected::MirrorSums(s) | Expected::Given(s) => Some(s),
+            Expected::Official(s) | Expected::MirrorSums(s) | Expected::Given(s) | Expected::Trusted(s) => Some(s),
             Expected::FirstUse => None,
         }
     }
@@ -32,6 +34,7 @@ impl Expected {
             Expected::Official(_) => "the official sum built into luaenv",
             Expected::MirrorSums(_) => "the mirror's SHA256SUMS",
             Expected::Given(_) => "--sha256",
+            Expected::Trusted(_) => "the sum trusted on first use",
             Expected::FirstUse => "trust on first use",
         }
     }
@@ -71,11 +74,41 @@ pub fn find_in_sums(sums: &str, file_name: &str) -> Option<String> {
 
 /// The one-line mismatch error, naming both sums.
 pub fn mismatch(url: &str, expected: &Expected, actual: &str) -> anyhow::Error {
+    if let Expected::Trusted(sum) = expected {
+        return anyhow::anyhow!(
+            "checksum mismatch for {url}: it was trusted on first use with sha256 {sum}, now it is {actual}; nothing was installed. If the branch moved on and you trust the new file, accept it with `--sha256 {actual}`"
+        );
+    }
     anyhow::anyhow!(
         "checksum mismatch for {url}: expected sha256 {} ({}), got {actual}; nothing was installed: the file is not the one it claims to be, use a trusted mirror",
         expected.sum().unwrap_or("?"),
         expected.describe()
     )
+}
+
+/// Sums of rolling sources trusted on first use: `<file name> <sha256>` lines in the root.
+pub mod trusted {
+    use std::path::Path;
+
+    use anyhow::Result;
+
+    const FILE: &str = "trusted-sums";
+
+    pub fn get(root: &Path, file_name: &str) -> Option<String> {
+        let text = std::fs::read_to_string(root.join(FILE)).ok()?;
+        text.lines().find_map(|l| {
+            let (name, sum) = l.split_once(' ')?;
+            (name == file_name).then(|| sum.trim().to_string())
+        })
+    }
+
+    /// Records (or, after an explicit `--sha256`, replaces) the trusted sum of a file.
+    pub fn set(root: &Path, file_name: &str, sha256: &str) -> Result<()> {
+        let text = std::fs::read_to_string(root.join(FILE)).unwrap_or_default();
+        let mut lines: Vec<String> = text.lines().filter(|l| l.split(' ').next() != Some(file_name)).map(String::from).collect();
+        lines.push(format!("{file_name} {sha256}"));
+        crate::prefix::write_atomic(&root.join(FILE), (lines.join("\n") + "\n").as_bytes())
+    }
 }
 
 #[cfg(test)]

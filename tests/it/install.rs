@@ -387,3 +387,39 @@ fn cross_builds_for_aarch64_run_under_qemu_and_static_builds_need_no_loader() {
     let said = qemu(&luajit, "local s = 0 for i = 1, 1000 do s = s + i end print(jit.arch, jit.status() and 'on' or 'off', s)");
     assert_eq!(said.trim(), "arm64\ton\t500500");
 }
+
+#[test]
+fn a_rolling_source_is_trusted_on_first_use_then_checked() {
+    let fixtures = fixtures_or_skip!("a_rolling_source_is_trusted_on_first_use_then_checked");
+    let env = Env::new();
+    // The rolling branch's file name, served with a real LuaJIT 2.1 tree in it.
+    let served = tempfile::tempdir().unwrap();
+    let tarball = served.path().join("LuaJIT-2.1.tar.gz");
+    std::fs::copy(fixtures.join("mirror/luajit2-2.1-20251030.tar.gz"), &tarball).unwrap();
+    let first = sha256_of(&tarball);
+    let server = Server::serve(served.path());
+    let out = run(env.luaenv().args(["install", "luajit-2.1", "--no-rocks", "--mirror", &server.url]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains(&format!("trusting it on first use: sha256 {first}")), "{}", stderr(&out));
+    let receipt: serde_json::Value = serde_json::from_slice(&std::fs::read(env.prefix("luajit-2.1").join("luaenv-receipt.json")).unwrap()).unwrap();
+    assert_eq!(receipt["source"]["checksum"], "first-use");
+    assert_eq!(receipt["source"]["sha256"], first.as_str());
+    assert!(ok(Command::new(env.prefix("luajit-2.1").join("bin/luajit")).arg("-v")).starts_with("LuaJIT 2.1"));
+
+    // The branch "moves": same tree, other bytes. From now on the first sum is checked.
+    let tree = {
+        let mut raw = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(std::fs::File::open(&tarball).unwrap()), &mut raw).unwrap();
+        raw
+    };
+    let mut gz = flate2::write::GzEncoder::new(std::fs::File::create(&tarball).unwrap(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &tree).unwrap();
+    gz.finish().unwrap();
+    let moved = sha256_of(&tarball);
+    assert_ne!(first, moved);
+    ok(env.luaenv().args(["uninstall", "luajit-2.1"]));
+    std::fs::remove_dir_all(env.cache()).unwrap();
+    let line = fails(env.luaenv().args(["install", "luajit-2.1", "--no-rocks", "--mirror", &server.url]), 1, "checksum mismatch");
+    assert!(line.contains(&first) && line.contains(&moved) && line.contains(&format!("--sha256 {moved}")), "{line}");
+    assert!(env.versions_entries().is_empty());
+}
