@@ -191,6 +191,13 @@ fn project(ctx: &Context, out: &mut Vec<Finding>) {
         }
     };
     let name = lock.lua.name.clone().unwrap_or(lock.lua.version.clone());
+    let pinned = crate::selection::read_version_file(&dir.join(".lua-version"));
+    if let Some(pinned) = pinned.filter(|p| *p != name) {
+        out.push(Finding::warn(
+            format!("project {}: .lua-version says {pinned} but luaenv.lock pins {name}", dir.display()),
+            format!("`luaenv init --lua {pinned}` to pin it in the lock too, or `luaenv sync` to go back to {name}"),
+        ));
+    }
     let installed = Receipt::read(&ctx.prefix(&name));
     let generated = dir.join(crate::project::GENERATED).join("luarocks-config.lua").is_file();
     match installed {

@@ -8,15 +8,22 @@ use std::process::{Command, Output, Stdio};
 use crate::support::{Server, fails, ok, run, stderr, world_or_skip};
 
 /// A source tarball and rockspec for one rock, written into the server's folder.
+/// With `command`, the rock also installs a `<name>-say` command printing what the module returns.
 pub fn write_rock(dir: &Path, url: &str, name: &str, module_file: &str, source: &str) {
+    write_rock_with(dir, url, name, module_file, source, false);
+}
+
+pub fn write_rock_with(dir: &Path, url: &str, name: &str, module_file: &str, source: &str, command: bool) {
     let src = dir.join("src").join(format!("{name}-1.0"));
-    std::fs::create_dir_all(&src).unwrap();
+    std::fs::create_dir_all(src.join("bin")).unwrap();
     std::fs::write(src.join(module_file), source).unwrap();
+    std::fs::write(src.join("bin/say.lua"), format!("print((require('{name}')))\n")).unwrap();
     ok(Command::new("tar").arg("czf").arg(dir.join(format!("{name}-1.0.tar.gz"))).arg("-C").arg(dir.join("src")).arg(format!("{name}-1.0")));
+    let install = if command { format!(", install = {{ bin = {{ [\"{name}-say\"] = \"bin/say.lua\" }} }}") } else { String::new() };
     let rockspec = format!(
         "package = \"{name}\"\nversion = \"1.0-1\"\nsource = {{ url = \"{url}/{name}-1.0.tar.gz\", dir = \"{name}-1.0\" }}\n\
 description = {{ summary = \"a test rock\" }}\ndependencies = {{ \"lua >= 5.1\" }}\n\
-build = {{ type = \"builtin\", modules = {{ {name} = \"{module_file}\" }} }}\n"
+build = {{ type = \"builtin\", modules = {{ {name} = \"{module_file}\" }}{install} }}\n"
     );
     std::fs::write(dir.join(format!("{name}-1.0-1.rockspec")), rockspec).unwrap();
 }

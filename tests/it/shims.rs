@@ -266,10 +266,11 @@ fn doctor_passes_a_healthy_setup_and_names_each_problem_with_its_fix() {
         "[lua]\nname = \"5.1.5\"\nversion = \"5.1.5\"\nurl = \"https://www.lua.org/ftp/lua-5.1.5.tar.gz\"\nsha256 = \"2640fc56a795f29d28ef15e13c34a47e223960b0240e8cb0a82d9b0738695333\"\n",
     )
     .unwrap();
+    std::fs::write(project.join(".lua-version"), "5.3.6\n").unwrap();
     let mut broken = env.luaenv();
     let out = run(broken.arg("doctor").current_dir(&project).env("PATH", "/usr/local/bin:/usr/bin:/bin"));
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(stderr(&out).starts_with("luaenv: doctor found 4 problem(s) and 2 warning(s)"), "{}", stderr(&out));
+    assert!(stderr(&out).starts_with("luaenv: doctor found 4 problem(s) and 3 warning(s)"), "{}", stderr(&out));
     let report = stdout(&out);
     for (finding, fix) in [
         ("is not on PATH", "luaenv activate bash"),
@@ -278,6 +279,7 @@ fn doctor_passes_a_healthy_setup_and_names_each_problem_with_its_fix() {
         ("5.3.6: no luaenv receipt", "luaenv install 5.3.6 --force"),
         ("has mode 644", "chmod 600"),
         ("Lua 5.1.5 from luaenv.lock is not installed", "run `luaenv sync`"),
+        (".lua-version says 5.3.6 but luaenv.lock pins 5.1.5", "luaenv init --lua 5.3.6"),
     ] {
         let at = report.find(finding).unwrap_or_else(|| panic!("{finding} not in:\n{report}"));
         assert!(report[at..].lines().nth(1).is_some_and(|l| l.contains("fix:") && l.contains(fix)), "{finding}: no fix {fix:?} in:\n{report}");
