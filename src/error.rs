@@ -34,7 +34,7 @@ pub fn report(err: &anyhow::Error) {
 
 /// A command line clap refused: its message as one `luaenv:` line first, then clap's usage
 /// and tip, exit 2. Help and version requests print as clap prints them.
-pub fn report_usage(err: clap::Error) -> std::process::ExitCode {
+pub fn report_usage(err: clap::Error) -> i32 {
     use clap::error::ErrorKind;
     if matches!(err.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) {
         err.exit();
@@ -47,5 +47,5 @@ pub fn report_usage(err: clap::Error) -> std::process::ExitCode {
     if !rest.is_empty() {
         eprint!("\n{rest}");
     }
-    std::process::ExitCode::from(2)
+    2
 }

@@ -76,6 +76,27 @@ fn upstream_url(location: &str, install_name: Option<&str>) -> String {
     crate::catalog::releases().into_iter().find(|r| r.file_name() == file).map(|r| r.url).unwrap_or_else(|| location.to_string())
 }
 
+/// Remembers a project, so `rehash` makes shims for the commands of its rocks.
+pub fn register(ctx: &Context, dir: &Path) -> Result<()> {
+    let _lock = crate::lock::acquire(ctx, "projects")?;
+    let mut known = registered(ctx);
+    if !known.iter().any(|d| d == dir) {
+        known.push(dir.to_path_buf());
+    }
+    let text: String = known.iter().map(|d| format!("{}\n", d.display())).collect();
+    write_atomic(&ctx.root.join("projects"), text.as_bytes())
+}
+
+/// The projects made here that still exist.
+pub fn registered(ctx: &Context) -> Vec<PathBuf> {
+    std::fs::read_to_string(ctx.root.join("projects"))
+        .unwrap_or_default()
+        .lines()
+        .map(PathBuf::from)
+        .filter(|d| d.join(LOCK).is_file())
+        .collect()
+}
+
 /// The nearest folder holding `luaenv.lock`, from `start` up.
 pub fn find(start: &Path) -> Option<PathBuf> {
     start.ancestors().find(|d| d.join(LOCK).is_file()).map(Path::to_path_buf)

@@ -19,10 +19,22 @@ pub fn shim_name(argv0: &OsString) -> Option<String> {
     (!name.starts_with("luaenv")).then(|| name.to_string())
 }
 
-/// Runs a shim: never returns on success (the process becomes the real program).
+/// Runs a shim: never returns on success (the process becomes the real program), except
+/// for `luarocks`, which is waited for so that the commands of rocks it installs get shims.
 pub fn run_shim(command: &str, args: Vec<OsString>) -> u8 {
     let root = context::root_dir();
     match real_program(&root, command, &args) {
+        Ok((program, sandbox)) if changes_commands(command, &args) => {
+            let status = Command::new(&program).args(&args).envs(sandbox).status();
+            let _ = rehash(&Context::from_env());
+            match status {
+                Ok(s) => s.code().or_else(|| std::os::unix::process::ExitStatusExt::signal(&s).map(|n| 128 + n)).unwrap_or(1) as u8,
+                Err(err) => {
+                    eprintln!("luaenv: cannot run {}: {err}", program.display());
+                    1
+                }
+            }
+        }
         Ok((program, sandbox)) => {
             let err = Command::new(&program).args(&args).envs(sandbox).exec();
             eprintln!("luaenv: cannot run {}: {err}", program.display());
@@ -33,6 +45,12 @@ pub fn run_shim(command: &str, args: Vec<OsString>) -> u8 {
             1
         }
     }
+}
+
+/// `luarocks install|remove|make|build|purge`: they add or remove rock commands.
+fn changes_commands(command: &str, args: &[OsString]) -> bool {
+    command == "luarocks"
+        && args.iter().map(|a| a.to_string_lossy()).find(|a| !a.starts_with('-')).is_some_and(|sub| matches!(sub.as_ref(), "install" | "remove" | "make" | "build" | "purge"))
 }
 
 /// The real program behind a shim call and, inside a project, its sandbox's variables;
@@ -47,20 +65,18 @@ fn real_program(root: &Path, command: &str, args: &[OsString]) -> Result<(PathBu
     }
     starts.push(&cwd);
     let selected = selection::select(root, &starts).ok_or(selection::HOW_TO_SELECT)?;
-    let program = program_for(root, &selected, command)?;
-    let sandbox = sandbox_for(&selected, &program);
+    let found = find(root, &selected, command)?;
+    let sandbox = sandbox_for(&selected, &found.prefix);
     // Without its generated config, LuaRocks would fall back to the version's own tree.
     if command.starts_with("luarocks") && sandbox.iter().any(|(k, v)| k == "LUAROCKS_CONFIG" && !Path::new(v).is_file()) {
         return Err(format!("{command}: this project's sandbox is not set up (no {}/luarocks-config.lua); run `luaenv sync`", crate::project::GENERATED));
     }
-    Ok((program, sandbox))
+    Ok((found.program, sandbox))
 }
 
 /// A project's sandbox applies when its own `.lua-version` made the choice.
-pub fn sandbox_for(selected: &Selected, program: &Path) -> Vec<(String, String)> {
-    let project = selected.origin.project_file().and_then(crate::project::of_version_file);
-    // program is versions/<name>/bin/<command>.
-    let Some(prefix) = program.parent().and_then(Path::parent) else { return Vec::new() };
+pub fn sandbox_for(selected: &Selected, prefix: &Path) -> Vec<(String, String)> {
+    let project = project_of(selected);
     let name = prefix.file_name().and_then(|n| n.to_str()).unwrap_or_default();
     match (project, crate::project::series_of(name)) {
         (Some(dir), Some(series)) => crate::project::sandbox_env(dir, prefix, name, &series),
@@ -68,13 +84,36 @@ pub fn sandbox_for(selected: &Selected, program: &Path) -> Vec<(String, String)>
     }
 }
 
-/// Resolves a command in the selected version, with the errors the user needs.
+fn project_of(selected: &Selected) -> Option<&Path> {
+    selected.origin.project_file().and_then(crate::project::of_version_file)
+}
+
+/// A command found for a selection: the program, and the prefix of the selected version.
+pub struct Found {
+    pub program: PathBuf,
+    pub prefix: PathBuf,
+}
+
+/// The program behind a command for a selection, as a path (for `luaenv which`).
 pub fn program_for(root: &Path, selected: &Selected, command: &str) -> Result<PathBuf, String> {
+    find(root, selected, command).map(|f| f.program)
+}
+
+/// Resolves a command: the project's own rock commands first, then the selected version's;
+/// with the errors the user needs.
+fn find(root: &Path, selected: &Selected, command: &str) -> Result<Found, String> {
     let versions = root.join("versions");
     let name = selection::installed_name(&versions, &selected.requested).ok_or_else(|| selection::not_installed(selected))?;
-    let program = versions.join(&name).join("bin").join(command);
+    let prefix = versions.join(&name);
+    if let Some(dir) = project_of(selected) {
+        let own = dir.join(crate::project::TREE).join("bin").join(command);
+        if is_executable(&own) {
+            return Ok(Found { program: own, prefix });
+        }
+    }
+    let program = prefix.join("bin").join(command);
     if program.is_file() {
-        return Ok(program);
+        return Ok(Found { program, prefix });
     }
     let others: Vec<String> = context::installed_in(&versions)
         .into_iter()
@@ -142,8 +181,10 @@ pub fn rehash(ctx: &Context) -> Result<()> {
 
 pub fn provided_commands(ctx: &Context) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
-    for version in ctx.installed() {
-        let bin = ctx.prefix(&version).join("bin");
+    let bins = ctx.installed().into_iter().map(|v| ctx.prefix(&v).join("bin"));
+    // Projects' rock commands too: their shims run them inside the project.
+    let projects = crate::project::registered(ctx).into_iter().map(|p| p.join(crate::project::TREE).join("bin"));
+    for bin in bins.chain(projects) {
         for entry in std::fs::read_dir(bin).into_iter().flatten().flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
             if !name.starts_with('.') && !name.starts_with("luaenv") && is_executable(&entry.path()) {

@@ -40,6 +40,8 @@ impl Args {
         crate::prefix::write_atomic(&dir.join(".lua-version"), format!("{name}\n").as_bytes())?;
         lock.write(&dir)?;
         project::generate(ctx, &dir, &name, &lock)?;
+        project::register(ctx, &dir)?;
+        crate::shims::rehash(ctx)?;
         eprintln!("{} is a luaenv project: Lua {name}, rocks tree {}/, sandbox {}/ (`. {}/activate` to enter it by hand)", dir.display(), project::TREE, project::GENERATED, project::GENERATED);
         println!("{}", dir.display());
         Ok(())

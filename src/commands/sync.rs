@@ -43,6 +43,8 @@ impl Args {
             crate::prefix::write_atomic(&dir.join(".lua-version"), format!("{name}\n").as_bytes())?;
         }
         project::generate(ctx, &dir, &name, &lock)?;
+        project::register(ctx, &dir)?;
+        crate::shims::rehash(ctx)?;
         eprintln!("{} is in sync with luaenv.lock: Lua {name}", dir.display());
         Ok(())
     }

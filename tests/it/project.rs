@@ -93,8 +93,18 @@ fn a_project_sees_its_own_rocks_and_modules_and_nothing_installed_elsewhere() {
     let said = ok(bash.args(["--norc", "-c", &script]).current_dir(&project).env("PATH", std::env::var("PATH").unwrap()));
     let lines: Vec<&str> = said.lines().collect();
     assert_eq!(lines, vec!["true\tfalse\ttrue", &project.join(".luaenv/bin/luarocks").display().to_string(), "after:unset", "left"]);
-    // The rock's command, from lua_modules/bin: through `luaenv exec`, and on PATH once activated.
+    // The rock's command, from lua_modules/bin: a shim made when luarocks installed it, which
+    // runs it inside the project only; `luaenv exec`; and on PATH once activated.
     assert!(project.join("lua_modules/bin/projrock-say").is_file());
+    let say = || {
+        let mut c = Command::new(env.root().join("shims/projrock-say"));
+        env.apply(&mut c);
+        c
+    };
+    assert_eq!(ok(say().current_dir(project.join("sub"))).trim(), "project");
+    let out = run(say().current_dir(&outside));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).starts_with("luaenv: projrock-say: no installed version has this command"), "{}", stderr(&out));
     assert_eq!(ok(luaenv_in(&project.join("sub")).args(["exec", "projrock-say"])).trim(), "project");
     let mut zsh = Command::new("zsh");
     env.apply(&mut zsh);
