@@ -423,3 +423,30 @@ fn a_rolling_source_is_trusted_on_first_use_then_checked() {
     assert!(line.contains(&first) && line.contains(&moved) && line.contains(&format!("--sha256 {moved}")), "{line}");
     assert!(env.versions_entries().is_empty());
 }
+
+#[test]
+fn compat_readline_and_jobs_flags_shape_the_build() {
+    let fixtures = fixtures_or_skip!("compat_readline_and_jobs_flags_shape_the_build");
+    let world = world_or_skip!("compat_readline_and_jobs_flags_shape_the_build");
+    let env = Env::new();
+    let server = Server::serve(&fixtures.join("mirror"));
+    fails(env.luaenv().args(["install", "5.3.6", "--jobs", "0"]), 2, "--jobs must be at least 1");
+    fails(env.luaenv().args(["install", "5.3.6", "--compat", "bogus"]), 2, "invalid value 'bogus'");
+    // 5.3's default keeps the 5.2 compatibility functions (math.pow); --compat none drops them.
+    ok(env.luaenv().args(["install", "5.3.6", "--no-rocks", "--compat", "none", "--mirror", &server.url]));
+    let has_pow = |lua: &Path| ok(Command::new(lua).args(["-e", "print(math.pow ~= nil)"])).trim().to_string();
+    assert_eq!(has_pow(&env.prefix("5.3.6").join("bin/lua")), "false");
+    assert_eq!(has_pow(&world.env.prefix("5.3.6").join("bin/lua")), "true");
+    let receipt: serde_json::Value = serde_json::from_slice(&std::fs::read(env.prefix("5.3.6").join("luaenv-receipt.json")).unwrap()).unwrap();
+    assert_eq!(receipt["flags"]["compat"], "none");
+    // --readline links the interpreter against libreadline (CI installs libreadline-dev), on one job.
+    let out = run(env.luaenv().args(["install", "5.1.5", "--no-rocks", "--readline", "--jobs", "1", "--mirror", &server.url]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let needed = ok(Command::new("ldd").arg(env.prefix("5.1.5").join("bin/lua")));
+    if stderr(&out).contains("readline headers not found") {
+        assert!(std::env::var("LUAENV_REQUIRE_FIXTURES").as_deref() != Ok("1"), "CI installs libreadline-dev");
+        assert!(!needed.contains("libreadline"), "{needed}");
+    } else {
+        assert!(needed.contains("libreadline"), "{needed}");
+    }
+}
