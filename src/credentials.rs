@@ -127,28 +127,29 @@ fn parse(text: &str) -> Vec<Entry> {
 
 /// The wrappers: wget reads only `$HOME/.netrc`, curl takes the file by name.
 fn write_wrappers(ctx: &Context) -> Result<()> {
-    let dir = dir(ctx);
-    let q = |p: &Path| quote(Shell::Bash, &p.to_string_lossy());
-    let (wget, curl) = wrapper_paths(ctx);
-    let wget_script = format!(
-        "#!/bin/sh\n# Written by luaenv: wget with the rocks-server credentials in {netrc}\n\
-# Keep the user's own wgetrc, which wget looks for under HOME.\n\
-if [ -z \"$WGETRC\" ] && [ -f \"$HOME/.wgetrc\" ]; then WGETRC=\"$HOME/.wgetrc\"; export WGETRC; fi\n\
-# --auth-no-challenge: send the netrc credentials of that host at once, not after a 401.\n\
-HOME={dir}; export HOME\nexec wget --auth-no-challenge \"$@\"\n",
-        netrc = netrc_path(ctx).display(),
-        dir = q(&dir)
-    );
-    let curl_script = format!(
-        "#!/bin/sh\n# Written by luaenv: curl with the rocks-server credentials in {netrc}\nexec curl --netrc-optional --netrc-file {file} \"$@\"\n",
-        netrc = netrc_path(ctx).display(),
-        file = q(&netrc_path(ctx))
-    );
-    for (path, script) in [(wget, wget_script), (curl, curl_script)] {
+    for (path, script) in wrapper_scripts(ctx) {
         crate::prefix::write_atomic(&path, script.as_bytes())?;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
     }
     Ok(())
+}
+
+fn wrapper_scripts(ctx: &Context) -> [(PathBuf, String); 2] {
+    let q = |p: &Path| quote(Shell::Bash, &p.to_string_lossy());
+    let (wget, curl) = wrapper_paths(ctx);
+    let wget_script = format!(
+        "#!/bin/sh\n# Written by luaenv: wget with the rocks-server credentials of luaenv's .netrc beside it.\n\
+# Keep the user's own wgetrc, which wget looks for under HOME.\n\
+if [ -z \"$WGETRC\" ] && [ -f \"$HOME/.wgetrc\" ]; then WGETRC=\"$HOME/.wgetrc\"; export WGETRC; fi\n\
+# --auth-no-challenge: send the netrc credentials of that host at once, not after a 401.\n\
+HOME={dir}; export HOME\nexec wget --auth-no-challenge \"$@\"\n",
+        dir = q(&dir(ctx))
+    );
+    let curl_script = format!(
+        "#!/bin/sh\n# Written by luaenv: curl with the rocks-server credentials of luaenv's .netrc beside it.\nexec curl --netrc-optional --netrc-file {file} \"$@\"\n",
+        file = q(&netrc_path(ctx))
+    );
+    [(wget, wget_script), (curl, curl_script)]
 }
 
 /// The host part of a URL as netrc matches it (no port).
@@ -195,5 +196,13 @@ mod tests {
         assert_eq!(with_masked_login("http://h:8080/x", "u"), "http://u:***@h:8080/x");
         assert_eq!(with_masked_login("http://h:8080", "u"), "http://u:***@h:8080");
         assert!(check("u", "has space").is_err() && check("u", "").is_err() && check("u", "s3cr3t!").is_ok());
+    }
+
+    #[test]
+    fn wrappers_quote_a_hostile_root() {
+        let ctx = Context { root: PathBuf::from("/tmp/it's a \"root\" $HOME\\x"), cache: PathBuf::from("/c") };
+        let [(_, wget), (_, curl)] = wrapper_scripts(&ctx);
+        insta::assert_snapshot!("wget_wrapper", wget);
+        insta::assert_snapshot!("curl_wrapper", curl);
     }
 }

@@ -64,6 +64,7 @@ pub fn install(ctx: &Context, req: &Request) -> Result<Outcome> {
     // Lock, then look again: another process may have finished this install while we waited.
     let _lock = lock::acquire(ctx, &name)?;
     if prefix.join(prefix::RECEIPT).is_file() && !req.force {
+        crate::shims::rehash(ctx)?;
         return Ok(Outcome { name, prefix, how: How::AlreadyInstalled });
     }
     let toolchain = Toolchain::detect(toolchain_target, &ctx.scratch_dir())?;
@@ -117,6 +118,8 @@ pub fn install(ctx: &Context, req: &Request) -> Result<Outcome> {
     receipt.write(staging.path())?;
     smoke::smoke_test(staging.path(), resolved.interpreter(), &toolchain)?;
     prefix::commit(staging.keep(), &prefix)?;
+    // Shims before the lock goes: whoever waited for it finds the version complete.
+    crate::shims::rehash(ctx)?;
     if let (How::Built, Some(key)) = (how, &cache_key) {
         build_cache::save(ctx, key, &prefix);
     }

@@ -75,4 +75,13 @@ mod tests {
         assert_eq!(quote(Shell::Fish, p), "'/tmp/a b/it\\'s $HOME/\"q\"\\\\x'");
         assert_eq!(quote(Shell::Powershell, p), "'/tmp/a b/it''s $HOME/\"q\"\\x'");
     }
+
+    #[test]
+    fn activate_scripts_quote_hostile_paths() {
+        let exe = Path::new("/opt/it's $HOME/\"bin\"\\x/luaenv");
+        let shims = Path::new("/data/it's a \"root\" $HOME\\x/shims");
+        for shell in [Shell::Bash, Shell::Zsh, Shell::Fish, Shell::Powershell] {
+            insta::assert_snapshot!(format!("activate_{shell:?}").to_lowercase(), activate_script(shell, exe, shims));
+        }
+    }
 }

@@ -62,6 +62,5 @@ fn install(ctx: &Context, spec: &str) -> Result<String> {
         rocks_sha256: None,
     };
     let outcome = crate::install::install(ctx, &request)?;
-    crate::shims::rehash(ctx)?;
     Ok(outcome.name)
 }

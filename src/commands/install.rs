@@ -106,7 +106,6 @@ impl Args {
                 println!("{}", outcome.prefix.display());
             }
         }
-        crate::shims::rehash(ctx)?;
         if self.json {
             println!("{}", serde_json::to_string_pretty(&receipts)?);
         }

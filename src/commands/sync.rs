@@ -36,7 +36,6 @@ impl Args {
                 if outcome.name != name {
                     bail!("luaenv.lock pins the install name '{name}' but the source installs as '{}'; fix the lock with `luaenv init --lua {}`", outcome.name, outcome.name);
                 }
-                crate::shims::rehash(ctx)?;
             }
         }
         if crate::selection::read_version_file(&dir.join(".lua-version")).as_deref() != Some(name.as_str()) {
