@@ -127,20 +127,31 @@ fn interpreter_in(prefix: &Path) -> &'static str {
 }
 
 fn hardcoded(prefix: &Path, series: &str, interpreter: &str) -> String {
-    let p = prefix.display();
+    let p = |sub: &str| lua_string(&format!("{}{sub}", prefix.display()));
     format!(
-        "return {{\n    PREFIX = [[{p}]],\n    SYSCONFDIR = [[{p}/etc/luarocks]],\n    LUA_DIR = [[{p}]],\n    LUA_BINDIR = [[{p}/bin]],\n    LUA_INCDIR = [[{p}/include]],\n    LUA_LIBDIR = [[{p}/lib]],\n    LUA_VERSION = \"{series}\",\n    LUA_INTERPRETER = \"{interpreter}\",\n    SYSTEM = [[linux]],\n    PROCESSOR = [[{}]],\n}}\n",
+        "return {{\n    PREFIX = {},\n    SYSCONFDIR = {},\n    LUA_DIR = {},\n    LUA_BINDIR = {},\n    LUA_INCDIR = {},\n    LUA_LIBDIR = {},\n    LUA_VERSION = \"{series}\",\n    LUA_INTERPRETER = \"{interpreter}\",\n    SYSTEM = \"linux\",\n    PROCESSOR = \"{}\",\n}}\n",
+        p(""),
+        p("/etc/luarocks"),
+        p(""),
+        p("/bin"),
+        p("/include"),
+        p("/lib"),
         std::env::consts::ARCH
     )
 }
 
 /// The launcher LuaRocks' own `make install` writes: its Lua code found in the prefix first.
+/// It starts as a sh/Lua polyglot instead of `#!<prefix>/bin/lua`, which breaks on a prefix
+/// with a space: sh runs the `exec` line, Lua reads lines 2–4 as a long string assigned to `_`.
 fn launcher(prefix: &Path, luadir: &Path, body: &str) -> String {
     let rest = body.split_once('\n').map(|(_, r)| r).unwrap_or("");
-    let d = luadir.display();
+    let exec = format!("exec {} \"$0\" \"$@\"", quote(Shell::Bash, &prefix.join("bin/lua").to_string_lossy()));
+    // A long-bracket level whose closing bracket the line does not contain.
+    let level = "=".repeat((0..).find(|n| !exec.contains(&format!("]{}]", "=".repeat(*n)))).unwrap_or(0));
+    let path = lua_string(&format!("{}/?.lua;", luadir.display()));
+    let dir = lua_string(&format!("{}/", luadir.display()));
     format!(
-        "#!{}/bin/lua\npackage.path=[[{d}/?.lua;]] .. package.path\nlocal list = package.searchers or package.loaders; table.insert(list, 1, function(name) if name:match(\"^luarocks%.\") then return loadfile([[{d}/]] .. name:gsub([[%.]], [[/]]) .. [[.lua]]) end end)\n{rest}",
-        prefix.display()
+        "#!/bin/sh\n_=[{level}[\n{exec}\n]{level}]\npackage.path={path} .. package.path\nlocal list = package.searchers or package.loaders; table.insert(list, 1, function(name) if name:match(\"^luarocks%.\") then return loadfile({dir} .. name:gsub(\"%.\", \"/\") .. \".lua\") end end)\n{rest}"
     )
 }
 
@@ -295,5 +306,18 @@ mod tests {
         assert_eq!(read_servers(&second).unwrap(), servers[1..]);
         assert_eq!(read_servers(&write_config(user, &managed_block(prefix, "lua", Some(&[]), None))), Some(vec![]));
         assert_eq!(read_servers(&write_config(user, &managed_block(prefix, "lua", None, None))), None);
+    }
+
+    #[test]
+    fn generated_lua_quotes_a_hostile_prefix() {
+        let prefix = Path::new("/r/it's a \"root\" ]] $HOME\\x/versions/5.4.7");
+        let servers = [Server { name: "corp".into(), url: "https://rocks.example/a\"b".into() }];
+        let wrappers = (PathBuf::from("/r/it's/credentials/wget"), PathBuf::from("/r/it's/credentials/curl"));
+        insta::assert_snapshot!("hardcoded_lua", hardcoded(prefix, "5.4", "lua").replace(std::env::consts::ARCH, "ARCH"));
+        insta::assert_snapshot!("config_block", managed_block(prefix, "lua", Some(&servers), Some(&wrappers)));
+        let launched = launcher(prefix, &prefix.join("share/lua/5.4"), "#!/usr/bin/env lua\nrequire(\"luarocks.cmd\")\n");
+        assert!(launched.starts_with("#!/bin/sh\n_=[=[\n"), "the path holds ]], so level 1: {launched}");
+        insta::assert_snapshot!("launcher", launched);
+        assert_eq!(read_servers(&managed_block(prefix, "lua", Some(&servers), None)), Some(servers.to_vec()));
     }
 }

@@ -450,3 +450,29 @@ fn compat_readline_and_jobs_flags_shape_the_build() {
         assert!(needed.contains("libreadline"), "{needed}");
     }
 }
+
+#[test]
+fn a_root_with_spaces_quotes_and_dollars_works_end_to_end() {
+    let fixtures = fixtures_or_skip!("a_root_with_spaces_quotes_and_dollars_works_end_to_end");
+    let env = Env::new();
+    let root = env.dir.path().join("it's a \"root\" $HOME ]]");
+    let server = Server::serve(&fixtures.join("mirror"));
+    let in_root = |cmd: &mut Command| {
+        env.apply(cmd);
+        cmd.env("LUAENV_ROOT", &root).env("LUAENV_VERSION", "5.1.5");
+    };
+    let mut install = Command::new(crate::support::BIN);
+    in_root(&mut install);
+    ok(install.args(["install", "5.1.5", "--mirror", &server.url, "--rocks", "3.8.0", "--rocks-from"]).arg(fixtures.join("local/luarocks-3.8.0-dfsg.tar.gz")));
+    let mut lua = Command::new(root.join("shims/lua"));
+    in_root(&mut lua);
+    assert_eq!(ok(lua.args(["-e", "print(_VERSION)"])).trim(), "Lua 5.1");
+    // LuaRocks' launcher, hardcoded.lua and config all hold the hostile prefix.
+    let mut luarocks = Command::new(root.join("shims/luarocks"));
+    in_root(&mut luarocks);
+    assert!(ok(luarocks.arg("--version")).contains("3.8.0"));
+    let mut config = Command::new(root.join("shims/luarocks"));
+    in_root(&mut config);
+    let said = ok(config.args(["config", "variables.LUA_INCDIR"]));
+    assert_eq!(said.trim(), root.join("versions/5.1.5/include").display().to_string());
+}

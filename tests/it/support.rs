@@ -181,7 +181,10 @@ impl Env {
 }
 
 pub fn run(cmd: &mut Command) -> Output {
-    cmd.output().expect("command runs")
+    cmd.output().unwrap_or_else(|e| {
+        let dir = Path::new(cmd.get_program()).parent().map(|d| std::fs::read_dir(d).map(|r| r.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect::<Vec<_>>()));
+        panic!("{cmd:?} cannot run: {e}; its folder holds {dir:?}")
+    })
 }
 
 pub fn stdout(out: &Output) -> String {
