@@ -1,5 +1,6 @@
 //! Shell integration: the activate scripts (templates in the top-level `shims/` folder),
-//! filled in with one quoting helper per shell, and the completion scripts.
+//! filled in with one quoting helper per shell. (Completion scripts are the `completions`
+//! command's: a domain module never imports the CLI.)
 
 use std::path::Path;
 
@@ -49,19 +50,6 @@ pub fn activate_script(shell: Shell, exe: &Path, shims: &Path) -> String {
         });
     }
     script
-}
-
-pub fn completion_script(shell: Shell) -> String {
-    use clap::CommandFactory;
-    let mut cmd = crate::commands::Cli::command();
-    let mut out = Vec::new();
-    match shell {
-        Shell::Bash => clap_complete::generate(clap_complete::Shell::Bash, &mut cmd, "luaenv", &mut out),
-        Shell::Zsh => clap_complete::generate(clap_complete::Shell::Zsh, &mut cmd, "luaenv", &mut out),
-        Shell::Fish => clap_complete::generate(clap_complete::Shell::Fish, &mut cmd, "luaenv", &mut out),
-        Shell::Powershell => clap_complete::generate(clap_complete::Shell::PowerShell, &mut cmd, "luaenv", &mut out),
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
