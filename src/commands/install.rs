@@ -65,10 +65,7 @@ impl Args {
             return Err(usage("--from names one source: install one version at a time with it"));
         }
         if let Some(target) = &self.target {
-            let parts: Vec<&str> = target.split('-').collect();
-            if parts.len() < 3 || parts.iter().any(|p| p.is_empty() || !p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')) {
-                return Err(usage(format!("--target '{target}' is not a target triple: expected something like aarch64-unknown-linux-gnu")));
-            }
+            check_target(target)?;
         }
         if self.jobs == Some(0) {
             return Err(usage("--jobs must be at least 1"));
@@ -113,6 +110,16 @@ impl Args {
     }
 }
 
+/// A target triple that target-lexicon knows, written the way it writes it back: `x-y-z` and
+/// `x86_64-unknown-linux-gnu..` are requests luaenv cannot act on (exit 2), not build failures.
+fn check_target(target: &str) -> Result<()> {
+    let known = target.parse::<target_lexicon::Triple>().ok().filter(|t| t.to_string() == target && t.architecture != target_lexicon::Architecture::Unknown);
+    match known {
+        Some(_) => Ok(()),
+        None => Err(usage(format!("--target '{target}' is not a known target triple: expected something like aarch64-unknown-linux-gnu or x86_64-w64-mingw32"))),
+    }
+}
+
 fn list(json: bool) -> Result<()> {
     let mut rows = Vec::new();
     for r in catalog::of_kind(Kind::Lua) {
@@ -134,4 +141,19 @@ fn list(json: bool) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_target;
+
+    #[test]
+    fn target_triples_are_checked_as_triples() {
+        for good in ["aarch64-unknown-linux-gnu", "x86_64-unknown-linux-musl", "x86_64-pc-windows-gnu", "x86_64-unknown-linux-gnu"] {
+            assert!(check_target(good).is_ok(), "{good}");
+        }
+        for bad in ["x-y-z", "x86_64-unknown-linux-gnu..", "nonsense", "aarch64", ""] {
+            assert_eq!(crate::error::exit_code(&check_target(bad).unwrap_err()), 2, "{bad}");
+        }
+    }
 }
