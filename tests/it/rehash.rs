@@ -29,17 +29,18 @@ fn assert_shims_are_links_to_the_binary(root: &Path) -> Vec<String> {
     names
 }
 
-/// A rock whose build takes two seconds and which installs a `slowrock-say` command.
-fn write_slow_rock(dir: &Path) {
+/// A rock whose build takes three seconds, with `building` present meanwhile, and which
+/// installs a `slowrock-say` command.
+fn write_slow_rock(dir: &Path, building: &Path) {
     std::fs::create_dir_all(dir).unwrap();
     std::fs::write(dir.join("slowrock.lua"), "return 'slow but sure'\n").unwrap();
     std::fs::write(dir.join("say.lua"), "print(require('slowrock'))\n").unwrap();
     std::fs::write(
         dir.join("slowrock-1.0-1.rockspec"),
-        "package = \"slowrock\"\nversion = \"1.0-1\"\nsource = { url = \"file:///nowhere/slowrock-1.0.tar.gz\" }\n\
-description = { summary = \"a rock that builds slowly\" }\ndependencies = { \"lua >= 5.1\" }\n\
-build = { type = \"command\", build_command = \"sleep 2\", install_command = \"true\",\n\
-  install = { lua = { slowrock = \"slowrock.lua\" }, bin = { [\"slowrock-say\"] = \"say.lua\" } } }\n",
+        format!("package = \"slowrock\"\nversion = \"1.0-1\"\nsource = {{ url = \"file:///nowhere/slowrock-1.0.tar.gz\" }}\n\
+description = {{ summary = \"a rock that builds slowly\" }}\ndependencies = {{ \"lua >= 5.1\" }}\n\
+build = {{ type = \"command\", build_command = \"touch '{b}' && sleep 3 && rm '{b}'\", install_command = \"true\",\n\
+  install = {{ lua = {{ slowrock = \"slowrock.lua\" }}, bin = {{ [\"slowrock-say\"] = \"say.lua\" }} }} }}\n", b = building.display()),
     )
     .unwrap();
 }
@@ -55,17 +56,22 @@ fn a_slow_luarocks_make_through_the_shim_survives_rehashes_by_another_luaenv_bin
 
     // Another luaenv binary at another path: a copy with no luaenv-shim beside it, so its
     // rehash puts itself in the root as the shim binary; BIN's puts luaenv-shim back. Each
-    // swap replaces the file every shim links to while `luarocks` runs from the old one.
+    // swap replaces the file every shim links to while `luarocks` runs from the old one; then
+    // the `luarocks` shim, whose own file is gone, rehashes when `make` is done.
     let elsewhere = tempfile::tempdir().unwrap();
     let copy = elsewhere.path().join("luaenv");
     std::fs::copy(BIN, &copy).unwrap();
     let rock = env.dir.path().join("slowrock");
-    write_slow_rock(&rock);
+    let building = env.dir.path().join("building");
+    write_slow_rock(&rock, &building);
     let mut make = Command::new(root.join("shims/luarocks"));
     env.apply(&mut make);
     let mut make = make.args(["make", "slowrock-1.0-1.rockspec"]).current_dir(&rock).env("LUAENV_VERSION", "5.1.5").stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    while !building.exists() && make.try_wait().unwrap().is_none() {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     let mut rehashes = 0;
-    while rehashes < 6 || make.try_wait().unwrap().is_none() {
+    while building.exists() {
         let binary = if rehashes % 2 == 0 { copy.as_path() } else { Path::new(BIN) };
         let mut rehash = Command::new(binary);
         env.apply(&mut rehash);
@@ -74,6 +80,7 @@ fn a_slow_luarocks_make_through_the_shim_survives_rehashes_by_another_luaenv_bin
     }
     let made = make.wait_with_output().unwrap();
     assert!(made.status.success(), "luarocks make failed: {}", stderr(&made));
+    assert!(rehashes >= 2, "only {rehashes} rehash(es) while the rock was building");
     // The copy goes away, as a moved or upgraded luaenv does: nothing may depend on it.
     drop(elsewhere);
 
