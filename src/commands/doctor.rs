@@ -128,7 +128,8 @@ fn shims(ctx: &Context, out: &mut Vec<Finding>) {
             "run `luaenv rehash`",
         ));
     }
-    let current = crate::shims::shim_source().is_none_or(|source| crate::shims::same_contents(&source, &binary));
+    // A missing binary shows up above, as shims that are missing or do not resolve to it.
+    let current = !binary.exists() || crate::shims::shim_source().is_none_or(|source| crate::shims::same_contents(&source, &binary));
     if !current {
         out.push(Finding::warn(format!("{} was installed by another luaenv binary", binary.display()), "run `luaenv rehash` with the luaenv you use"));
     }
