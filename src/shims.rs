@@ -34,6 +34,7 @@ pub fn rehash(ctx: &Context) -> Result<()> {
         None => anyhow::bail!("{} is missing; run `luaenv rehash`", binary.display()),
     }
     sweep_leftovers(&dir);
+    sweep_leftovers(binary.parent().expect("the shim binary has a folder"));
     let wanted = provided_commands(ctx);
     for name in &wanted {
         link_shim(&binary, &dir.join(name))?;
@@ -85,7 +86,7 @@ fn install_binary(source: &Path, binary: &Path) -> Result<()> {
 /// Makes `shim` a hard link to `binary` (a copy where the file system has no hard links);
 /// through a temporary name and a rename, so a shim is never missing or half written.
 fn link_shim(binary: &Path, shim: &Path) -> Result<()> {
-    if is_link_to(shim, binary) {
+    if runs_binary(shim, binary) {
         return Ok(());
     }
     let name = shim.file_name().unwrap_or_default().to_string_lossy();
@@ -123,10 +124,11 @@ pub fn provided_commands(ctx: &Context) -> BTreeSet<String> {
     names
 }
 
-/// Whether `shim` is a regular file that is `binary` itself (a hard link to it).
-pub fn is_link_to(shim: &Path, binary: &Path) -> bool {
+/// Whether `shim` is a regular file (never a symlink, which can dangle) that is `binary`
+/// itself, or where hard links are impossible, a copy of it.
+pub fn runs_binary(shim: &Path, binary: &Path) -> bool {
     match (std::fs::symlink_metadata(shim), std::fs::metadata(binary)) {
-        (Ok(s), Ok(b)) => s.is_file() && s.dev() == b.dev() && s.ino() == b.ino(),
+        (Ok(s), Ok(b)) if s.is_file() => (s.dev() == b.dev() && s.ino() == b.ino()) || same_contents(shim, binary),
         _ => false,
     }
 }
@@ -163,4 +165,60 @@ fn is_executable(path: &Path) -> bool {
 /// Finds a program on PATH, as a shell would.
 pub fn find_on_path(program: &str) -> Option<PathBuf> {
     std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).map(|d| d.join(program)).find(|p| is_executable(p)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(path: &Path, text: &str) {
+        std::fs::write(path, text).unwrap();
+    }
+
+    #[test]
+    fn a_shim_becomes_a_hard_link_whatever_was_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let binary = dir.path().join("luaenv-shim");
+        write(&binary, "binary");
+        let shim = dir.path().join("lua");
+        // A symlink to a binary that has gone, as older luaenv versions could leave.
+        std::os::unix::fs::symlink(dir.path().join("gone"), &shim).unwrap();
+        assert!(!runs_binary(&shim, &binary));
+        link_shim(&binary, &shim).unwrap();
+        let (s, b) = (std::fs::symlink_metadata(&shim).unwrap(), std::fs::metadata(&binary).unwrap());
+        assert!(s.is_file() && s.ino() == b.ino());
+        // Idempotent: a second run changes nothing and leaves no temporary file.
+        link_shim(&binary, &shim).unwrap();
+        assert_eq!(std::fs::symlink_metadata(&shim).unwrap().ino(), s.ino());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn the_binary_is_replaced_by_rename_only_when_its_bytes_differ() {
+        let dir = tempfile::tempdir().unwrap();
+        let (source, binary) = (dir.path().join("src"), dir.path().join("libexec/luaenv-shim"));
+        write(&source, "v1");
+        install_binary(&source, &binary).unwrap();
+        let first = std::fs::metadata(&binary).unwrap().ino();
+        install_binary(&source, &binary).unwrap();
+        assert_eq!(std::fs::metadata(&binary).unwrap().ino(), first, "same bytes: left alone");
+        // A running shim keeps the old file: the new one is a new inode, renamed over it.
+        let running = std::fs::File::open(&binary).unwrap();
+        write(&source, "v2");
+        install_binary(&source, &binary).unwrap();
+        assert_ne!(std::fs::metadata(&binary).unwrap().ino(), first);
+        assert_eq!(running.metadata().unwrap().ino(), first);
+        assert_eq!(std::fs::read_to_string(&binary).unwrap(), "v2");
+        assert_eq!(std::fs::metadata(&binary).unwrap().permissions().mode() & 0o777, 0o755);
+    }
+
+    #[test]
+    fn same_contents_compares_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b, c) = (dir.path().join("a"), dir.path().join("b"), dir.path().join("c"));
+        write(&a, "same");
+        write(&b, "same");
+        write(&c, "diff");
+        assert!(same_contents(&a, &b) && !same_contents(&a, &c) && !same_contents(&a, &dir.path().join("none")));
+    }
 }

@@ -104,8 +104,8 @@ fn same_dir(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// Every shim must be a hard link to the root's shim binary: a shim that is a symlink, a
-/// stray copy or a link to another file can dangle or run a stale luaenv.
+/// Every shim must be a hard link to the root's shim binary (or a copy of it): a shim that
+/// is a symlink or another file can dangle or run a stale luaenv.
 fn shims(ctx: &Context, out: &mut Vec<Finding>) {
     let dir = ctx.shims_dir();
     let binary = crate::shims::shim_binary(ctx);
@@ -115,7 +115,7 @@ fn shims(ctx: &Context, out: &mut Vec<Finding>) {
         let shim = dir.join(&name);
         match std::fs::symlink_metadata(&shim) {
             Err(_) => missing.push(name),
-            Ok(_) if crate::shims::is_link_to(&shim, &binary) => {}
+            Ok(_) if crate::shims::runs_binary(&shim, &binary) => {}
             Ok(_) => astray.push(name),
         }
     }
