@@ -9,6 +9,8 @@
 
 #[path = "../context.rs"]
 mod context;
+#[path = "../error.rs"]
+mod error;
 #[path = "../lock.rs"]
 mod lock;
 #[path = "../sandbox.rs"]
