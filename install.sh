@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Installs luaenv from this checkout and puts its shims on PATH.
+# Installs luaenv (and luaenv-shim, the small binary every shim runs) from this checkout and
+# puts its shims on PATH.
 #   ./install.sh                    build (cargo build --release) and install into ~/.local/bin
 #   ./install.sh --no-modify-path   do not touch any shell start-up file
 #   ./install.sh --binary PATH      install an already built luaenv binary instead of building
+#                                   (its luaenv-shim is taken from beside it, when there is one)
 #   ./install.sh --bin-dir DIR      install into DIR instead of ~/.local/bin
 # Running it twice changes nothing the second time.
 set -euo pipefail
@@ -28,16 +30,26 @@ if [ -z "$binary" ]; then
   binary="$here/target/release/luaenv"
 fi
 mkdir -p "$bin_dir"
+place() { # built file, installed path
+  local from="$1" to="$2"
+  if [ -f "$to" ] && cmp -s "$from" "$to"; then
+    echo "$(basename "$to") is already installed at $to"
+  else
+    # Through a temporary name and a rename: a running program is never left with half a file.
+    cp "$from" "$to.tmp.$$"
+    chmod 755 "$to.tmp.$$"
+    mv -f "$to.tmp.$$" "$to"
+    echo "installed $(basename "$to") at $to"
+  fi
+}
 target="$bin_dir/luaenv"
-if [ -f "$target" ] && cmp -s "$binary" "$target"; then
-  echo "luaenv is already installed at $target"
-else
-  # Through a temporary name and a rename: a running shim is never left with half a file.
-  cp "$binary" "$target.tmp.$$"
-  chmod 755 "$target.tmp.$$"
-  mv -f "$target.tmp.$$" "$target"
-  echo "installed luaenv at $target"
+place "$binary" "$target"
+shim_binary="$(dirname "$binary")/luaenv-shim"
+if [ -f "$shim_binary" ]; then
+  place "$shim_binary" "$bin_dir/luaenv-shim"
 fi
+# Copies luaenv-shim into the root (libexec/luaenv-shim, by copy and rename) and links every
+# shim to that copy, so no shim depends on where luaenv itself is installed.
 "$target" rehash
 
 [ "$modify_path" = 1 ] || { echo "left shell start-up files alone (--no-modify-path)"; exit 0; }

@@ -21,8 +21,10 @@ mod prefix;
 mod project;
 mod resolve;
 mod rocks;
+mod sandbox;
 mod selection;
 mod shell;
+mod shim;
 mod shims;
 mod smoke;
 mod unpack;
@@ -32,11 +34,12 @@ mod version;
 #[cfg(not(test))]
 #[unsafe(no_mangle)]
 extern "C" fn main(_argc: std::ffi::c_int, _argv: *const *const std::ffi::c_char) -> std::ffi::c_int {
-    // The shim hot path comes first, before clap or any config.
+    // The shim hot path comes first, before clap or any config: shims normally run the small
+    // `luaenv-shim` binary, but this one still serves them where that binary is missing.
     let mut args = std::env::args_os();
     let argv0 = args.next().unwrap_or_default();
-    if let Some(command) = shims::shim_name(&argv0) {
-        return shims::run_shim(&command, args.collect()).into();
+    if let Some(command) = shim::shim_name(&argv0) {
+        return shim::run(&command, args.collect()).into();
     }
     // SIGPIPE keeps its default here (std would ignore it): `luaenv versions | head` ends
     // quietly, as C tools do.

@@ -1,7 +1,7 @@
 //! Project sandboxes: `.lua-version` (the pin), `lua_modules/` (the project's rocks tree),
 //! the generated and git-ignored `.luaenv/` (bin wrappers, a LuaRocks config whose tree is
 //! `lua_modules`, activate scripts) and `luaenv.lock` (what `luaenv sync` rebuilds).
-//! `sandbox_env` runs on the shim's hot path: no file is read to compute it.
+//! `sandbox_env` runs on the shim's hot path, so it lives in `sandbox.rs`.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -14,9 +14,8 @@ use crate::prefix::{Receipt, Source, write_atomic};
 use crate::rocks::{self, Server};
 use crate::shell::{Shell, quote};
 
-pub const LOCK: &str = "luaenv.lock";
-pub const GENERATED: &str = ".luaenv";
-pub const TREE: &str = "lua_modules";
+// The parts the shim binary needs too live in `sandbox.rs` (std only).
+pub use crate::sandbox::{GENERATED, LOCK, TREE, of_version_file, registered, sandbox_env, series_of};
 
 /// `luaenv.lock`: enough to rebuild the same environment in a fresh clone.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -87,66 +86,9 @@ pub fn register(ctx: &Context, dir: &Path) -> Result<()> {
     write_atomic(&ctx.root.join("projects"), text.as_bytes())
 }
 
-/// The projects made here that still exist.
-pub fn registered(ctx: &Context) -> Vec<PathBuf> {
-    std::fs::read_to_string(ctx.root.join("projects"))
-        .unwrap_or_default()
-        .lines()
-        .map(PathBuf::from)
-        .filter(|d| d.join(LOCK).is_file())
-        .collect()
-}
-
 /// The nearest folder holding `luaenv.lock`, from `start` up.
 pub fn find(start: &Path) -> Option<PathBuf> {
     start.ancestors().find(|d| d.join(LOCK).is_file()).map(Path::to_path_buf)
-}
-
-/// The project of a `.lua-version` file, when that folder is a sandbox.
-pub fn of_version_file(file: &Path) -> Option<&Path> {
-    let dir = file.parent()?;
-    dir.join(LOCK).is_file().then_some(dir)
-}
-
-/// The series (`5.4`) of an install name, for the path variables.
-pub fn series_of(name: &str) -> Option<String> {
-    if is_luajit(name) {
-        return Some("5.1".into());
-    }
-    crate::version::Version::parse(name).filter(|v| v.parts.len() >= 2).map(|v| v.series())
-}
-
-/// LuaJIT install names (`luajit-2.1`, `openresty-2.1-20251030`), told apart by name so the
-/// shim's hot path reads no file.
-pub fn is_luajit(name: &str) -> bool {
-    name.starts_with("luajit-") || name.starts_with("openresty-")
-}
-
-/// The environment of the sandbox: module paths limited to the project and its tree,
-/// and LuaRocks pointed at the project's config. Lua 5.2+ reads `LUA_PATH_5_x` before
-/// `LUA_PATH`, and LuaRocks `LUAROCKS_CONFIG_5_x` first, so both names are set.
-pub fn sandbox_env(project: &Path, prefix: &Path, name: &str, series: &str) -> Vec<(String, String)> {
-    let p = project.display();
-    let tree = format!("{p}/{TREE}");
-    let mut path = format!("{p}/?.lua;{p}/?/init.lua;{tree}/share/lua/{series}/?.lua;{tree}/share/lua/{series}/?/init.lua");
-    // LuaJIT's own library (`jit.*`) lives in the prefix; PUC Lua's is built in.
-    if is_luajit(name) {
-        path.push_str(&format!(";{}/share/luajit-2.1/?.lua", prefix.display()));
-    }
-    let cpath = format!("{p}/?.so;{tree}/lib/lua/{series}/?.so");
-    let config = format!("{p}/{GENERATED}/luarocks-config.lua");
-    let suffix = series.replace('.', "_");
-    let mut vars = vec![
-        ("LUA_PATH".to_string(), path.clone()),
-        ("LUA_CPATH".to_string(), cpath.clone()),
-        ("LUAROCKS_CONFIG".to_string(), config.clone()),
-        (format!("LUAROCKS_CONFIG_{suffix}"), config),
-    ];
-    if series != "5.1" {
-        vars.push((format!("LUA_PATH_{suffix}"), path));
-        vars.push((format!("LUA_CPATH_{suffix}"), cpath));
-    }
-    vars
 }
 
 /// Writes `.luaenv/` for the pinned prefix: wrappers, LuaRocks config, activate scripts.

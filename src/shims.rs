@@ -1,174 +1,43 @@
-//! Shims: the luaenv binary under another name (`lua`, `luarocks`, `busted`, …). The hot path
-//! checks `argv[0]`, picks the version and `exec`s the real program: no clap, no config, no
-//! extra process. `rehash` keeps the set in step with what the prefixes hold.
+//! Making the shims (`rehash`): one link in `shims/` per command the prefixes (and registered
+//! projects) provide, all to ONE binary kept at a fixed place in the root,
+//! `libexec/luaenv-shim`. That binary is installed by copy and rename, so a link never points
+//! at a path that can disappear: not at a luaenv binary that is moved or deleted, and not at a
+//! shim that another rehash replaces while it runs (a `luarocks install` rehashes through the
+//! shim). Std only: the shim binary rehashes after `luarocks install` with this same code.
 
 use std::collections::BTreeSet;
-use std::ffi::OsString;
-use std::os::unix::process::CommandExt;
+use std::io::Read;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use anyhow::{Context as _, Result};
 
-use crate::context::{self, Context};
-use crate::selection::{self, Selected};
+use crate::context::Context;
 
-/// The name we were called by, when it is not luaenv itself.
-pub fn shim_name(argv0: &OsString) -> Option<String> {
-    let name = Path::new(argv0).file_name()?.to_str()?;
-    (!name.starts_with("luaenv")).then(|| name.to_string())
-}
-
-/// Runs a shim: never returns on success (the process becomes the real program), except
-/// for `luarocks`, which is waited for so that the commands of rocks it installs get shims.
-pub fn run_shim(command: &str, args: Vec<OsString>) -> u8 {
-    let root = context::root_dir();
-    match real_program(&root, command, &args) {
-        Ok((program, sandbox)) if changes_commands(command, &args) => {
-            let status = Command::new(&program).args(&args).envs(sandbox).status();
-            let _ = rehash(&Context::from_env());
-            match status {
-                Ok(s) => s.code().or_else(|| std::os::unix::process::ExitStatusExt::signal(&s).map(|n| 128 + n)).unwrap_or(1) as u8,
-                Err(err) => {
-                    eprintln!("luaenv: cannot run {}: {err}", program.display());
-                    1
-                }
-            }
-        }
-        Ok((program, sandbox)) => {
-            let err = Command::new(&program).args(&args).envs(sandbox).exec();
-            eprintln!("luaenv: cannot run {}: {err}", program.display());
-            1
-        }
-        Err(msg) => {
-            eprintln!("luaenv: {msg}");
-            1
-        }
-    }
-}
-
-/// `luarocks install|remove|make|build|purge`: they add or remove rock commands.
-fn changes_commands(command: &str, args: &[OsString]) -> bool {
-    command == "luarocks"
-        && args.iter().map(|a| a.to_string_lossy()).find(|a| !a.starts_with('-')).is_some_and(|sub| matches!(sub.as_ref(), "install" | "remove" | "make" | "build" | "purge"))
-}
-
-/// The real program behind a shim call and, inside a project, its sandbox's variables;
-/// or the one-line reason there is none.
-fn real_program(root: &Path, command: &str, args: &[OsString]) -> Result<(PathBuf, Vec<(String, String)>), String> {
-    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    // `lua script.lua` follows the script's own folder first.
-    let script_dir = script_of(command, args).and_then(|s| Path::new(&s).parent().map(|p| cwd.join(p)));
-    let mut starts: Vec<&Path> = Vec::with_capacity(2);
-    if let Some(dir) = &script_dir {
-        starts.push(dir);
-    }
-    starts.push(&cwd);
-    let selected = selection::select(root, &starts).ok_or(selection::HOW_TO_SELECT)?;
-    let found = find(root, &selected, command)?;
-    let sandbox = sandbox_for(&selected, &found.prefix);
-    // Without its generated config, LuaRocks would fall back to the version's own tree.
-    if command.starts_with("luarocks") && sandbox.iter().any(|(k, v)| k == "LUAROCKS_CONFIG" && !Path::new(v).is_file()) {
-        return Err(format!("{command}: this project's sandbox is not set up (no {}/luarocks-config.lua); run `luaenv sync`", crate::project::GENERATED));
-    }
-    Ok((found.program, sandbox))
-}
-
-/// A project's sandbox applies when its own `.lua-version` made the choice.
-pub fn sandbox_for(selected: &Selected, prefix: &Path) -> Vec<(String, String)> {
-    let project = project_of(selected);
-    let name = prefix.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-    match (project, crate::project::series_of(name)) {
-        (Some(dir), Some(series)) => crate::project::sandbox_env(dir, prefix, name, &series),
-        _ => Vec::new(),
-    }
-}
-
-fn project_of(selected: &Selected) -> Option<&Path> {
-    selected.origin.project_file().and_then(crate::project::of_version_file)
-}
-
-/// A command found for a selection: the program, and the prefix of the selected version.
-pub struct Found {
-    pub program: PathBuf,
-    pub prefix: PathBuf,
-}
-
-/// The program behind a command for a selection, as a path (for `luaenv which`).
-pub fn program_for(root: &Path, selected: &Selected, command: &str) -> Result<PathBuf, String> {
-    find(root, selected, command).map(|f| f.program)
-}
-
-/// Resolves a command: the project's own rock commands first, then the selected version's;
-/// with the errors the user needs.
-fn find(root: &Path, selected: &Selected, command: &str) -> Result<Found, String> {
-    let versions = root.join("versions");
-    let name = selection::installed_name(&versions, &selected.requested).ok_or_else(|| selection::not_installed(selected))?;
-    let prefix = versions.join(&name);
-    if let Some(dir) = project_of(selected) {
-        let own = dir.join(crate::project::TREE).join("bin").join(command);
-        if is_executable(&own) {
-            return Ok(Found { program: own, prefix });
-        }
-    }
-    let program = prefix.join("bin").join(command);
-    if program.is_file() {
-        return Ok(Found { program, prefix });
-    }
-    let others: Vec<String> = context::installed_in(&versions)
-        .into_iter()
-        .filter(|v| versions.join(v).join("bin").join(command).is_file())
-        .collect();
-    Err(if others.is_empty() {
-        format!("{command}: no installed version has this command (selected {name}, {})", selected.origin.describe())
-    } else {
-        format!(
-            "{command}: not in {name} ({}); it is in: {} (pick one with `luaenv local <name>`)",
-            selected.origin.describe(),
-            others.join(", ")
-        )
-    })
-}
-
-/// The script argument of `lua [options] script [args]`, if there is one.
-fn script_of(command: &str, args: &[OsString]) -> Option<OsString> {
-    if !command.starts_with("lua") || command.starts_with("luarocks") || command == "luac" {
-        return None;
-    }
-    let mut iter = args.iter();
-    while let Some(arg) = iter.next() {
-        let s = arg.to_string_lossy();
-        match s.as_ref() {
-            "-e" | "-l" => {
-                iter.next();
-            }
-            "-" | "--" => return None,
-            s if s.starts_with('-') => {}
-            _ => return Some(arg.clone()),
-        }
-    }
-    None
+/// Where the binary every shim links to lives.
+pub fn shim_binary(ctx: &Context) -> PathBuf {
+    ctx.root.join("libexec").join("luaenv-shim")
 }
 
 /// Makes one shim per executable in every prefix's `bin/`, and removes shims nothing provides.
-/// Safe when two run at once: each shim is made under a unique name and renamed into place.
+/// Idempotent, and safe when several run at once (they take turns under a lock; each file is
+/// made under a temporary name and renamed into place).
 pub fn rehash(ctx: &Context) -> Result<()> {
     let dir = ctx.shims_dir();
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let _lock = crate::lock::acquire(ctx, "rehash")?;
-    let exe = std::env::current_exe().context("cannot find the luaenv binary")?;
+    let binary = shim_binary(ctx);
+    match shim_source() {
+        Some(source) => install_binary(&source, &binary)?,
+        // A shim rehashing keeps the binary the luaenv CLI put there.
+        None if binary.is_file() => {}
+        None => anyhow::bail!("{} is missing; run `luaenv rehash`", binary.display()),
+    }
+    sweep_leftovers(&dir);
+    sweep_leftovers(binary.parent().expect("the shim binary has a folder"));
     let wanted = provided_commands(ctx);
     for name in &wanted {
-        let target = dir.join(name);
-        if same_file(&target, &exe) {
-            continue;
-        }
-        let tmp = dir.join(format!(".new-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_file(&tmp);
-        if std::fs::hard_link(&exe, &tmp).is_err() {
-            std::os::unix::fs::symlink(&exe, &tmp).with_context(|| format!("cannot make shim {}", tmp.display()))?;
-        }
-        std::fs::rename(&tmp, &target).with_context(|| format!("cannot make shim {}", target.display()))?;
+        link_shim(&binary, &dir.join(name))?;
     }
     for entry in std::fs::read_dir(&dir)?.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
@@ -179,11 +48,71 @@ pub fn rehash(ctx: &Context) -> Result<()> {
     Ok(())
 }
 
+/// The binary this luaenv wants its shims to run: the `luaenv-shim` built with it and placed
+/// next to it, else (only when there is none) the luaenv binary itself, which also works
+/// as a shim. None when this process is a shim: it never installs itself.
+pub fn shim_source() -> Option<PathBuf> {
+    let argv0 = std::env::args_os().next().unwrap_or_default();
+    if crate::shim::shim_name(&argv0).is_some() {
+        return None;
+    }
+    let exe = std::env::current_exe().ok()?;
+    if exe.file_name().is_some_and(|n| n == "luaenv-shim") {
+        return None;
+    }
+    let beside = exe.with_file_name("luaenv-shim");
+    if beside.is_file() {
+        return Some(beside);
+    }
+    // The running binary's bytes, even when its path was replaced or deleted meanwhile.
+    let own = Path::new("/proc/self/exe");
+    Some(if own.is_file() { own.to_path_buf() } else { exe })
+}
+
+/// Puts `source` at `binary` by copy and rename, unless it is already there. The file it
+/// replaces stays alive for the shims still running it.
+fn install_binary(source: &Path, binary: &Path) -> Result<()> {
+    if same_contents(source, binary) {
+        return Ok(());
+    }
+    let dir = binary.parent().expect("the shim binary has a folder");
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let tmp = dir.join(format!(".new-luaenv-shim-{}", std::process::id()));
+    std::fs::copy(source, &tmp).with_context(|| format!("cannot copy {} to {}", source.display(), tmp.display()))?;
+    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755))?;
+    std::fs::rename(&tmp, binary).with_context(|| format!("cannot install {}", binary.display()))
+}
+
+/// Makes `shim` a hard link to `binary` (a copy where the file system has no hard links);
+/// through a temporary name and a rename, so a shim is never missing or half written.
+fn link_shim(binary: &Path, shim: &Path) -> Result<()> {
+    if runs_binary(shim, binary) {
+        return Ok(());
+    }
+    let name = shim.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = shim.with_file_name(format!(".new-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    if std::fs::hard_link(binary, &tmp).is_err() {
+        std::fs::copy(binary, &tmp).with_context(|| format!("cannot make shim {}", tmp.display()))?;
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755))?;
+    }
+    std::fs::rename(&tmp, shim).with_context(|| format!("cannot make shim {}", shim.display()))
+}
+
+/// Temporary files of a rehash that was killed (we hold the lock, so none is in use).
+fn sweep_leftovers(dir: &Path) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if entry.file_name().to_string_lossy().starts_with(".new-") {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 pub fn provided_commands(ctx: &Context) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
     let bins = ctx.installed().into_iter().map(|v| ctx.prefix(&v).join("bin"));
     // Projects' rock commands too: their shims run them inside the project.
-    let projects = crate::project::registered(ctx).into_iter().map(|p| p.join(crate::project::TREE).join("bin"));
+    let projects = crate::sandbox::registered(ctx).into_iter().map(|p| p.join(crate::sandbox::TREE).join("bin"));
     for bin in bins.chain(projects) {
         for entry in std::fs::read_dir(bin).into_iter().flatten().flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
@@ -195,20 +124,101 @@ pub fn provided_commands(ctx: &Context) -> BTreeSet<String> {
     names
 }
 
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-}
-
-fn same_file(a: &Path, b: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    match (std::fs::metadata(a), std::fs::metadata(b)) {
-        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+/// Whether `shim` is a regular file (never a symlink, which can dangle) that is `binary`
+/// itself, or where hard links are impossible, a copy of it.
+pub fn runs_binary(shim: &Path, binary: &Path) -> bool {
+    match (std::fs::symlink_metadata(shim), std::fs::metadata(binary)) {
+        (Ok(s), Ok(b)) if s.is_file() => (s.dev() == b.dev() && s.ino() == b.ino()) || same_contents(shim, binary),
         _ => false,
     }
+}
+
+/// Whether two files hold the same bytes (the size first, so a differing binary costs nothing).
+pub fn same_contents(a: &Path, b: &Path) -> bool {
+    let (Ok(ma), Ok(mb)) = (std::fs::metadata(a), std::fs::metadata(b)) else { return false };
+    if ma.len() != mb.len() {
+        return false;
+    }
+    if ma.dev() == mb.dev() && ma.ino() == mb.ino() {
+        return true;
+    }
+    let (Ok(mut fa), Ok(mut fb)) = (std::fs::File::open(a), std::fs::File::open(b)) else { return false };
+    let (mut ba, mut bb) = (vec![0u8; 1 << 16], vec![0u8; 1 << 16]);
+    loop {
+        let n = match fa.read(&mut ba) {
+            Ok(n) => n,
+            Err(_) => return false,
+        };
+        if n == 0 {
+            return true;
+        }
+        if fb.read_exact(&mut bb[..n]).is_err() || ba[..n] != bb[..n] {
+            return false;
+        }
+    }
+}
+
+fn is_executable(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 /// Finds a program on PATH, as a shell would.
 pub fn find_on_path(program: &str) -> Option<PathBuf> {
     std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).map(|d| d.join(program)).find(|p| is_executable(p)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(path: &Path, text: &str) {
+        std::fs::write(path, text).unwrap();
+    }
+
+    #[test]
+    fn a_shim_becomes_a_hard_link_whatever_was_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let binary = dir.path().join("luaenv-shim");
+        write(&binary, "binary");
+        let shim = dir.path().join("lua");
+        // A symlink to a binary that has gone, as older luaenv versions could leave.
+        std::os::unix::fs::symlink(dir.path().join("gone"), &shim).unwrap();
+        assert!(!runs_binary(&shim, &binary));
+        link_shim(&binary, &shim).unwrap();
+        let (s, b) = (std::fs::symlink_metadata(&shim).unwrap(), std::fs::metadata(&binary).unwrap());
+        assert!(s.is_file() && s.ino() == b.ino());
+        // Idempotent: a second run changes nothing and leaves no temporary file.
+        link_shim(&binary, &shim).unwrap();
+        assert_eq!(std::fs::symlink_metadata(&shim).unwrap().ino(), s.ino());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn the_binary_is_replaced_by_rename_only_when_its_bytes_differ() {
+        let dir = tempfile::tempdir().unwrap();
+        let (source, binary) = (dir.path().join("src"), dir.path().join("libexec/luaenv-shim"));
+        write(&source, "v1");
+        install_binary(&source, &binary).unwrap();
+        let first = std::fs::metadata(&binary).unwrap().ino();
+        install_binary(&source, &binary).unwrap();
+        assert_eq!(std::fs::metadata(&binary).unwrap().ino(), first, "same bytes: left alone");
+        // A running shim keeps the old file: the new one is a new inode, renamed over it.
+        let running = std::fs::File::open(&binary).unwrap();
+        write(&source, "v2");
+        install_binary(&source, &binary).unwrap();
+        assert_ne!(std::fs::metadata(&binary).unwrap().ino(), first);
+        assert_eq!(running.metadata().unwrap().ino(), first);
+        assert_eq!(std::fs::read_to_string(&binary).unwrap(), "v2");
+        assert_eq!(std::fs::metadata(&binary).unwrap().permissions().mode() & 0o777, 0o755);
+    }
+
+    #[test]
+    fn same_contents_compares_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b, c) = (dir.path().join("a"), dir.path().join("b"), dir.path().join("c"));
+        write(&a, "same");
+        write(&b, "same");
+        write(&c, "diff");
+        assert!(same_contents(&a, &b) && !same_contents(&a, &c) && !same_contents(&a, &dir.path().join("none")));
+    }
 }

@@ -104,26 +104,37 @@ fn same_dir(a: &Path, b: &Path) -> bool {
     }
 }
 
+/// Every shim must be a hard link to the root's shim binary (or a copy of it): a shim that
+/// is a symlink or another file can dangle or run a stale luaenv.
 fn shims(ctx: &Context, out: &mut Vec<Finding>) {
     let dir = ctx.shims_dir();
-    let Ok(exe) = std::env::current_exe().and_then(std::fs::metadata) else { return };
-    let mut stale = Vec::new();
+    let binary = crate::shims::shim_binary(ctx);
+    let mut astray = Vec::new();
     let mut missing = Vec::new();
     for name in crate::shims::provided_commands(ctx) {
-        match std::fs::metadata(dir.join(&name)) {
-            Ok(m) if m.dev() == exe.dev() && m.ino() == exe.ino() => {}
-            Ok(_) => stale.push(name),
+        let shim = dir.join(&name);
+        match std::fs::symlink_metadata(&shim) {
             Err(_) => missing.push(name),
+            Ok(_) if crate::shims::runs_binary(&shim, &binary) => {}
+            Ok(_) => astray.push(name),
         }
-    }
-    if stale.is_empty() && missing.is_empty() {
-        out.push(Finding::ok("shims match the installed commands and this luaenv"));
     }
     if !missing.is_empty() {
         out.push(Finding::problem(format!("no shim for: {}", missing.join(", ")), "run `luaenv rehash`"));
     }
-    if !stale.is_empty() {
-        out.push(Finding::warn(format!("shims made by another luaenv binary: {}", stale.join(", ")), "run `luaenv rehash` with the luaenv you use"));
+    if !astray.is_empty() {
+        out.push(Finding::problem(
+            format!("shims that do not resolve to luaenv's shim binary {}: {}", binary.display(), astray.join(", ")),
+            "run `luaenv rehash`",
+        ));
+    }
+    // A missing binary shows up above, as shims that are missing or do not resolve to it.
+    let current = !binary.exists() || crate::shims::shim_source().is_none_or(|source| crate::shims::same_contents(&source, &binary));
+    if !current {
+        out.push(Finding::warn(format!("{} was installed by another luaenv binary", binary.display()), "run `luaenv rehash` with the luaenv you use"));
+    }
+    if missing.is_empty() && astray.is_empty() && current {
+        out.push(Finding::ok(format!("shims match the installed commands and all run {}", binary.display())));
     }
 }
 

@@ -18,7 +18,7 @@ impl Args {
         let bin = ctx.prefix(&name).join("bin");
         let command = self.command[0].to_string_lossy().into_owned();
         // Inside a project: its sandbox, and its rock commands (lua_modules/bin) first.
-        let sandbox = crate::shims::sandbox_for(&selected, &ctx.prefix(&name));
+        let sandbox = crate::shim::sandbox_for(&selected, &ctx.prefix(&name));
         let project = selected.origin.project_file().and_then(crate::project::of_version_file).filter(|_| !sandbox.is_empty());
         let mut paths = Vec::new();
         if let Some(dir) = project {

@@ -11,7 +11,7 @@ pub struct Args {
 impl Args {
     pub fn run(self, ctx: &Context) -> Result<()> {
         let selection = crate::commands::selected(ctx)?;
-        let program = crate::shims::program_for(&ctx.root, &selection, &self.command).map_err(anyhow::Error::msg)?;
+        let program = crate::shim::program_for(&ctx.root, &selection, &self.command).map_err(anyhow::Error::msg)?;
         println!("{}", program.display());
         Ok(())
     }

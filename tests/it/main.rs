@@ -2,6 +2,7 @@
 
 mod install;
 mod project;
+mod rehash;
 mod rocks;
 mod shims;
 mod support;

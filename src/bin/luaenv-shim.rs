@@ -1,0 +1,38 @@
+//! luaenv-shim: what every shim (`lua`, `luac`, `luarocks`, a rock's command) runs. A small,
+//! statically linked binary (see build.rs), so a shim call pays for no dynamic loading; it
+//! shares the selection and sandbox code with the luaenv CLI through these module paths.
+
+// Our own C `main`: skips std's runtime start-up (stack-guard probing, signal set-up).
+#![no_main]
+// The shared modules carry what the CLI needs of them too.
+#![allow(dead_code)]
+
+#[path = "../context.rs"]
+mod context;
+#[path = "../error.rs"]
+mod error;
+#[path = "../lock.rs"]
+mod lock;
+#[path = "../sandbox.rs"]
+mod sandbox;
+#[path = "../selection.rs"]
+mod selection;
+#[path = "../shim.rs"]
+mod shim;
+#[path = "../shims.rs"]
+mod shims;
+#[path = "../version.rs"]
+mod version;
+
+#[unsafe(no_mangle)]
+extern "C" fn main(_argc: std::ffi::c_int, _argv: *const *const std::ffi::c_char) -> std::ffi::c_int {
+    let mut args = std::env::args_os();
+    let argv0 = args.next().unwrap_or_default();
+    match shim::shim_name(&argv0) {
+        Some(command) => shim::run(&command, args.collect()).into(),
+        None => {
+            eprintln!("luaenv: luaenv-shim runs under a command's name (`lua`, `luarocks`, ...) through the links `luaenv rehash` makes; run `luaenv` itself for anything else");
+            2
+        }
+    }
+}

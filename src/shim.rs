@@ -1,0 +1,157 @@
+//! The shim hot path: `lua`, `luarocks`, `busted`, … are links to a small static binary
+//! (`src/bin/luaenv-shim.rs`, or the luaenv binary itself as a fallback) that checks
+//! `argv[0]`, picks the version and `exec`s the real program: no clap, no config, no extra
+//! process. Std only, so it builds into that binary; `shims.rs` makes the links (`rehash`).
+
+use std::ffi::OsString;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::context::{self, Context};
+use crate::selection::{self, Selected};
+
+/// The name we were called by, when it is not luaenv itself.
+pub fn shim_name(argv0: &OsString) -> Option<String> {
+    let name = Path::new(argv0).file_name()?.to_str()?;
+    (!name.starts_with("luaenv")).then(|| name.to_string())
+}
+
+/// Runs a shim: never returns on success (the process becomes the real program), except
+/// for `luarocks`, which is waited for so that the commands of rocks it installs get shims.
+pub fn run(command: &str, args: Vec<OsString>) -> u8 {
+    let root = context::root_dir();
+    match real_program(&root, command, &args) {
+        Ok((program, sandbox)) if changes_commands(command, &args) => {
+            let status = Command::new(&program).args(&args).envs(sandbox).status();
+            // Shims for the commands the rocks brought (or took away).
+            if let Err(err) = crate::shims::rehash(&Context::from_env()) {
+                eprintln!("luaenv: {err:#}");
+            }
+            match status {
+                Ok(s) => s.code().or_else(|| std::os::unix::process::ExitStatusExt::signal(&s).map(|n| 128 + n)).unwrap_or(1) as u8,
+                Err(err) => {
+                    eprintln!("luaenv: cannot run {}: {err}", program.display());
+                    1
+                }
+            }
+        }
+        Ok((program, sandbox)) => {
+            let err = Command::new(&program).args(&args).envs(sandbox).exec();
+            eprintln!("luaenv: cannot run {}: {err}", program.display());
+            1
+        }
+        Err(msg) => {
+            eprintln!("luaenv: {msg}");
+            1
+        }
+    }
+}
+
+/// `luarocks install|remove|make|build|purge`: they add or remove rock commands.
+fn changes_commands(command: &str, args: &[OsString]) -> bool {
+    command == "luarocks"
+        && args.iter().map(|a| a.to_string_lossy()).find(|a| !a.starts_with('-')).is_some_and(|sub| matches!(sub.as_ref(), "install" | "remove" | "make" | "build" | "purge"))
+}
+
+/// The real program behind a shim call and, inside a project, its sandbox's variables;
+/// or the one-line reason there is none.
+fn real_program(root: &Path, command: &str, args: &[OsString]) -> Result<(PathBuf, Vec<(String, String)>), String> {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    // `lua script.lua` follows the script's own folder first.
+    let script_dir = script_of(command, args).and_then(|s| Path::new(&s).parent().map(|p| cwd.join(p)));
+    let mut starts: Vec<&Path> = Vec::with_capacity(2);
+    if let Some(dir) = &script_dir {
+        starts.push(dir);
+    }
+    starts.push(&cwd);
+    let selected = selection::select(root, &starts).ok_or(selection::HOW_TO_SELECT)?;
+    let found = find(root, &selected, command)?;
+    let sandbox = sandbox_for(&selected, &found.prefix);
+    // Without its generated config, LuaRocks would fall back to the version's own tree.
+    if command.starts_with("luarocks") && sandbox.iter().any(|(k, v)| k == "LUAROCKS_CONFIG" && !Path::new(v).is_file()) {
+        return Err(format!("{command}: this project's sandbox is not set up (no {}/luarocks-config.lua); run `luaenv sync`", crate::sandbox::GENERATED));
+    }
+    Ok((found.program, sandbox))
+}
+
+/// A project's sandbox applies when its own `.lua-version` made the choice.
+pub fn sandbox_for(selected: &Selected, prefix: &Path) -> Vec<(String, String)> {
+    let project = project_of(selected);
+    let name = prefix.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    match (project, crate::sandbox::series_of(name)) {
+        (Some(dir), Some(series)) => crate::sandbox::sandbox_env(dir, prefix, name, &series),
+        _ => Vec::new(),
+    }
+}
+
+fn project_of(selected: &Selected) -> Option<&Path> {
+    selected.origin.project_file().and_then(crate::sandbox::of_version_file)
+}
+
+/// A command found for a selection: the program, and the prefix of the selected version.
+pub struct Found {
+    pub program: PathBuf,
+    pub prefix: PathBuf,
+}
+
+/// The program behind a command for a selection, as a path (for `luaenv which`).
+pub fn program_for(root: &Path, selected: &Selected, command: &str) -> Result<PathBuf, String> {
+    find(root, selected, command).map(|f| f.program)
+}
+
+/// Resolves a command: the project's own rock commands first, then the selected version's;
+/// with the errors the user needs.
+fn find(root: &Path, selected: &Selected, command: &str) -> Result<Found, String> {
+    let versions = root.join("versions");
+    let name = selection::installed_name(&versions, &selected.requested).ok_or_else(|| selection::not_installed(selected))?;
+    let prefix = versions.join(&name);
+    if let Some(dir) = project_of(selected) {
+        let own = dir.join(crate::sandbox::TREE).join("bin").join(command);
+        if is_executable(&own) {
+            return Ok(Found { program: own, prefix });
+        }
+    }
+    let program = prefix.join("bin").join(command);
+    if program.is_file() {
+        return Ok(Found { program, prefix });
+    }
+    let others: Vec<String> = context::installed_in(&versions)
+        .into_iter()
+        .filter(|v| versions.join(v).join("bin").join(command).is_file())
+        .collect();
+    Err(if others.is_empty() {
+        format!("{command}: no installed version has this command (selected {name}, {})", selected.origin.describe())
+    } else {
+        format!(
+            "{command}: not in {name} ({}); it is in: {} (pick one with `luaenv local <name>`)",
+            selected.origin.describe(),
+            others.join(", ")
+        )
+    })
+}
+
+/// The script argument of `lua [options] script [args]`, if there is one.
+fn script_of(command: &str, args: &[OsString]) -> Option<OsString> {
+    if !command.starts_with("lua") || command.starts_with("luarocks") || command == "luac" {
+        return None;
+    }
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        let s = arg.to_string_lossy();
+        match s.as_ref() {
+            "-e" | "-l" => {
+                iter.next();
+            }
+            "-" | "--" => return None,
+            s if s.starts_with('-') => {}
+            _ => return Some(arg.clone()),
+        }
+    }
+    None
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
