@@ -4,4 +4,5 @@ mod install;
 mod project;
 mod rocks;
 mod shims;
+mod sources;
 mod support;
