@@ -61,6 +61,19 @@ pub fn store(ctx: &Context, url: &Url) -> Result<()> {
     save(&ctx.root, &entries)
 }
 
+/// Forgets the password kept for the server and user of `url`; true when there was one.
+pub fn forget(ctx: &Context, url: &Url) -> Result<bool> {
+    let _lock = crate::lock::acquire(ctx, "mirror-auth")?;
+    let mut entries = load(&ctx.root)?;
+    let before = entries.len();
+    entries.retain(|e| !same_origin(e, url));
+    if entries.len() == before {
+        return Ok(false);
+    }
+    save(&ctx.root, &entries)?;
+    Ok(true)
+}
+
 fn save(root: &Path, entries: &[Url]) -> Result<()> {
     let file = path(root);
     let dir = file.parent().unwrap();

@@ -37,6 +37,11 @@ impl Args {
                 Ok(())
             }
             MirrorCommand::Unset => {
+                // The saved mirror's password goes with it.
+                let saved = crate::limits::read_text_capped(&ctx.mirror_file(), crate::limits::MAX_TEXT).unwrap_or_default();
+                if let Ok(url) = url::Url::parse(saved.trim()) {
+                    crate::mirror_auth::forget(ctx, &url)?;
+                }
                 match std::fs::remove_file(ctx.mirror_file()) {
                     Ok(()) => eprintln!("source mirror unset: sources come from upstream again"),
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => eprintln!("no source mirror was set"),

@@ -394,6 +394,9 @@ fn a_mirror_password_is_used_and_shown_nowhere() {
     assert_eq!(holders, vec![auth.clone()], "only the credentials file may hold the password");
     assert_eq!(std::fs::metadata(&auth).unwrap().permissions().mode() & 0o777, 0o600);
     assert_eq!(std::fs::metadata(env.root().join("credentials")).unwrap().permissions().mode() & 0o777, 0o700);
+    // Unsetting the mirror forgets its password.
+    ok(env.luaenv().args(["mirror", "unset"]));
+    assert!(files_containing(env.dir.path(), password.as_bytes()).is_empty());
 }
 
 /// `openssl s_server -WWW` serving `dir` over HTTPS on 127.0.0.1 with a certificate signed by
@@ -464,4 +467,19 @@ fn an_https_mirror_signed_by_a_private_ca_needs_ssl_cert_file() {
     install(&mut trusted);
     ok(trusted.env("SSL_CERT_FILE", &server.ca));
     assert_eq!(receipt(&env, "5.1.5")["source"]["url"], format!("{}lua-5.1.5.tar.gz", server.url));
+}
+
+#[test]
+fn a_lock_whose_lua_url_is_a_folder_in_the_repository_is_refused() {
+    let fixtures = fixtures_or_skip!("a_lock_whose_lua_url_is_a_folder_in_the_repository_is_refused");
+    let env = Env::new();
+    // A cloned repository vendoring a "Lua" folder and pinning it with the official sum.
+    let repo = tempfile::tempdir().unwrap();
+    unpack_fixture(&fixtures.join("mirror/lua-5.4.7.tar.gz"), &repo.path().join("vendor"));
+    std::fs::write(repo.path().join(".lua-version"), "5.4.7\n").unwrap();
+    let lock = "[lua]\nname = \"5.4.7\"\nversion = \"5.4.7\"\nurl = \"vendor/lua-5.4.7\"\nsha256 = \"9fbf5e28ef86c69858f6d3d34eccc32e911c1a28b4120ff3e84aaa70cfbf1e30\"\n";
+    std::fs::write(repo.path().join("luaenv.lock"), lock).unwrap();
+    fails(env.luaenv().arg("sync").current_dir(repo.path()), 2, "applies to a tarball, not to the folder");
+    assert_nothing_left(&env);
+    assert!(!env.cache().join("builds").exists());
 }
