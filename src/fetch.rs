@@ -52,7 +52,7 @@ impl Location {
                 })
             }
             scheme => Err(usage(format!(
-                "{what} '{}' uses {scheme}://, which luaenv does not fetch: give an http://, https:// or file:// URL, or a path",
+                "{what} '{}' is not a mirror URL nor a source luaenv fetches: {scheme}:// is not supported; give an http://, https:// or file:// URL, or a path",
                 shown(&url)
             ))),
         }
@@ -86,7 +86,7 @@ impl Location {
         match self {
             Location::Url(u) => Url::parse(u)
                 .ok()
-                .and_then(|u| u.path_segments().and_then(|s| s.filter(|s| !s.is_empty()).last().map(decode)))
+                .and_then(|u| u.path_segments().and_then(|s| s.rev().find(|s| !s.is_empty()).map(decode)))
                 .unwrap_or_default(),
             Location::Path(p) => p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
         }

@@ -67,9 +67,9 @@ pub fn read_text_capped(path: &Path, cap: u64) -> Result<String> {
 
 /// `256 MiB`, `1024 KiB`, `12 bytes`: caps as people read them.
 pub fn show_bytes(n: u64) -> String {
-    if n >= MIB && n % MIB == 0 {
+    if n >= MIB && n.is_multiple_of(MIB) {
         format!("{} MiB", n / MIB)
-    } else if n >= 1024 && n % 1024 == 0 {
+    } else if n >= 1024 && n.is_multiple_of(1024) {
         format!("{} KiB", n / 1024)
     } else {
         format!("{n} bytes")
