@@ -30,7 +30,7 @@ pub struct Receipt {
 pub struct Source {
     pub url: String,
     pub sha256: Option<String>,
-    /// Which rule vouched for the sum: official, mirror, given, first-use, local.
+    /// Which rule vouched for the sum: official, mirror, given, trusted, first-use, unverified (a folder).
     pub checksum: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,

@@ -28,6 +28,9 @@ pub fn unpack(tarball: &Path, dest: &Path) -> Result<PathBuf> {
         if over_cap.get() {
             return too_big();
         }
+        if e.kind() == std::io::ErrorKind::StorageFull {
+            return anyhow::anyhow!("cannot unpack {} into {}: the disk is full; free some space and try again", tarball.display(), dest.display());
+        }
         anyhow::anyhow!("cannot unpack {}: {e}; the tarball is truncated or corrupt, fetch it again", tarball.display())
     };
     let entry_cap = limits::max_tree_entries();

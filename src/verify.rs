@@ -48,7 +48,12 @@ pub fn is_sha256_hex(s: &str) -> bool {
 }
 
 /// Streams a file through SHA-256.
+/// A FIFO or device is refused without being opened: opening a FIFO blocks, a device never ends.
 pub fn sha256_file(path: &Path) -> Result<String> {
+    let meta = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if !meta.is_file() {
+        anyhow::bail!("{} is not a regular file (a FIFO, device or folder?); give a tarball", path.display());
+    }
     let mut file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 64 * 1024];
