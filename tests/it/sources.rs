@@ -467,6 +467,15 @@ fn an_https_mirror_signed_by_a_private_ca_needs_ssl_cert_file() {
     install(&mut trusted);
     ok(trusted.env("SSL_CERT_FILE", &server.ca));
     assert_eq!(receipt(&env, "5.1.5")["source"]["url"], format!("{}lua-5.1.5.tar.gz", server.url));
+    // SSL_CERT_DIR works too: the download succeeds (over TLS) and the check after unpacking
+    // is what stops this mislabelled request, before any compile.
+    std::fs::remove_dir_all(env.cache().join("downloads")).unwrap();
+    let certs = tempfile::tempdir().unwrap();
+    std::fs::copy(&server.ca, certs.path().join("company-ca.pem")).unwrap();
+    let url = format!("{}lua-5.1.5.tar.gz", server.url);
+    let mut by_dir = env.luaenv();
+    by_dir.args(["install", "5.1.4", "--no-rocks", "--from", &url]).env_remove("SSL_CERT_FILE").env("SSL_CERT_DIR", certs.path());
+    fails(&mut by_dir, 2, "the source is Lua 5.1.5");
 }
 
 #[test]
