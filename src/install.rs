@@ -273,8 +273,6 @@ fn build_into(
     };
     if resolved.flavor == Flavor::Lua {
         check_lua_version(&tree, &resolved.version)?;
-    }
-    if resolved.flavor == Flavor::Lua {
         let built = build::build_lua(&tree, prefix, &resolved.version, &req.options, toolchain)?;
         prefix::lay_out_lua(staging, prefix, &tree, &built, &resolved.version)?;
     } else {
