@@ -171,9 +171,10 @@ fn compat_defines(series: &Version, compat: Compat, parts: &Parts) -> Vec<String
 }
 
 /// Points the interpreter's default module paths (`LUA_ROOT`) at the prefix it will live in.
+/// The patched file replaces the old one by a rename: a write never goes through a link.
 fn patch_luaconf(src: &Path, prefix: &Path) -> Result<()> {
     let path = src.join("luaconf.h");
-    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = crate::limits::read_text_capped(&path, crate::limits::MAX_TEXT)?;
     let root = format!("{}/", prefix.display()).replace('\\', "\\\\").replace('"', "\\\"");
     let patched: Vec<String> = text
         .lines()
@@ -186,8 +187,7 @@ fn patch_luaconf(src: &Path, prefix: &Path) -> Result<()> {
             }
         })
         .collect();
-    std::fs::write(&path, patched.join("\n") + "\n")?;
-    Ok(())
+    crate::prefix::write_atomic(&path, (patched.join("\n") + "\n").as_bytes())
 }
 
 /// Whether the readline headers are there for this compiler.

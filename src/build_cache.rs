@@ -18,13 +18,24 @@ pub fn key(inputs: &serde_json::Value) -> String {
     crate::verify::hex(&hasher.finalize())
 }
 
+/// A cached build whose receipt names this very key.
 pub fn lookup(ctx: &Context, key: &str) -> Option<PathBuf> {
     let dir = ctx.builds_dir().join(key);
-    dir.join(prefix::RECEIPT).is_file().then_some(dir)
+    let receipt = prefix::Receipt::read(&dir)?;
+    (receipt.build_cache_key.as_deref() == Some(key)).then_some(dir)
+}
+
+/// Only a build from bytes a sum vouched for may be shared: a source folder, or a file
+/// trusted on its first use, never feeds the cache that verified installs read.
+fn was_verified(receipt: &prefix::Receipt) -> bool {
+    receipt.source.sha256.is_some() && !matches!(receipt.source.checksum.as_str(), "unverified" | "local" | "first-use")
 }
 
 /// Saves a copy of an installed prefix; a failure here never fails the install.
 pub fn save(ctx: &Context, key: &str, installed: &Path) {
+    if !prefix::Receipt::read(installed).is_some_and(|r| was_verified(&r) && r.build_cache_key.as_deref() == Some(key)) {
+        return;
+    }
     let result = (|| -> Result<()> {
         let dir = ctx.builds_dir();
         std::fs::create_dir_all(&dir)?;
@@ -39,5 +50,34 @@ pub fn save(ctx: &Context, key: &str, installed: &Path) {
     })();
     if let Err(e) = result {
         eprintln!("warning: could not save the build to the cache: {e:#}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_verified_builds_are_saved_and_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = Context { root: dir.path().join("root"), cache: dir.path().join("cache") };
+        let installed = dir.path().join("prefix");
+        std::fs::create_dir_all(&installed).unwrap();
+        let write = |checksum: &str, sha256: Option<&str>| {
+            let receipt = serde_json::json!({
+                "name": "5.4.7", "spec": "5.4.7", "flavor": "lua", "version": "5.4.7",
+                "source": { "url": "/x", "sha256": sha256, "checksum": checksum },
+                "flags": {}, "target": "t", "compiler": "cc", "when": "now", "build_cache_key": "k1",
+            });
+            std::fs::write(installed.join(prefix::RECEIPT), receipt.to_string()).unwrap();
+        };
+        write("unverified", None);
+        save(&ctx, "k1", &installed);
+        assert!(lookup(&ctx, "k1").is_none());
+        write("official", Some("ab"));
+        save(&ctx, "k2", &installed);
+        assert!(lookup(&ctx, "k2").is_none(), "saved under a key its receipt does not name");
+        save(&ctx, "k1", &installed);
+        assert!(lookup(&ctx, "k1").is_some());
     }
 }

@@ -155,15 +155,30 @@ fn resolve_request(req: &Request) -> Result<Resolved> {
 }
 
 /// Where the source comes from and which sum it must have (SPEC checksum rules, strongest first).
+/// A source folder has no sum: it is `Unverified`, which keeps it away from the build cache.
 fn source_of(ctx: &Context, req: &Request, resolved: &Resolved) -> Result<(Location, Expected)> {
     if let Some(given) = req.sha256.as_ref().filter(|g| !verify::is_sha256_hex(g)) {
         return Err(usage(format!("--sha256 '{given}' is not a SHA-256 sum: expected 64 hex digits")));
     }
     let given = req.sha256.as_ref().map(|s| s.to_ascii_lowercase());
-    let (location, file_name) = match (&req.from, &req.mirror) {
-        (Some(from), _) => {
-            let location = Location::parse(from);
-            let name = from.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_string();
+    let from = req.from.as_deref().map(|f| Location::from_arg(f, "--from")).transpose()?;
+    if let Some(mirror) = &req.mirror {
+        Location::from_arg(mirror, "--mirror")?;
+    }
+    if let Some(Location::Path(dir)) = &from
+        && dir.is_dir()
+    {
+        if given.is_some() {
+            return Err(usage(format!(
+                "a checksum (--sha256 or luaenv.lock) applies to a tarball, not to the folder {}: a folder has no single sum. Drop the checksum, or give the tarball",
+                dir.display()
+            )));
+        }
+        return Ok((from.unwrap(), Expected::Unverified));
+    }
+    let (location, file_name) = match (from, &req.mirror) {
+        (Some(location), _) => {
+            let name = location.file_name();
             (location, name)
         }
         (None, Some(mirror)) => (Location::in_mirror(mirror, &resolved.file_name), resolved.file_name.clone()),
@@ -193,7 +208,7 @@ fn source_of(ctx: &Context, req: &Request, resolved: &Resolved) -> Result<(Locat
     }
     if resolved.rolling && req.from.is_none() {
         // Trusted on first use, then checked from then on.
-        return Ok((location, verify::trusted::get(&ctx.root, &file_name).map(Expected::Trusted).unwrap_or(Expected::FirstUse)));
+        return Ok((location, verify::trusted::get(&ctx.root, &file_name)?.map(Expected::Trusted).unwrap_or(Expected::FirstUse)));
     }
     if req.from.is_some() {
         return Ok((location, Expected::FirstUse));
@@ -208,6 +223,7 @@ fn rule_name(expected: &Expected) -> &'static str {
         Expected::Given(_) => "given",
         Expected::Trusted(_) => "trusted",
         Expected::FirstUse => "first-use",
+        Expected::Unverified => "unverified",
     }
 }
 
@@ -228,15 +244,16 @@ fn build_into(
         // A source folder is copied first: the build patches luaconf.h and writes objects,
         // and the user's own tree must stay as it was.
         Location::Path(dir) if dir.is_dir() => {
+            if !dir.join("src").is_dir() {
+                return Err(usage(format!("{} is not a Lua source folder (it has no src/): give the unpacked source of one release", dir.display())));
+            }
             let tree = work.path().join("src-tree");
-            prefix::copy_tree(dir, &tree)?;
-            (tree, Source { url: location.display(), sha256: None, checksum: "local".into(), version: None })
+            prefix::copy_source_tree(dir, &tree)?;
+            unpack::check_links_inside(&tree).map_err(|e| anyhow::anyhow!("unsafe source folder {}: {e:#}; nothing was installed", dir.display()))?;
+            (tree, Source { url: location.display(), sha256: None, checksum: rule_name(expected).into(), version: None })
         }
         _ => {
-            let file_name = match location {
-                Location::Path(p) => p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
-                Location::Url(u) => u.rsplit('/').next().unwrap_or_default().to_string(),
-            };
+            let file_name = location.file_name();
             let fetched = fetch::fetch(ctx, location, &file_name, expected)?;
             if resolved.rolling && matches!(expected, Expected::FirstUse | Expected::Given(_)) {
                 if *expected == Expected::FirstUse {
@@ -255,6 +272,7 @@ fn build_into(
         }
     };
     if resolved.flavor == Flavor::Lua {
+        check_lua_version(&tree, &resolved.version)?;
         let built = build::build_lua(&tree, prefix, &resolved.version, &req.options, toolchain)?;
         prefix::lay_out_lua(staging, prefix, &tree, &built, &resolved.version)?;
     } else {
@@ -264,6 +282,25 @@ fn build_into(
         prefix::lay_out_luajit(staging, prefix, &tree, &built)?;
     }
     Ok(source)
+}
+
+/// The source must be the Lua it is installed as: its own `src/lua.h` says which it is,
+/// so `install 9.9.9 --from lua-5.4.7.tar.gz` cannot make a mislabelled 9.9.9.
+fn check_lua_version(tree: &Path, wanted: &crate::version::Version) -> Result<()> {
+    let lua_h = tree.join("src/lua.h");
+    if !lua_h.is_file() {
+        return Err(usage("the source has no src/lua.h: it is not a Lua source tree; give the tarball or folder of a Lua release"));
+    }
+    let text = crate::limits::read_text_capped(&lua_h, crate::limits::MAX_TEXT)?;
+    let Some(found) = verify::lua_h_version(&text) else {
+        bail!("cannot read the Lua version from the source's src/lua.h; give the tarball or folder of a Lua release");
+    };
+    if found != wanted.to_string() {
+        return Err(usage(format!(
+            "the source is Lua {found} (its src/lua.h says so), not {wanted}; install it as `luaenv install {found} --from …`, or give the source of {wanted}"
+        )));
+    }
+    Ok(())
 }
 
 /// A local LuaRocks tarball is part of the build's identity: its sum goes into the cache key.

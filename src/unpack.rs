@@ -1,17 +1,46 @@
-//! Unpack: a `.tar.gz` into a folder, refusing any entry that would land outside it.
+//! Unpack: a `.tar.gz` into a folder, refusing any entry that would land outside it, any link
+//! that leads out of it (even through a chain of links), and more than a source tree can hold.
 
+use std::cell::Cell;
+use std::io::Read;
 use std::path::{Component, Path, PathBuf};
+use std::rc::Rc;
 
 use anyhow::{Context as _, Result, bail};
+
+use crate::limits;
 
 /// Unpacks `tarball` into `dest` and returns the source tree: the single top folder, if there is one.
 pub fn unpack(tarball: &Path, dest: &Path) -> Result<PathBuf> {
     let file = std::fs::File::open(tarball).with_context(|| format!("cannot read {}", tarball.display()))?;
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(std::io::BufReader::new(file)));
+    let byte_cap = limits::max_tree_bytes();
+    let over_cap = Rc::new(Cell::new(false));
+    let stream = Capped { inner: flate2::read::GzDecoder::new(std::io::BufReader::new(file)), left: byte_cap, hit: over_cap.clone() };
+    let mut archive = tar::Archive::new(stream);
+    let too_big = || {
+        anyhow::anyhow!(
+            "cannot unpack {}: it unpacks to more than {}, more than any source tree (a gzip bomb?); nothing was installed, use a trusted source (or raise LUAENV_MAX_UNPACK_BYTES)",
+            tarball.display(),
+            limits::show_bytes(byte_cap)
+        )
+    };
     let corrupt = |e: std::io::Error| {
+        if over_cap.get() {
+            return too_big();
+        }
+        if e.kind() == std::io::ErrorKind::StorageFull {
+            return anyhow::anyhow!("cannot unpack {} into {}: the disk is full; free some space and try again", tarball.display(), dest.display());
+        }
         anyhow::anyhow!("cannot unpack {}: {e}; the tarball is truncated or corrupt, fetch it again", tarball.display())
     };
-    for entry in archive.entries().map_err(corrupt)? {
+    let entry_cap = limits::max_tree_entries();
+    for (count, entry) in archive.entries().map_err(corrupt)?.enumerate() {
+        if count as u64 >= entry_cap {
+            bail!(
+                "cannot unpack {}: it holds more than {entry_cap} entries, more than any source tree; nothing was installed, use a trusted source (or raise LUAENV_MAX_SOURCE_FILES)",
+                tarball.display()
+            );
+        }
         let mut entry = entry.map_err(corrupt)?;
         let path = entry.path().map_err(corrupt)?.into_owned();
         if !stays_inside(Path::new(""), &path) {
@@ -29,7 +58,62 @@ pub fn unpack(tarball: &Path, dest: &Path) -> Result<PathBuf> {
         }
         entry.unpack_in(dest).map_err(corrupt)?;
     }
+    if over_cap.get() {
+        return Err(too_big());
+    }
+    // Each link alone stays inside; a chain of them may still end outside.
+    check_links_inside(dest).map_err(|e| anyhow::anyhow!("unsafe tarball {}: {e:#}; nothing was installed, use a trusted source", tarball.display()))?;
     Ok(source_root(dest))
+}
+
+/// The decompressed stream, cut off (with an error) after `left` bytes: a gzip bomb stops here.
+struct Capped<R> {
+    inner: R,
+    left: u64,
+    hit: Rc<Cell<bool>>,
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.left == 0 {
+            // One byte more than the cap means the cap was passed.
+            let mut probe = [0u8; 1];
+            if self.inner.read(&mut probe)? == 0 {
+                return Ok(0);
+            }
+            self.hit.set(true);
+            return Err(std::io::Error::other("the unpacked size cap was reached"));
+        }
+        let want = buf.len().min(self.left.min(usize::MAX as u64) as usize);
+        let n = self.inner.read(&mut buf[..want])?;
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+/// Refuses a tree holding a symbolic link that resolves outside `root`, dangles, or loops:
+/// nothing luaenv copies or builds may then reach a file elsewhere through it.
+pub fn check_links_inside(root: &Path) -> Result<()> {
+    let real_root = std::fs::canonicalize(root).with_context(|| format!("cannot read {}", root.display()))?;
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))? {
+            let entry = entry?;
+            let kind = entry.file_type()?;
+            let path = entry.path();
+            if kind.is_dir() {
+                stack.push(path);
+            } else if kind.is_symlink() {
+                let shown = path.strip_prefix(root).unwrap_or(&path).display().to_string();
+                match std::fs::canonicalize(&path) {
+                    Ok(target) if target.starts_with(&real_root) => {}
+                    Ok(_) => bail!("the link '{shown}' leads outside the source tree"),
+                    Err(_) => bail!("the link '{shown}' dangles or loops"),
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 fn unsafe_entry(tarball: &Path, entry: &Path) -> String {
@@ -63,7 +147,7 @@ fn stays_inside(base: &Path, rel: &Path) -> bool {
 pub fn source_root(dest: &Path) -> PathBuf {
     let entries: Vec<_> = std::fs::read_dir(dest).into_iter().flatten().flatten().collect();
     match entries.as_slice() {
-        [only] if only.path().is_dir() => only.path(),
+        [only] if only.file_type().is_ok_and(|t| t.is_dir()) => only.path(),
         _ => dest.to_path_buf(),
     }
 }
@@ -80,5 +164,19 @@ mod tests {
         assert!(!stays_inside(Path::new(""), Path::new("/etc/passwd")));
         assert!(stays_inside(Path::new("a/b"), Path::new("../c")));
         assert!(!stays_inside(Path::new("a"), Path::new("../../c")));
+    }
+
+    #[test]
+    fn a_chain_of_links_out_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let tree = dir.path().join("tree");
+        std::fs::create_dir_all(tree.join("a/b")).unwrap();
+        std::os::unix::fs::symlink("../..", tree.join("a/b/up")).unwrap();
+        std::os::unix::fs::symlink("b/up/..", tree.join("a/out")).unwrap();
+        std::os::unix::fs::symlink("../b", tree.join("a/b/in")).unwrap();
+        let err = check_links_inside(&tree).unwrap_err().to_string();
+        assert!(err.contains("a/out") && err.contains("outside"), "{err}");
+        std::fs::remove_file(tree.join("a/out")).unwrap();
+        check_links_inside(&tree).unwrap();
     }
 }

@@ -2,6 +2,7 @@ use anyhow::Result;
 
 use crate::context::Context;
 use crate::error::usage;
+use crate::fetch::Location;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -27,7 +28,7 @@ impl Args {
     pub fn run(self, ctx: &Context) -> Result<()> {
         match self.command {
             MirrorCommand::Set { location } => {
-                let location = normalize(&location)?;
+                let location = normalize(ctx, &location)?;
                 crate::prefix::write_atomic(&ctx.mirror_file(), format!("{location}\n").as_bytes())?;
                 eprintln!("source mirror set to {location}");
                 if std::env::var_os("LUAENV_MIRROR").is_some_and(|v| !v.is_empty()) {
@@ -36,6 +37,11 @@ impl Args {
                 Ok(())
             }
             MirrorCommand::Unset => {
+                // The saved mirror's password goes with it.
+                let saved = crate::limits::read_text_capped(&ctx.mirror_file(), crate::limits::MAX_TEXT).unwrap_or_default();
+                if let Ok(url) = url::Url::parse(saved.trim()) {
+                    crate::mirror_auth::forget(ctx, &url)?;
+                }
                 match std::fs::remove_file(ctx.mirror_file()) {
                     Ok(()) => eprintln!("source mirror unset: sources come from upstream again"),
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => eprintln!("no source mirror was set"),
@@ -46,7 +52,7 @@ impl Args {
             MirrorCommand::Show => {
                 match super::mirror(ctx, None) {
                     Some((mirror, origin)) => {
-                        println!("{mirror}");
+                        println!("{}", masked(&mirror));
                         eprintln!("(from {origin})");
                     }
                     None => eprintln!("no source mirror: sources come from upstream (set one with `luaenv mirror set <url|dir>`)"),
@@ -57,18 +63,34 @@ impl Args {
     }
 }
 
-/// A URL as given, or a folder made absolute, so the setting works from any directory.
-fn normalize(location: &str) -> Result<String> {
-    if location.contains("://") {
-        return match reqwest::Url::parse(location) {
-            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Ok(location.trim_end_matches('/').to_string()),
-            Ok(u) if u.scheme() == "file" => normalize(u.path()),
-            _ => Err(usage(format!("'{location}' is not a mirror URL: expected http://, https:// or file://, or a folder"))),
-        };
+/// A URL without its password (kept in `credentials/mirror-auth`, 0600), or a folder made
+/// absolute, so the setting works from any directory and the mirror file holds no secret.
+fn normalize(ctx: &Context, location: &str) -> Result<String> {
+    match Location::from_arg(location, "the mirror")? {
+        Location::Url(url) => {
+            let mut url = url::Url::parse(&url)?;
+            if url.password().is_some() {
+                crate::mirror_auth::store(ctx, &url)?;
+                let _ = url.set_password(None);
+            }
+            Ok(url.to_string().trim_end_matches('/').to_string())
+        }
+        Location::Path(dir) if dir.is_dir() => Ok(std::fs::canonicalize(&dir)?.display().to_string()),
+        Location::Path(dir) => Err(usage(format!(
+            "'{}' is neither a URL nor an existing folder; give an http(s):// URL or the folder holding the tarballs",
+            dir.display()
+        ))),
     }
-    let dir = std::path::Path::new(location);
-    if !dir.is_dir() {
-        return Err(usage(format!("'{location}' is neither a URL nor an existing folder; give an http(s):// URL or the folder holding the tarballs")));
+}
+
+/// The mirror as shown: a user name keeps `:***` where its password is (stored or given).
+fn masked(mirror: &str) -> String {
+    match url::Url::parse(mirror) {
+        Ok(mut url) if !url.username().is_empty() => {
+            let _ = url.set_password(Some(crate::credentials::MASK));
+            url.to_string()
+        }
+        Ok(_) => mirror.to_string(),
+        Err(_) => crate::fetch::mask_unparsed(mirror),
     }
-    Ok(std::fs::canonicalize(dir)?.display().to_string())
 }

@@ -121,13 +121,15 @@ pub fn installed_arg(ctx: &Context, name: &str) -> Result<String> {
 /// The source mirror in use and where it was set: `--mirror`, `$LUAENV_MIRROR`, then the
 /// persistent one (`luaenv mirror set`).
 pub fn mirror(ctx: &Context, flag: Option<String>) -> Option<(String, &'static str)> {
-    if let Some(m) = flag.filter(|m| !m.is_empty()) {
+    // An empty `--mirror ''` is kept: the install refuses it instead of silently using upstream.
+    if let Some(m) = flag {
         return Some((m, "--mirror"));
     }
     if let Some(m) = std::env::var("LUAENV_MIRROR").ok().filter(|m| !m.is_empty()) {
         return Some((m, "$LUAENV_MIRROR"));
     }
-    let text = std::fs::read_to_string(ctx.mirror_file()).ok()?;
+    // Capped, and a FIFO is never opened: a hostile root file cannot hang every command.
+    let text = crate::limits::read_text_capped(&ctx.mirror_file(), crate::limits::MAX_TEXT).ok()?;
     let line = text.lines().next()?.trim();
     (!line.is_empty()).then(|| (line.to_string(), "luaenv mirror set"))
 }

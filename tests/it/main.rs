@@ -5,4 +5,5 @@ mod project;
 mod rehash;
 mod rocks;
 mod shims;
+mod sources;
 mod support;

@@ -1,0 +1,95 @@
+//! Caps on everything luaenv reads from outside: time per request, bytes per download,
+//! bytes and entries per unpacked tree, size of small text files. Each cap has an
+//! environment variable so tests (and unusual users) can move it.
+
+use std::io::Read;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, bail};
+
+const MIB: u64 = 1024 * 1024;
+
+fn from_env(var: &str, default: u64) -> u64 {
+    std::env::var(var).ok().and_then(|v| v.trim().parse().ok()).filter(|&n| n > 0).unwrap_or(default)
+}
+
+/// Seconds a server may stay silent (to a request or in the middle of a body): `$LUAENV_HTTP_TIMEOUT`, default 30.
+pub fn http_timeout() -> Duration {
+    Duration::from_secs(from_env("LUAENV_HTTP_TIMEOUT", 30))
+}
+
+/// Connecting gets at most 10 s, or less when the silence timeout is shorter.
+pub fn connect_timeout() -> Duration {
+    http_timeout().min(Duration::from_secs(10))
+}
+
+/// The largest download: `$LUAENV_MAX_DOWNLOAD_BYTES`, default 256 MiB (a Lua tarball is ~370 KB).
+pub fn max_download() -> u64 {
+    from_env("LUAENV_MAX_DOWNLOAD_BYTES", 256 * MIB)
+}
+
+/// The most a source tree may hold once unpacked or copied: `$LUAENV_MAX_UNPACK_BYTES`, default 1 GiB.
+pub fn max_tree_bytes() -> u64 {
+    from_env("LUAENV_MAX_UNPACK_BYTES", 1024 * MIB)
+}
+
+/// The most entries a source tree may hold: `$LUAENV_MAX_SOURCE_FILES`, default 20 000
+/// (Lua has ~100, LuaJIT and LuaRocks a few hundred).
+pub fn max_tree_entries() -> u64 {
+    from_env("LUAENV_MAX_SOURCE_FILES", 20_000)
+}
+
+/// The largest small text file luaenv reads whole (SHA256SUMS, a header, trusted-sums).
+pub const MAX_TEXT: u64 = MIB;
+
+/// Reads a regular file of at most `cap` bytes. A FIFO, device or socket is refused without
+/// opening it (opening a FIFO blocks), and a larger file is an error instead of a memory hog.
+pub fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>> {
+    let meta = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if !meta.is_file() {
+        bail!("{} is not a regular file (a FIFO, device or folder?); luaenv reads only plain files there", path.display());
+    }
+    let file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut bytes = Vec::new();
+    file.take(cap + 1).read_to_end(&mut bytes).with_context(|| format!("cannot read {}", path.display()))?;
+    if bytes.len() as u64 > cap {
+        bail!("{} is larger than {}; it cannot be what luaenv expects there, check the file", path.display(), show_bytes(cap));
+    }
+    Ok(bytes)
+}
+
+/// Reads a capped UTF-8 text file.
+pub fn read_text_capped(path: &Path, cap: u64) -> Result<String> {
+    let bytes = read_capped(path, cap)?;
+    String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{} is not UTF-8 text; check the file", path.display()))
+}
+
+/// `256 MiB`, `1024 KiB`, `12 bytes`: caps as people read them.
+pub fn show_bytes(n: u64) -> String {
+    if n >= MIB && n.is_multiple_of(MIB) {
+        format!("{} MiB", n / MIB)
+    } else if n >= 1024 && n.is_multiple_of(1024) {
+        format!("{} KiB", n / 1024)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn caps_refuse_big_and_special_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f");
+        std::fs::write(&file, b"0123456789").unwrap();
+        assert_eq!(read_capped(&file, 10).unwrap().len(), 10);
+        assert!(read_capped(&file, 9).unwrap_err().to_string().contains("larger than 9 bytes"));
+        let fifo = dir.path().join("fifo");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        assert!(read_capped(&fifo, 10).unwrap_err().to_string().contains("not a regular file"));
+        assert_eq!(show_bytes(256 * MIB), "256 MiB");
+    }
+}
