@@ -116,7 +116,7 @@ fn check_target(target: &str) -> Result<()> {
     let known = target.parse::<target_lexicon::Triple>().ok().filter(|t| t.to_string() == target && t.architecture != target_lexicon::Architecture::Unknown);
     match known {
         Some(_) => Ok(()),
-        None => Err(usage(format!("--target '{target}' is not a known target triple: expected something like aarch64-unknown-linux-gnu or x86_64-w64-mingw32"))),
+        None => Err(usage(format!("--target '{target}' is not a target triple luaenv knows: expected something like aarch64-unknown-linux-gnu or x86_64-w64-mingw32"))),
     }
 }
 
