@@ -5,14 +5,25 @@ use std::time::Instant;
 
 use anyhow::{Context as _, Result, bail};
 
-use crate::build::{self, BuildOptions, Toolchain};
 use crate::context::Context;
 use crate::error::usage;
-use crate::fetch::{self, Location};
 use crate::prefix::{self, Receipt, Source};
-use crate::resolve::{self, Flavor, Resolved};
-use crate::verify::{self, Expected};
-use crate::{build_cache, catalog, lock, rocks, smoke, unpack};
+use crate::{catalog, lock, rocks};
+
+pub mod build;
+pub mod cache;
+pub mod fetch;
+pub mod luajit;
+pub mod resolve;
+pub mod smoke;
+pub mod unpack;
+pub mod verify;
+
+use build::{BuildOptions, Toolchain};
+use cache as build_cache;
+use fetch::Location;
+use resolve::{Flavor, Resolved};
+use verify::Expected;
 
 pub struct Request {
     pub spec: String,
@@ -278,7 +289,7 @@ fn build_into(
     } else {
         // LuaJIT's host tools run here, so a cross build needs this machine's compiler too.
         let host = if toolchain.is_cross() { Some(Toolchain::detect(&build::host_triple(), &ctx.scratch_dir())?) } else { None };
-        let built = crate::build_luajit::build_luajit(&tree, prefix, &req.options, toolchain, host.as_ref().unwrap_or(toolchain))?;
+        let built = crate::install::luajit::build_luajit(&tree, prefix, &req.options, toolchain, host.as_ref().unwrap_or(toolchain))?;
         prefix::lay_out_luajit(staging, prefix, &tree, &built)?;
     }
     Ok(source)

@@ -6,31 +6,23 @@
 // Unit-test builds have no entry point of ours, so most of the CLI is unused there.
 #![cfg_attr(test, allow(dead_code))]
 
-mod build;
-mod build_cache;
-mod build_luajit;
 mod catalog;
 mod commands;
 mod context;
 mod credentials;
 mod error;
-mod fetch;
 mod install;
 mod limits;
 mod lock;
 mod mirror_auth;
 mod prefix;
 mod project;
-mod resolve;
 mod rocks;
 mod sandbox;
 mod selection;
 mod shell;
 mod shim;
 mod shims;
-mod smoke;
-mod unpack;
-mod verify;
 mod version;
 
 #[cfg(not(test))]

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result, bail};
 use serde::{Deserialize, Serialize};
 
-use crate::build::Built;
+use crate::install::build::Built;
 use crate::version::Version;
 
 pub const RECEIPT: &str = "luaenv-receipt.json";
@@ -89,7 +89,7 @@ pub fn lay_out_lua(staging: &Path, prefix: &Path, tree: &Path, built: &Built, ve
 /// Lays out a LuaJIT build as its own `make install` does: `bin/luajit` (plus `lua`, so the
 /// `lua` shim works with any version), headers in `include/luajit-2.1` (and `include/`),
 /// `lib/libluajit-5.1.a` (and `liblua.a`), the `jit.*` modules, `luajit.pc`.
-pub fn lay_out_luajit(staging: &Path, prefix: &Path, tree: &Path, built: &crate::build_luajit::BuiltJit) -> Result<()> {
+pub fn lay_out_luajit(staging: &Path, prefix: &Path, tree: &Path, built: &crate::install::luajit::BuiltJit) -> Result<()> {
     let src = &built.src;
     let inc = staging.join("include/luajit-2.1");
     for dir in ["bin", "lib/pkgconfig", "share/man/man1", "share/lua/5.1", "lib/lua/5.1", "share/luajit-2.1/jit"] {

@@ -69,7 +69,7 @@ impl Lock {
 /// A release's upstream URL, whatever mirror it came through; any other location as is.
 fn upstream_url(location: &str, install_name: Option<&str>) -> String {
     let file = location.rsplit('/').next().unwrap_or_default();
-    if let Some(r) = install_name.and_then(|n| crate::resolve::resolve(n).ok()).filter(|r| r.file_name == file) {
+    if let Some(r) = install_name.and_then(|n| crate::install::resolve::resolve(n).ok()).filter(|r| r.file_name == file) {
         return r.upstream_url;
     }
     crate::catalog::releases().into_iter().find(|r| r.file_name() == file).map(|r| r.url).unwrap_or_else(|| location.to_string())

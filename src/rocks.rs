@@ -11,10 +11,10 @@ use crate::catalog::{self, Kind};
 use crate::context::Context;
 use crate::credentials;
 use crate::error::usage;
-use crate::fetch::{self, Location};
+use crate::install::fetch::{self, Location};
 use crate::prefix::{self, Source};
 use crate::shell::{Shell, quote};
-use crate::verify::Expected;
+use crate::install::verify::Expected;
 use crate::version::Version;
 
 /// 3.13.0's official tarball ships a broken rockspec (luarocks issue 1851): not a default.
@@ -87,7 +87,7 @@ pub fn install_into(
     let fetched = fetch::fetch(ctx, &location, &file_name, &expected)?;
     std::fs::create_dir_all(ctx.scratch_dir())?;
     let work = tempfile::Builder::new().prefix("luarocks-").tempdir_in(ctx.scratch_dir())?;
-    let tree = crate::unpack::unpack(&fetched.path, work.path())?;
+    let tree = crate::install::unpack::unpack(&fetched.path, work.path())?;
     let src = tree.join("src");
     if !src.join("luarocks/core/cfg.lua").is_file() || !src.join("bin/luarocks").is_file() {
         bail!("{} is not a LuaRocks source tarball (no src/luarocks/core/cfg.lua)", fetched.location);

@@ -68,7 +68,7 @@ impl Args {
 fn compiler(ctx: &Context, out: &mut Vec<Finding>) {
     let scratch = ctx.scratch_dir();
     let _ = std::fs::create_dir_all(&scratch);
-    match crate::build::Toolchain::detect(&crate::build::host_triple(), &scratch) {
+    match crate::install::build::Toolchain::detect(&crate::install::build::host_triple(), &scratch) {
         Ok(t) => out.push(Finding::ok(format!("C compiler: {}", t.compiler))),
         Err(e) => out.push(Finding::problem(format!("no working C compiler: {e:#}"), "install one (e.g. `apt-get install gcc`) or set CC")),
     }
@@ -160,7 +160,7 @@ fn prefixes(ctx: &Context, out: &mut Vec<Finding>) {
             continue;
         };
         let lua = prefix.join("bin/lua");
-        let runs = receipt.target != crate::build::host_triple()
+        let runs = receipt.target != crate::install::build::host_triple()
             || std::process::Command::new(&lua).args(["-e", "os.exit(0)"]).env_remove("LUA_INIT").output().is_ok_and(|o| o.status.success());
         if !runs {
             out.push(Finding::problem(format!("{name}: {} does not run", lua.display()), format!("reinstall it: `luaenv install {name} --force`")));

@@ -55,7 +55,7 @@ fn install(ctx: &Context, spec: &str) -> Result<String> {
         mirror: crate::commands::mirror(ctx, None).map(|(m, _)| m),
         from: None,
         sha256: None,
-        options: crate::build::BuildOptions::for_host(),
+        options: crate::install::build::BuildOptions::for_host(),
         force: false,
         rocks: Some(None),
         rocks_from: None,

@@ -1,6 +1,6 @@
 use anyhow::Result;
 
-use crate::build::{BuildOptions, Compat};
+use crate::install::build::{BuildOptions, Compat};
 use crate::catalog::{self, Kind};
 use crate::context::Context;
 use crate::error::usage;
@@ -76,7 +76,7 @@ impl Args {
             compat: self.compat,
             readline: self.readline,
             static_link: self.static_link,
-            target: self.target.clone().unwrap_or_else(crate::build::host_triple),
+            target: self.target.clone().unwrap_or_else(crate::install::build::host_triple),
             jobs,
         };
         let mut receipts = Vec::new();

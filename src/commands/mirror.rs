@@ -2,7 +2,7 @@ use anyhow::Result;
 
 use crate::context::Context;
 use crate::error::usage;
-use crate::fetch::Location;
+use crate::install::fetch::Location;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -91,6 +91,6 @@ fn masked(mirror: &str) -> String {
             url.to_string()
         }
         Ok(_) => mirror.to_string(),
-        Err(_) => crate::fetch::mask_unparsed(mirror),
+        Err(_) => crate::install::fetch::mask_unparsed(mirror),
     }
 }

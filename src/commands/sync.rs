@@ -26,7 +26,7 @@ impl Args {
                     mirror,
                     from: lua_location(&lock.lua, &name),
                     sha256: Some(lock.lua.sha256.clone()),
-                    options: crate::build::BuildOptions::for_host(),
+                    options: crate::install::build::BuildOptions::for_host(),
                     force: false,
                     rocks: lock.luarocks.as_ref().map(|r| Some(r.version.clone())),
                     rocks_from: lock.luarocks.as_ref().and_then(unofficial),
@@ -52,7 +52,7 @@ impl Args {
 /// Where to fetch the pinned Lua from: through the mirror (or upstream) when the lock names
 /// the release's upstream URL; the pinned location itself when it was a `--from` source.
 fn lua_location(pinned: &Pinned, name: &str) -> Option<String> {
-    match crate::resolve::resolve(name) {
+    match crate::install::resolve::resolve(name) {
         Ok(r) if r.upstream_url == pinned.url => None,
         _ => Some(pinned.url.clone()),
     }

@@ -15,7 +15,7 @@ pub fn key(inputs: &serde_json::Value) -> String {
     let mut hasher = Sha256::new();
     hasher.update(env!("CARGO_PKG_VERSION"));
     hasher.update(inputs.to_string());
-    crate::verify::hex(&hasher.finalize())
+    crate::install::verify::hex(&hasher.finalize())
 }
 
 /// A cached build whose receipt names this very key.

@@ -14,7 +14,7 @@ use url::Url;
 use crate::context::Context;
 use crate::error::usage;
 use crate::limits;
-use crate::verify::{self, Expected};
+use crate::install::verify::{self, Expected};
 
 /// Where one file comes from: an `http(s)://` URL (kept as the URL's own serialization, password
 /// included, for the request only) or a local path (`file://` URLs become paths).

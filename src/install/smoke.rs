@@ -5,7 +5,7 @@ use std::process::Command;
 
 use anyhow::{Result, bail};
 
-use crate::build::Toolchain;
+use crate::install::build::Toolchain;
 
 const CHECK: &str = "print(_VERSION) assert((loadstring or load)('return 42')() == 42)";
 

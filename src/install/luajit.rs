@@ -9,7 +9,7 @@ use std::process::Command;
 
 use anyhow::{Context as _, Result, bail};
 
-use crate::build::{BuildOptions, Toolchain, run_parallel};
+use crate::install::build::{BuildOptions, Toolchain, run_parallel};
 
 /// What the build produced, inside the source tree.
 pub struct BuiltJit {
