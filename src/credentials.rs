@@ -4,6 +4,9 @@
 //! LuaRocks' `variables.WGET`/`variables.CURL` at two small wrappers that make wget and
 //! curl read it. The config names only the wrappers; the secret never leaves that file.
 
+/// Mirror passwords (`http://user:pass@mirror/`), kept apart from the rocks netrc.
+pub mod mirror;
+
 use std::io::Write as _;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};

@@ -14,7 +14,6 @@ mod error;
 mod install;
 mod limits;
 mod lock;
-mod mirror_auth;
 mod prefix;
 mod project;
 mod rocks;

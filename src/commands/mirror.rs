@@ -40,7 +40,7 @@ impl Args {
                 // The saved mirror's password goes with it.
                 let saved = crate::limits::read_text_capped(&ctx.mirror_file(), crate::limits::MAX_TEXT).unwrap_or_default();
                 if let Ok(url) = url::Url::parse(saved.trim()) {
-                    crate::mirror_auth::forget(ctx, &url)?;
+                    crate::credentials::mirror::forget(ctx, &url)?;
                 }
                 match std::fs::remove_file(ctx.mirror_file()) {
                     Ok(()) => eprintln!("source mirror unset: sources come from upstream again"),
@@ -70,7 +70,7 @@ fn normalize(ctx: &Context, location: &str) -> Result<String> {
         Location::Url(url) => {
             let mut url = url::Url::parse(&url)?;
             if url.password().is_some() {
-                crate::mirror_auth::store(ctx, &url)?;
+                crate::credentials::mirror::store(ctx, &url)?;
                 let _ = url.set_password(None);
             }
             Ok(url.to_string().trim_end_matches('/').to_string())

@@ -254,7 +254,7 @@ fn get(root: &Path, url: &str) -> Result<reqwest::blocking::Response> {
     let user = decode(bare.username());
     let password = match bare.password() {
         Some(p) => Some(p.to_string()),
-        None => crate::mirror_auth::password_for(root, &bare)?,
+        None => crate::credentials::mirror::password_for(root, &bare)?,
     }
     .map(|p| decode(&p));
     let _ = bare.set_username("");
