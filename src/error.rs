@@ -1,27 +1,39 @@
 //! Errors and the exit codes they map to (SPEC: 1 the work failed, 2 the request is wrong).
 
-use std::fmt;
+/// What went wrong, by kind. Each kind carries its exit code, so a failure has the same code
+/// whichever command or file led to it (volta's `ErrorKind::exit_code`). Messages end with
+/// what to do; most failures are plain `anyhow` errors with context, which exit 1.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The request itself is wrong: unknown version, malformed spec, bad flag or name.
+    #[error("{0}")]
+    Usage(String),
+    /// A version someone asked for (an argument, `LUAENV_VERSION`, a version file or a lock)
+    /// is not installed: a request luaenv cannot act on.
+    #[error("{0}")]
+    NotInstalled(String),
+    /// Bytes that are not what they claim to be. Never a request problem: the source is wrong.
+    #[error("checksum mismatch for {location}: {detail}; nothing was installed{hint}")]
+    ChecksumMismatch { location: String, detail: String, hint: String },
+}
 
-/// The request itself is wrong: unknown version, malformed spec, bad name. Exit code 2.
-#[derive(Debug)]
-pub struct UsageError(pub String);
-
-impl fmt::Display for UsageError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+impl Error {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Usage(_) | Error::NotInstalled(_) => 2,
+            Error::ChecksumMismatch { .. } => 1,
+        }
     }
 }
 
-impl std::error::Error for UsageError {}
-
 /// Shorthand for returning a usage error from any `anyhow` function.
 pub fn usage(msg: impl Into<String>) -> anyhow::Error {
-    anyhow::Error::new(UsageError(msg.into()))
+    Error::Usage(msg.into()).into()
 }
 
-/// Exit code for an error: 2 when any cause in the chain is a usage error, else 1.
+/// Exit code for an error: the code of the first typed cause in the chain, else 1.
 pub fn exit_code(err: &anyhow::Error) -> u8 {
-    if err.chain().any(|e| e.is::<UsageError>()) { 2 } else { 1 }
+    err.chain().find_map(|e| e.downcast_ref::<Error>()).map_or(1, Error::exit_code)
 }
 
 /// Prints the error as one line first (`{:#}` joins the context chain), the long story with LUAENV_DEBUG=1.
@@ -48,4 +60,20 @@ pub fn report_usage(err: clap::Error) -> i32 {
         eprint!("\n{rest}");
     }
     2
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_kind_carries_its_exit_code_through_context() {
+        use anyhow::Context as _;
+        let wrapped = |e: Error| Err::<(), _>(anyhow::Error::from(e)).context("while installing 5.4.7").unwrap_err();
+        assert_eq!(exit_code(&wrapped(Error::Usage("bad".into()))), 2);
+        assert_eq!(exit_code(&wrapped(Error::NotInstalled("5.9.9 is not installed".into()))), 2);
+        let mismatch = Error::ChecksumMismatch { location: "x".into(), detail: "expected a, got b".into(), hint: String::new() };
+        assert_eq!(exit_code(&wrapped(mismatch)), 1);
+        assert_eq!(exit_code(&anyhow::anyhow!("disk full")), 1);
+    }
 }

@@ -82,16 +82,17 @@ pub fn find_in_sums(sums: &str, file_name: &str) -> Option<String> {
 
 /// The one-line mismatch error, naming both sums.
 pub fn mismatch(url: &str, expected: &Expected, actual: &str) -> anyhow::Error {
-    if let Expected::Trusted(sum) = expected {
-        return anyhow::anyhow!(
-            "checksum mismatch for {url}: it was trusted on first use with sha256 {sum}, now it is {actual}; nothing was installed. If the branch moved on and you trust the new file, accept it with `--sha256 {actual}`"
-        );
-    }
-    anyhow::anyhow!(
-        "checksum mismatch for {url}: expected sha256 {} ({}), got {actual}; nothing was installed: the file is not the one it claims to be, use a trusted mirror",
-        expected.sum().unwrap_or("?"),
-        expected.describe()
-    )
+    let (detail, hint) = match expected {
+        Expected::Trusted(sum) => (
+            format!("it was trusted on first use with sha256 {sum}, now it is {actual}"),
+            format!(". If the branch moved on and you trust the new file, accept it with `--sha256 {actual}`"),
+        ),
+        _ => (
+            format!("expected sha256 {} ({}), got {actual}", expected.sum().unwrap_or("?"), expected.describe()),
+            ": the file is not the one it claims to be, use a trusted mirror".to_string(),
+        ),
+    };
+    crate::error::Error::ChecksumMismatch { location: url.to_string(), detail, hint }.into()
 }
 
 /// The Lua version a source tree says it is, from its `src/lua.h`: `LUA_VERSION_MAJOR_N`…
