@@ -92,7 +92,8 @@ fn download(ctx: &Context, url: &str, file_name: &str, expected: &Expected) -> R
     let dir = ctx.downloads_dir();
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     // A uniquely named partial file: two installs at once never write the same one.
-    let mut partial = tempfile::Builder::new().prefix(".partial-").tempfile_in(&dir)?;
+    let mut partial = tempfile::Builder::new().prefix(&crate::install::cleanup::tagged(".partial-")).tempfile_in(&dir)?;
+    let _registered = crate::install::cleanup::register(partial.path());
     let mut response = get(url)?;
     let total = response.content_length();
     let progress = progress_bar(url, total);

@@ -1,6 +1,6 @@
 //! The prefix: one installed version's layout, its receipt, and moving a staged prefix into place.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context as _, Result};
 use serde::{Deserialize, Serialize};
@@ -173,21 +173,49 @@ pub fn copy_tree(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Moves a finished staging folder to `prefix`; an existing prefix (with `--force`) is swapped out
-/// and removed only after the new one is in place.
-pub fn commit(staged: PathBuf, prefix: &Path) -> Result<()> {
-    let old = if prefix.exists() {
-        let aside = prefix.with_file_name(format!(".old-{}-{}", prefix.file_name().unwrap().to_string_lossy(), std::process::id()));
-        std::fs::rename(prefix, &aside)?;
-        Some(aside)
-    } else {
-        None
-    };
-    std::fs::rename(&staged, prefix).with_context(|| format!("cannot move the new install into {}", prefix.display()))?;
-    if let Some(old) = old {
-        let _ = std::fs::remove_dir_all(old);
+/// Moves a finished staging folder to `prefix` in one step. When `prefix` exists (`--force`,
+/// `rocks install`), the two are exchanged atomically (`renameat2(RENAME_EXCHANGE)`), so there
+/// is no moment without a prefix; the old one is then at `staged`, for the caller to remove.
+/// Returns whether an old prefix was swapped out.
+pub fn commit(staged: &Path, prefix: &Path) -> Result<bool> {
+    let failed = |e: std::io::Error| anyhow::anyhow!("cannot move the new install into {}: {e}; the old one is unchanged", prefix.display());
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::fs::{CWD, RenameFlags, renameat_with};
+        use rustix::io::Errno;
+        match renameat_with(CWD, staged, CWD, prefix, RenameFlags::NOREPLACE) {
+            Ok(()) => return Ok(false),
+            Err(Errno::EXIST) | Err(Errno::NOTEMPTY) => {
+                return match renameat_with(CWD, staged, CWD, prefix, RenameFlags::EXCHANGE) {
+                    Ok(()) => Ok(true),
+                    Err(Errno::INVAL) | Err(Errno::NOSYS) => commit_by_renames(staged, prefix),
+                    Err(e) => Err(failed(e.into())),
+                };
+            }
+            // A filesystem without renameat2's flags (some network filesystems).
+            Err(Errno::INVAL) | Err(Errno::NOSYS) => {}
+            Err(e) => return Err(failed(e.into())),
+        }
     }
-    Ok(())
+    commit_by_renames(staged, prefix)
+}
+
+/// The portable fallback: the old prefix is renamed aside, then the new one into place, and
+/// the old one put back at `staged` for removal. A kill between the two renames leaves the
+/// old prefix as `.old-<name>-<pid>`, which the next install sweeps and `doctor` reports.
+fn commit_by_renames(staged: &Path, prefix: &Path) -> Result<bool> {
+    if !prefix.exists() {
+        std::fs::rename(staged, prefix).with_context(|| format!("cannot move the new install into {}", prefix.display()))?;
+        return Ok(false);
+    }
+    let aside = prefix.with_file_name(format!(".old-{}-{}", prefix.file_name().unwrap().to_string_lossy(), std::process::id()));
+    std::fs::rename(prefix, &aside).with_context(|| format!("cannot move {} aside", prefix.display()))?;
+    if let Err(e) = std::fs::rename(staged, prefix) {
+        let _ = std::fs::rename(&aside, prefix);
+        return Err(e).with_context(|| format!("cannot move the new install into {}; the old one is back", prefix.display()));
+    }
+    std::fs::rename(&aside, staged)?;
+    Ok(true)
 }
 
 /// Writes a file through a uniquely named temporary file and a rename, so readers never see half of it.
