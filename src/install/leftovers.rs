@@ -66,6 +66,13 @@ pub fn sweep(ctx: &Context, name: &str) {
     for leftover in find(ctx) {
         let of_this_name = belongs_to(&leftover.path, name);
         let shared = !leftover.path.starts_with(ctx.versions_dir());
+        let is_old = leftover.path.file_name().is_some_and(|n| n.to_string_lossy().starts_with(".old-"));
+        // A prefix moved aside by a `--force` that was killed before the new one went in: the
+        // only copy, so it goes back.
+        if of_this_name && is_old && !ctx.prefix(name).exists() && std::fs::rename(&leftover.path, ctx.prefix(name)).is_ok() {
+            eprintln!("restored {name}, which an interrupted install had moved aside");
+            continue;
+        }
         if (of_this_name && leftover.pid != Some(std::process::id())) || (shared && !leftover.in_use()) {
             super::cleanup::remove(&leftover.path);
         }

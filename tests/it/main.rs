@@ -5,3 +5,4 @@ mod project;
 mod rocks;
 mod shims;
 mod support;
+mod transaction;
