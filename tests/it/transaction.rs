@@ -163,6 +163,19 @@ fn luarocks_3_13_runs_on_lua_5_5_and_3_8_is_refused_leaving_the_prefix_as_it_was
     assert_eq!(ok(&mut lua()).trim(), "on Lua 5.5");
     ok(&mut luarocks(&["--version"]));
     assert_eq!(env.versions_entries(), vec!["5.5.1".to_string()]);
+
+    // `install --force`: the user's LuaRocks config lines are kept; the rock goes, said once.
+    let config = prefix.join("etc/luarocks/config-5.5.lua");
+    let mine = "-- my own line\nlocal_by_default = false\n";
+    std::fs::write(&config, format!("{mine}{}", std::fs::read_to_string(&config).unwrap())).unwrap();
+    let out = run(env.luaenv().args(["install", "5.5.1", "--force", "--mirror", &server.url, "--rocks-from"]).arg(&new_rocks));
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    let warnings: Vec<&str> = err.lines().filter(|l| l.starts_with("warning: --force")).collect();
+    assert!(warnings.len() == 1 && warnings[0].contains("share/lua/5.5/fivefive.lua") && warnings[0].contains("lib/luarocks/rocks-5.5/fivefive"), "{err}");
+    assert!(std::fs::read_to_string(&config).unwrap().starts_with(mine));
+    assert!(!prefix.join("share/lua/5.5/fivefive.lua").exists());
+    ok(&mut luarocks(&["--version"]));
 }
 
 #[test]
@@ -170,17 +183,19 @@ fn ctrl_c_mid_compile_removes_staging_and_temporary_files() {
     let fixtures = fixtures_or_skip!("ctrl_c_mid_compile_removes_staging_and_temporary_files");
     let env = Env::new();
     let server = Server::serve(&fixtures.join("mirror"));
-    let mut child = spawn(env.luaenv().args(["install", "5.4.7", "--no-rocks", "--jobs", "1", "--mirror", &server.url]));
-    wait_until("the compile started", &mut child, || compiling(&env));
-    signal(&child, "INT");
-    let out: Output = child.wait_with_output().unwrap();
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(130), "{err}");
-    assert_eq!(err.lines().filter(|l| l.starts_with("luaenv: ")).count(), 1, "{err}");
-    assert!(err.lines().any(|l| l.starts_with("luaenv: interrupted")), "{err}");
-    assert!(env.versions_entries().is_empty(), "{:?}", env.versions_entries());
-    assert!(entries(&env.cache().join("tmp"), "build-").is_empty());
-    assert!(entries(&env.cache().join("downloads"), ".partial-").is_empty());
+    for (sig, code, said) in [("INT", 130, "luaenv: interrupted"), ("TERM", 143, "luaenv: terminated")] {
+        let mut child = spawn(env.luaenv().args(["install", "5.4.7", "--no-rocks", "--jobs", "1", "--mirror", &server.url]));
+        wait_until("the compile started", &mut child, || compiling(&env));
+        signal(&child, sig);
+        let out: Output = child.wait_with_output().unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(code), "{err}");
+        assert_eq!(err.lines().filter(|l| l.starts_with("luaenv: ")).count(), 1, "{err}");
+        assert!(err.lines().any(|l| l.starts_with(said)), "{err}");
+        assert!(env.versions_entries().is_empty(), "{:?}", env.versions_entries());
+        assert!(entries(&env.cache().join("tmp"), "build-").is_empty());
+        assert!(entries(&env.cache().join("downloads"), ".partial-").is_empty());
+    }
 }
 
 #[test]
@@ -247,4 +262,35 @@ fn a_second_install_waits_for_the_lock_saying_so_once() {
 
 fn stdout_of(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn jobs_caps_the_compilers_running_at_once_luajit_host_tools_included() {
+    let fixtures = fixtures_or_skip!("jobs_caps_the_compilers_running_at_once_luajit_host_tools_included");
+    let env = Env::new();
+    let server = Server::serve(&fixtures.join("mirror"));
+    // A compiler wrapper that counts how many of it run at once, then runs the real one.
+    let counts = tempfile::tempdir().unwrap();
+    let real = ["cc", "gcc"].iter().find_map(|c| which(c)).expect("a C compiler");
+    let wrapper = counts.path().join("count-cc");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nd='{d}'\nmkdir \"$d/run.$$\"\nls -d \"$d\"/run.* | wc -l >> \"$d/counts\"\nsleep 0.05\n'{real}' \"$@\"\nrc=$?\nrmdir \"$d/run.$$\"\nexit $rc\n",
+            d = counts.path().display(),
+            real = real.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = run(env.luaenv().args(["install", "luajit-2.1", "--no-rocks", "--jobs", "2", "--mirror", &server.url]).env("CC", &wrapper));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let counts: Vec<usize> = std::fs::read_to_string(counts.path().join("counts")).unwrap().lines().map(|l| l.trim().parse().unwrap()).collect();
+    assert!(counts.len() > 50, "every compile went through the wrapper: {}", counts.len());
+    assert!(counts.iter().all(|n| *n <= 2), "more than 2 compilers at once: max {:?}", counts.iter().max());
+    assert!(counts.contains(&2), "the two jobs did run side by side");
+}
+
+fn which(program: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?).map(|d| d.join(program)).find(|p| p.is_file())
 }
