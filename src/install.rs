@@ -78,8 +78,9 @@ pub fn install(ctx: &Context, req: &Request) -> Result<Outcome> {
     }
     let toolchain = Toolchain::detect(&req.options.target, &ctx.scratch_dir())?;
     let (location, expected) = source_of(ctx, req, resolved)?;
-    // Every other source is fetched and verified before the first compile: a missing
-    // LuaRocks fails in a second, not after a build.
+    // Every source is fetched and verified before the first compile, Lua's first: a bad
+    // tarball or a missing LuaRocks fails in a second, not after a build.
+    prefetch(ctx, &location, &expected)?;
     let rocks = match &plan.rocks {
         Some(wanted) => Some(rocks::prepare(ctx, wanted, &plan.series, req.mirror.as_deref(), ROCKS_WAY_OUT)?),
         None => None,
@@ -107,6 +108,8 @@ pub fn install(ctx: &Context, req: &Request) -> Result<Outcome> {
         }
     };
     smoke::smoke_test(staging.path(), resolved.interpreter(), &toolchain)?;
+    // From the copy of the user's config to the swap, no `rocks add-server` may edit the live one.
+    let _config_lock = if prefix.is_dir() { Some(lock::acquire_for(ctx, "rocks-config", "editing a LuaRocks config")?) } else { None };
     if let Some(prepared) = &rocks {
         if prefix.is_dir() {
             keep_rocks_config(&prefix, staging.path(), &plan.series)?;
@@ -162,6 +165,8 @@ pub fn install(ctx: &Context, req: &Request) -> Result<Outcome> {
 pub fn install_rocks(ctx: &Context, name: &str, series: &str, prepared: &rocks::Prepared) -> Result<()> {
     let prefix = ctx.prefix(name);
     let mut receipt = Receipt::read(&prefix).ok_or_else(|| anyhow::anyhow!("{} has no luaenv receipt; reinstall it with `luaenv install {name} --force`", prefix.display()))?;
+    // From the copy to the swap, no `rocks add-server` may edit the live config.
+    let _config_lock = lock::acquire_for(ctx, "rocks-config", "editing a LuaRocks config")?;
     let staging = Staging::copy_of(ctx, name, &prefix)?;
     let runs_here = receipt.target == build::host_triple();
     rocks::install_into(ctx, staging.path(), &prefix, series, prepared, runs_here)?;
@@ -223,6 +228,20 @@ fn dropped_files(live: &Path, staged: &Path) -> Vec<String> {
         }
     }
     dropped.into_iter().collect()
+}
+
+/// Fetches and verifies the Lua source into the download cache, where `build_into` finds it
+/// without another request. A rolling source seen for the first time has no sum to find it
+/// by in the cache, so it is fetched once, by `build_into`, instead.
+fn prefetch(ctx: &Context, location: &Location, expected: &Expected) -> Result<()> {
+    let wanted = match location {
+        Location::Path(path) => path.is_file(),
+        Location::Url(_) => expected.sum().is_some(),
+    };
+    if wanted {
+        fetch::fetch(ctx, location, &file_name_of(location), expected)?;
+    }
+    Ok(())
 }
 
 fn file_name_of(location: &Location) -> String {

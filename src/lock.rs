@@ -36,3 +36,9 @@ pub fn acquire_for(ctx: &Context, name: &str, doing: &str) -> Result<Lock> {
     file.lock().with_context(|| format!("cannot lock {}", path.display()))?;
     Ok(Lock { _file: file })
 }
+
+/// Whether a live process holds the lock `name` (a lock file nobody opened is free).
+pub fn is_held(ctx: &Context, name: &str) -> bool {
+    let Ok(file) = File::options().write(true).open(ctx.locks_dir().join(format!("{name}.lock"))) else { return false };
+    matches!(file.try_lock(), Err(TryLockError::WouldBlock))
+}

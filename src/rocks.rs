@@ -38,7 +38,7 @@ pub fn parse_version(text: &str) -> Result<Version> {
 /// The usage error for a LuaRocks that cannot run on the Lua; `what` says where it came from.
 pub fn unsupported(what: &str, lua_series: &str) -> anyhow::Error {
     let needs = if lua_series == "5.5" { format!(" (Lua 5.5 needs LuaRocks {FIRST_FOR_5_5} or newer)") } else { String::new() };
-    usage(format!("{what} cannot run on Lua {lua_series}{needs}; nothing was changed: pick another LuaRocks"))
+    usage(format!("{what} does not support Lua {lua_series}{needs}; nothing was changed: pick another LuaRocks"))
 }
 
 /// The LuaRocks version to install: the one asked for (checked), else the newest that runs on

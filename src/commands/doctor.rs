@@ -163,11 +163,11 @@ fn prefixes(ctx: &Context, out: &mut Vec<Finding>) {
 /// What a killed luaenv left behind (staging folders, prefixes swapped aside, build folders,
 /// partial downloads, half-saved cache entries, shims being made), unless a live one uses it.
 fn leftovers(ctx: &Context, out: &mut Vec<Finding>) {
-    for leftover in crate::install::leftovers::find(ctx).into_iter().filter(|l| !l.in_use()) {
+    for leftover in crate::install::leftovers::find(ctx).into_iter().filter(|l| !l.in_use(ctx)) {
         let path = leftover.path.display();
         let quoted = crate::shell::quote(crate::shell::Shell::Bash, &path.to_string());
         out.push(Finding::warn(
-            format!("leftover of an interrupted luaenv: {path}"),
+            format!("leftover of an interrupted install: {path}"),
             format!("the next install of that version sweeps it, or remove it now: `rm -rf {quoted}`"),
         ));
     }

@@ -8,16 +8,22 @@ use std::time::{Duration, SystemTime};
 
 use crate::context::Context;
 
-/// One leftover, and the process that made it when its name says so.
+/// One leftover, the process that made it when its name says so, and for a `versions/`
+/// leftover the install name whose lock guards it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Leftover {
     pub path: PathBuf,
     pub pid: Option<u32>,
+    pub name: Option<String>,
 }
 
 impl Leftover {
-    /// Whether a running process may still be using it.
-    pub fn in_use(&self) -> bool {
+    /// Whether a running luaenv may still be using it: one holding its name's lock, else
+    /// the process its name carries.
+    pub fn in_use(&self, ctx: &Context) -> bool {
+        if let Some(name) = &self.name {
+            return crate::lock::is_held(ctx, name);
+        }
         match self.pid {
             Some(pid) => pid == std::process::id() || alive(pid),
             // A name without a pid (from an older luaenv): in use only while recent.
@@ -53,7 +59,8 @@ pub fn find(ctx: &Context) -> Vec<Leftover> {
         for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
             let file_name = entry.file_name().to_string_lossy().into_owned();
             if let Some(rest) = file_name.strip_prefix(prefix) {
-                found.push(Leftover { path: entry.path(), pid: pid_in(rest, at) });
+                let name = matches!(at, PidAt::SecondToLast | PidAt::Last).then(|| name_in(rest, at)).flatten().filter(|_| dir == ctx.versions_dir());
+                found.push(Leftover { path: entry.path(), pid: pid_in(rest, at), name });
             }
         }
     }
@@ -73,7 +80,7 @@ pub fn sweep(ctx: &Context, name: &str) {
             eprintln!("restored {name}, which an interrupted install had moved aside");
             continue;
         }
-        if (of_this_name && leftover.pid != Some(std::process::id())) || (shared && !leftover.in_use()) {
+        if (of_this_name && leftover.pid != Some(std::process::id())) || (shared && !leftover.in_use(ctx)) {
             super::cleanup::remove(&leftover.path);
         }
     }
@@ -104,6 +111,20 @@ fn pid_in(rest: &str, at: PidAt) -> Option<u32> {
         _ => return None,
     };
     part.parse().ok()
+}
+
+/// The install name in a `versions/` leftover: `.staging-<name>-<pid>-XXXXXX` (or the older
+/// `.staging-<name>-XXXXXX`), `.old-<name>-<pid>`, `.removing-<name>-<pid>`.
+fn name_in(rest: &str, at: PidAt) -> Option<String> {
+    let (head, last) = rest.rsplit_once('-')?;
+    let name = match at {
+        PidAt::SecondToLast => match head.rsplit_once('-') {
+            Some((name, pid)) if is_number(pid) => name,
+            _ => head,
+        },
+        _ => head,
+    };
+    (!name.is_empty() && is_random(last)).then(|| name.to_string())
 }
 
 fn is_number(s: &str) -> bool {
@@ -146,6 +167,8 @@ mod tests {
         assert_eq!(pid_in("luajit-2.1-77-aB3dE9", PidAt::SecondToLast), Some(77));
         assert_eq!(pid_in("lua-42", PidAt::Last), Some(42));
         assert_eq!(pid_in("aB3dE9", PidAt::First), None);
-        assert!(Leftover { path: PathBuf::from("/x"), pid: Some(std::process::id()) }.in_use());
+        assert_eq!(name_in("luajit-2.1-77-aB3dE9", PidAt::SecondToLast).as_deref(), Some("luajit-2.1"));
+        assert_eq!(name_in("5.4.7-x1", PidAt::SecondToLast).as_deref(), Some("5.4.7"));
+        assert_eq!(name_in("5.4.7-123", PidAt::Last).as_deref(), Some("5.4.7"));
     }
 }

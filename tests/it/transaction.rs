@@ -97,11 +97,11 @@ fn a_mirror_without_luarocks_fails_before_compiling_naming_the_way_out() {
     let server = Server::serve(mirror.path());
     let first = fails(env.luaenv().args(["install", "5.4.7", "--mirror", &server.url]), 1, "--no-rocks");
     assert!(first.contains("luarocks-3.13.0.tar.gz") && first.contains("--rocks <version>") && first.contains("--rocks-from <tarball>"), "{first}");
-    // Nothing was built, nothing installed, nothing left: not even the Lua tarball was fetched.
+    // Both sources were asked for before any build; nothing was built, installed or left.
+    assert_eq!(*server.paths.lock().unwrap(), vec!["/lua-5.4.7.tar.gz".to_string(), "/luarocks-3.13.0.tar.gz".to_string()]);
     assert!(env.versions_entries().is_empty(), "{:?}", env.versions_entries());
-    assert!(entries(&env.cache().join("tmp"), "").is_empty());
-    assert!(entries(&env.cache().join("builds"), "").is_empty());
-    assert_eq!(*server.paths.lock().unwrap(), vec!["/luarocks-3.13.0.tar.gz".to_string()]);
+    assert!(entries(&env.cache().join("tmp"), "").is_empty(), "no build folder");
+    assert!(entries(&env.cache().join("builds"), "").is_empty(), "no build");
 }
 
 #[test]
@@ -127,7 +127,7 @@ fn luarocks_3_13_runs_on_lua_5_5_and_3_8_is_refused_leaving_the_prefix_as_it_was
     };
     fails(luaenv().args(["rocks", "install", "3.8.0", "--from"]).arg(&old_rocks), 2, "needs LuaRocks 3.13.0 or newer");
     fails(luaenv().args(["rocks", "install", "--from"]).arg(&old_rocks), 2, "holds LuaRocks 3.8.0");
-    fails(luaenv().args(["rocks", "install", "3.12.2"]), 2, "cannot run on Lua 5.5");
+    fails(luaenv().args(["rocks", "install", "3.12.2"]), 2, "does not support Lua 5.5");
     fails(env.luaenv().args(["install", "5.5.1", "--force", "--mirror", &server.url, "--rocks-from"]).arg(&old_rocks), 2, "holds LuaRocks 3.8.0");
     assert_eq!(snapshot(&prefix), before, "the prefix changed");
     assert_eq!(env.versions_entries(), vec!["5.5.1".to_string()]);
@@ -219,7 +219,7 @@ fn kill_9_leftovers_are_reported_by_doctor_and_swept_by_the_next_install() {
 
     let doctor = stdout_of(&run(env.luaenv().arg("doctor")));
     for left in [env.root().join("versions").join(&staging[0]), env.cache().join("tmp").join(&builds[0])] {
-        assert!(doctor.contains(&format!("leftover of an interrupted luaenv: {}", left.display())), "{doctor}");
+        assert!(doctor.contains(&format!("leftover of an interrupted install: {}", left.display())), "{doctor}");
     }
     assert!(doctor.contains("the next install of that version sweeps it"), "{doctor}");
 
