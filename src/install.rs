@@ -136,10 +136,8 @@ pub fn install(ctx: &Context, req: &Request) -> Result<Outcome> {
     };
     receipt.write(staging.path())?;
     // Trusted on first use only once the build ran: a source that does not build is not remembered.
-    if resolved.rolling && matches!(expected, Expected::FirstUse | Expected::Given(_)) {
-        if let Some(sum) = &source.sha256 {
-            verify::trusted::set(&ctx.root, &file_name_of(&location), sum)?;
-        }
+    if let (true, Some(sum)) = (resolved.rolling && matches!(expected, Expected::FirstUse | Expected::Given(_)), &source.sha256) {
+        verify::trusted::set(&ctx.root, &file_name_of(&location), sum)?;
     }
     if prefix.is_dir() {
         warn_dropped(&name, &prefix, staging.path());

@@ -115,7 +115,7 @@ fn luarocks_3_13_runs_on_lua_5_5_and_3_8_is_refused_leaving_the_prefix_as_it_was
     assert!(out.status.success() && stderr(&out).contains("with LuaRocks 3.13.0"), "{}", stderr(&out));
     assert_eq!(receipt(&env, "5.5.1")["luarocks"]["version"], "3.13.0");
     let prefix = env.prefix("5.5.1");
-    let version = ok(&mut Command::new(prefix.join("bin/luarocks")).arg("--version"));
+    let version = ok(Command::new(prefix.join("bin/luarocks")).arg("--version"));
     assert!(version.lines().next().unwrap().ends_with(" 3.13.0"), "{version}");
 
     // LuaRocks 3.8.0 cannot run on 5.5: refused by `rocks install`, asked for or read from the tarball.
