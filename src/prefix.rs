@@ -246,3 +246,26 @@ pub fn now_rfc3339() -> String {
     let year = yoe + era * 400 + i64::from(month <= 2);
     format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commit_swaps_a_live_prefix_in_one_step_and_moves_a_new_one_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let (staged, live) = (dir.path().join(".staging-5.4.7-1-abc"), dir.path().join("5.4.7"));
+        std::fs::create_dir_all(&staged).unwrap();
+        std::fs::write(staged.join("which"), "first").unwrap();
+        assert!(!commit(&staged, &live).unwrap(), "nothing was replaced");
+        assert_eq!(std::fs::read_to_string(live.join("which")).unwrap(), "first");
+        assert!(!staged.exists());
+
+        std::fs::create_dir_all(&staged).unwrap();
+        std::fs::write(staged.join("which"), "second").unwrap();
+        assert!(commit(&staged, &live).unwrap(), "the old prefix was swapped out");
+        assert_eq!(std::fs::read_to_string(live.join("which")).unwrap(), "second");
+        // The old one is at the staging path, for the caller to remove.
+        assert_eq!(std::fs::read_to_string(staged.join("which")).unwrap(), "first");
+    }
+}

@@ -129,6 +129,15 @@ fn luarocks_3_13_runs_on_lua_5_5_and_3_8_is_refused_leaving_the_prefix_as_it_was
     fails(luaenv().args(["rocks", "install", "--from"]).arg(&old_rocks), 2, "holds LuaRocks 3.8.0");
     fails(luaenv().args(["rocks", "install", "3.12.2"]), 2, "does not support Lua 5.5");
     fails(env.luaenv().args(["install", "5.5.1", "--force", "--mirror", &server.url, "--rocks-from"]).arg(&old_rocks), 2, "holds LuaRocks 3.8.0");
+    // A LuaRocks that fails its smoke test (`luarocks --version`) is never swapped in.
+    let broken = tempfile::tempdir().unwrap();
+    ok(Command::new("tar").arg("xzf").arg(&new_rocks).arg("-C").arg(broken.path()));
+    let cmd = broken.path().join("luarocks-3.13.0/src/luarocks/cmd.lua");
+    std::fs::write(&cmd, format!("error('broken on purpose')\n{}", std::fs::read_to_string(&cmd).unwrap())).unwrap();
+    let broken_tarball = broken.path().join("luarocks-broken.tar.gz");
+    ok(Command::new("tar").arg("czf").arg(&broken_tarball).arg("-C").arg(broken.path()).arg("luarocks-3.13.0"));
+    let first = fails(luaenv().args(["rocks", "install", "--from"]).arg(&broken_tarball), 1, "smoke test failed");
+    assert!(first.contains("broken on purpose") && first.contains("nothing was changed"), "{first}");
     assert_eq!(snapshot(&prefix), before, "the prefix changed");
     assert_eq!(env.versions_entries(), vec!["5.5.1".to_string()]);
 
@@ -293,4 +302,22 @@ fn jobs_caps_the_compilers_running_at_once_luajit_host_tools_included() {
 
 fn which(program: &str) -> Option<PathBuf> {
     std::env::split_paths(&std::env::var_os("PATH")?).map(|d| d.join(program)).find(|p| p.is_file())
+}
+
+#[test]
+fn a_prefix_left_aside_by_a_killed_force_install_is_put_back() {
+    let fixtures = fixtures_or_skip!("a_prefix_left_aside_by_a_killed_force_install_is_put_back");
+    let env = Env::new();
+    // What the portable two-rename swap leaves when killed between its renames: the only
+    // copy of the prefix, aside, by a process that is gone.
+    let aside = env.root().join("versions/.old-5.4.7-2147483646");
+    std::fs::create_dir_all(aside.join("bin")).unwrap();
+    std::fs::write(aside.join("luaenv-receipt.json"), "{}").unwrap();
+    let doctor = stdout_of(&run(env.luaenv().arg("doctor")));
+    assert!(doctor.contains(&format!("leftover of an interrupted install: {}", aside.display())), "{doctor}");
+    let out = run(env.luaenv().args(["install", "5.4.7", "--no-rocks", "--mirror"]).arg(fixtures.join("mirror")));
+    let err = stderr(&out);
+    assert!(out.status.success() && err.contains("restored 5.4.7") && err.contains("already installed"), "{err}");
+    assert_eq!(env.versions_entries(), vec!["5.4.7".to_string()]);
+    assert!(env.prefix("5.4.7").join("luaenv-receipt.json").is_file());
 }
