@@ -29,12 +29,29 @@ pub fn acquire_for(ctx: &Context, name: &str, doing: &str) -> Result<Lock> {
         .open(&path)
         .with_context(|| format!("cannot open lock file {} (is the luaenv root {} writable?)", path.display(), ctx.root.display()))?;
     match file.try_lock() {
-        Ok(()) => return Ok(Lock { _file: file }),
-        Err(TryLockError::WouldBlock) => eprintln!("luaenv: waiting for another luaenv to finish {doing}…"),
+        Ok(()) => return Ok(held(file, doing)),
+        Err(TryLockError::WouldBlock) => eprintln!("luaenv: waiting for another luaenv to finish {}…", holder_doing(&path).unwrap_or_else(|| doing.to_string())),
         Err(TryLockError::Error(e)) => return Err(e).with_context(|| format!("cannot lock {}", path.display())),
     }
     file.lock().with_context(|| format!("cannot lock {}", path.display()))?;
-    Ok(Lock { _file: file })
+    Ok(held(file, doing))
+}
+
+/// The holder writes what it does into the lock file, so a waiter can say what it waits for.
+fn held(mut file: File, doing: &str) -> Lock {
+    use std::io::{Seek, Write};
+    // Only a courtesy for the waiting line: a failure here changes nothing.
+    let _ = file.set_len(0).and_then(|()| file.rewind()).and_then(|()| file.write_all(doing.as_bytes()));
+    Lock { _file: file }
+}
+
+/// What the holder of a lock said it does: one short line of text, or nothing.
+fn holder_doing(path: &std::path::Path) -> Option<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    File::open(path).ok()?.take(200).read_to_string(&mut text).ok()?;
+    let line = text.lines().next()?.trim();
+    (!line.is_empty() && line.chars().all(|c| !c.is_control())).then(|| line.to_string())
 }
 
 /// Whether a live process holds the lock `name` (a lock file nobody opened is free).
