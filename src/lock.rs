@@ -28,14 +28,23 @@ pub fn acquire_for(ctx: &Context, name: &str, doing: &str) -> Result<Lock> {
         .write(true)
         .open(&path)
         .with_context(|| format!("cannot open lock file {} (is the luaenv root {} writable?)", path.display(), ctx.root.display()))?;
-    match file.try_lock() {
-        Ok(()) => return Ok(held(file, doing)),
-        Err(TryLockError::WouldBlock) => eprintln!("luaenv: waiting for another luaenv to finish {}…", holder_doing(&path).unwrap_or_else(|| doing.to_string())),
-        Err(TryLockError::Error(e)) => return Err(e).with_context(|| format!("cannot lock {}", path.display())),
+    // Short waits (a rehash holds its lock for milliseconds) pass without a word.
+    let quiet_until = std::time::Instant::now() + QUIET_WAIT;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(held(file, doing)),
+            Err(TryLockError::WouldBlock) if std::time::Instant::now() < quiet_until => std::thread::sleep(std::time::Duration::from_millis(20)),
+            Err(TryLockError::WouldBlock) => break,
+            Err(TryLockError::Error(e)) => return Err(e).with_context(|| format!("cannot lock {}", path.display())),
+        }
     }
+    eprintln!("luaenv: waiting for another luaenv to finish {}…", holder_doing(&path).unwrap_or_else(|| doing.to_string()));
     file.lock().with_context(|| format!("cannot lock {}", path.display()))?;
     Ok(held(file, doing))
 }
+
+/// How long a wait may last before it is worth a line.
+const QUIET_WAIT: std::time::Duration = std::time::Duration::from_millis(300);
 
 /// The holder writes what it does into the lock file, so a waiter can say what it waits for.
 fn held(mut file: File, doing: &str) -> Lock {
