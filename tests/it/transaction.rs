@@ -321,3 +321,14 @@ fn a_prefix_left_aside_by_a_killed_force_install_is_put_back() {
     assert_eq!(env.versions_entries(), vec!["5.4.7".to_string()]);
     assert!(env.prefix("5.4.7").join("luaenv-receipt.json").is_file());
 }
+
+#[test]
+fn a_root_that_is_not_utf8_installs_without_a_panic() {
+    use std::os::unix::ffi::OsStrExt;
+    let fixtures = fixtures_or_skip!("a_root_that_is_not_utf8_installs_without_a_panic");
+    let env = Env::new();
+    let root = env.dir.path().join(std::ffi::OsStr::from_bytes(b"root-\xff"));
+    let out = run(env.luaenv().args(["install", "5.1.5", "--no-rocks", "--mirror"]).arg(fixtures.join("mirror")).env("LUAENV_ROOT", &root));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(ok(Command::new(root.join("versions/5.1.5/bin/lua")).args(["-e", "print(_VERSION)"])).trim(), "Lua 5.1");
+}
