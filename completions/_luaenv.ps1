@@ -50,7 +50,7 @@ Register-ArgumentCompleter -Native -CommandName 'luaenv' -ScriptBlock {
             [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Build from this tarball, source folder or URL instead')
             [CompletionResult]::new('--sha256', '--sha256', [CompletionResultType]::ParameterName, 'The SHA-256 the source must have')
             [CompletionResult]::new('--rocks', '--rocks', [CompletionResultType]::ParameterName, 'The LuaRocks version to install with it')
-            [CompletionResult]::new('--rocks-from', '--rocks-from', [CompletionResultType]::ParameterName, 'Install LuaRocks from this tarball (with --rocks naming its version)')
+            [CompletionResult]::new('--rocks-from', '--rocks-from', [CompletionResultType]::ParameterName, 'Install LuaRocks from this tarball (its version is read from it; --rocks, if given, must match)')
             [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'Cross-compile for this target triple')
             [CompletionResult]::new('--compat', '--compat', [CompletionResultType]::ParameterName, 'Compatibility defines')
             [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Parallel compile jobs (default: all cores)')

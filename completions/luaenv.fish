@@ -48,7 +48,7 @@ complete -c luaenv -n "__fish_luaenv_using_subcommand install" -l mirror -d 'A m
 complete -c luaenv -n "__fish_luaenv_using_subcommand install" -l from -d 'Build from this tarball, source folder or URL instead' -r
 complete -c luaenv -n "__fish_luaenv_using_subcommand install" -l sha256 -d 'The SHA-256 the source must have' -r
 complete -c luaenv -n "__fish_luaenv_using_subcommand install" -l rocks -d 'The LuaRocks version to install with it' -r
-complete -c luaenv -n "__fish_luaenv_using_subcommand install" -l rocks-from -d 'Install LuaRocks from this tarball (with --rocks naming its version)' -r
+complete -c luaenv -n "__fish_luaenv_using_subcommand install" -l rocks-from -d 'Install LuaRocks from this tarball (its version is read from it; --rocks, if given, must match)' -r
 complete -c luaenv -n "__fish_luaenv_using_subcommand install" -l target -d 'Cross-compile for this target triple' -r
 complete -c luaenv -n "__fish_luaenv_using_subcommand install" -l compat -d 'Compatibility defines' -r -f -a "none\t''
 default\t''

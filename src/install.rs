@@ -25,6 +25,13 @@ use fetch::Location;
 use resolve::{Flavor, Resolved};
 use verify::Expected;
 
+pub(crate) mod cleanup;
+pub(crate) mod leftovers;
+pub(crate) mod plan;
+mod staging;
+
+use staging::Staging;
+
 pub struct Request {
     pub spec: String,
     /// `--mirror`, `$LUAENV_MIRROR` or the persistent mirror, in that order.
@@ -54,39 +61,49 @@ pub struct Outcome {
     pub how: How,
 }
 
+/// How to get past a LuaRocks that cannot be fetched.
+const ROCKS_WAY_OUT: &str = "pass --rocks <version> for one the mirror has, --rocks-from <tarball>, or --no-rocks";
+
 pub fn install(ctx: &Context, req: &Request) -> Result<Outcome> {
     let started = Instant::now();
-    let resolved = resolve_request(req)?;
-    let series = resolved.lua_series();
-    let rocks_version = match &req.rocks {
-        Some(requested) => Some(rocks::choose(requested.as_deref(), &series)?),
-        None => None,
+    let host = build::host_triple();
+    let asked = plan::Asked {
+        target: &req.options.target,
+        host: &host,
+        rocks: req.rocks.as_ref().map(|r| r.as_deref()),
+        rocks_from: req.rocks_from.as_deref(),
+        rocks_sha256: req.rocks_sha256.as_deref(),
     };
-    let toolchain_target = &req.options.target;
-    let name = if *toolchain_target == build::host_triple() {
-        resolved.install_name.clone()
-    } else {
-        format!("{}-{toolchain_target}", resolved.install_name)
-    };
+    let plan = plan::make(resolve_request(req)?, &asked)?;
+    let (resolved, name) = (&plan.resolved, plan.name.clone());
     let prefix = ctx.prefix(&name);
     std::fs::create_dir_all(ctx.versions_dir()).with_context(|| format!("cannot create {}", ctx.versions_dir().display()))?;
     std::fs::create_dir_all(ctx.scratch_dir()).with_context(|| format!("cannot create {}", ctx.scratch_dir().display()))?;
 
     // Lock, then look again: another process may have finished this install while we waited.
-    let _lock = lock::acquire(ctx, &name)?;
+    let _lock = lock::acquire_for(ctx, &name, &format!("installing {name}"))?;
+    leftovers::sweep(ctx, &name);
     if prefix.join(prefix::RECEIPT).is_file() && !req.force {
         crate::shims::rehash(ctx)?;
         return Ok(Outcome { name, prefix, how: How::AlreadyInstalled });
     }
-    let toolchain = Toolchain::detect(toolchain_target, &ctx.scratch_dir())?;
-    let (location, expected) = source_of(ctx, req, &resolved)?;
+    let toolchain = Toolchain::detect(&req.options.target, &ctx.scratch_dir())?;
+    let (location, expected) = source_of(ctx, req, resolved)?;
+    // Every source is fetched and verified before the first compile, Lua's first: a bad
+    // tarball or a missing LuaRocks fails in a second, not after a build.
+    prefetch(ctx, &location, &expected)?;
+    let rocks = match &plan.rocks {
+        Some(wanted) => Some(rocks::prepare(ctx, wanted, &plan.series, req.mirror.as_deref(), ROCKS_WAY_OUT)?),
+        None => None,
+    };
 
-    // A guard: any error from here on deletes the staging folder.
-    let staging = tempfile::Builder::new().prefix(&format!(".staging-{name}-")).tempdir_in(ctx.versions_dir())?;
+    let staging = Staging::new(ctx, &name)?;
     let cache_key = expected.sum().map(|sum| {
         build_cache::key(&serde_json::json!({
-            "source": sum, "options": &req.options, "compiler": &toolchain.compiler, "prefix": &prefix,
-            "rocks": rocks_version.as_ref().map(|v| v.to_string()), "rocks_from": rocks_from_sum(req),
+            "source": sum, "options": &req.options, "compiler": &toolchain.compiler,
+            // As bytes: a root that is not UTF-8 is a valid root.
+            "prefix": prefix.as_os_str().as_encoded_bytes(),
+            "rocks": rocks.as_ref().map(|r| r.version.to_string()), "rocks_from": rocks.as_ref().and_then(|r| r.source.sha256.clone()),
         }))
     });
     let cached = cache_key.as_deref().and_then(|k| build_cache::lookup(ctx, k));
@@ -97,17 +114,19 @@ pub fn install(ctx: &Context, req: &Request) -> Result<Outcome> {
             (How::FromBuildCache, Source { url: location.display(), sha256: sum, checksum: rule_name(&expected).into(), version: None })
         }
         None => {
-            let source = build_into(ctx, &resolved, &location, &expected, &prefix, staging.path(), req, &toolchain)?;
+            let source = build_into(ctx, resolved, &location, &expected, &prefix, staging.path(), req, &toolchain)?;
             (How::Built, source)
         }
     };
-    let luarocks = match (&rocks_version, how) {
-        (Some(version), How::Built) => {
-            Some(rocks::install_into(ctx, staging.path(), &prefix, &series, version, req.rocks_from.as_deref(), req.rocks_sha256.as_deref(), req.mirror.as_deref())?)
+    smoke::smoke_test(staging.path(), resolved.interpreter(), &toolchain)?;
+    // From the copy of the user's config to the swap, no `rocks add-server` may edit the live one.
+    let _config_lock = if prefix.is_dir() { Some(lock::acquire_for(ctx, "rocks-config", "editing a LuaRocks config")?) } else { None };
+    if let Some(prepared) = &rocks {
+        if prefix.is_dir() {
+            keep_rocks_config(&prefix, staging.path(), &plan.series)?;
         }
-        (Some(_), _) => Receipt::read(staging.path()).and_then(|r| r.luarocks),
-        (None, _) => None,
-    };
+        rocks::install_into(ctx, staging.path(), &prefix, &plan.series, prepared, !toolchain.is_cross())?;
+    }
     let receipt = Receipt {
         name: name.clone(),
         spec: req.spec.clone(),
@@ -118,17 +137,23 @@ pub fn install(ctx: &Context, req: &Request) -> Result<Outcome> {
         }
         .into(),
         version: resolved.version.to_string(),
-        source,
+        source: source.clone(),
         flags: serde_json::to_value(&req.options)?,
         target: toolchain.target.clone(),
         compiler: toolchain.compiler.clone(),
         when: prefix::now_rfc3339(),
         build_cache_key: cache_key.clone(),
-        luarocks,
+        luarocks: rocks.as_ref().map(|r| r.source.clone()),
     };
     receipt.write(staging.path())?;
-    smoke::smoke_test(staging.path(), resolved.interpreter(), &toolchain)?;
-    prefix::commit(staging.keep(), &prefix)?;
+    // Trusted on first use only once the build ran: a source that does not build is not remembered.
+    if let (true, Some(sum)) = (resolved.rolling && matches!(expected, Expected::FirstUse | Expected::Given(_)), &source.sha256) {
+        verify::trusted::set(&ctx.root, &file_name_of(&location), sum)?;
+    }
+    if prefix.is_dir() {
+        warn_dropped(&name, &prefix, staging.path());
+    }
+    staging.commit(&prefix)?;
     // Shims before the lock goes: whoever waited for it finds the version complete.
     crate::shims::rehash(ctx)?;
     if let (How::Built, Some(key)) = (how, &cache_key) {
@@ -139,8 +164,100 @@ pub fn install(ctx: &Context, req: &Request) -> Result<Outcome> {
         Flavor::Lua => format!("Lua {}", resolved.version),
         Flavor::LuaJit | Flavor::OpenResty => resolved.install_name.clone(),
     };
-    eprintln!("installed {what_was} ({what} in {:.1}s)", started.elapsed().as_secs_f64());
+    let with_rocks = rocks.as_ref().map(|r| format!(" with LuaRocks {}", r.version)).unwrap_or_default();
+    eprintln!("installed {what_was}{with_rocks} ({what} in {:.1}s)", started.elapsed().as_secs_f64());
     Ok(Outcome { name, prefix, how })
+}
+
+/// `rocks install`: LuaRocks into a copy of the live prefix, smoke-tested there, then swapped
+/// in; the live prefix is never written. The caller holds the name's lock.
+pub fn install_rocks(ctx: &Context, name: &str, series: &str, prepared: &rocks::Prepared) -> Result<()> {
+    let prefix = ctx.prefix(name);
+    let mut receipt = Receipt::read(&prefix).ok_or_else(|| anyhow::anyhow!("{} has no luaenv receipt; reinstall it with `luaenv install {name} --force`", prefix.display()))?;
+    // From the copy to the swap, no `rocks add-server` may edit the live config.
+    let _config_lock = lock::acquire_for(ctx, "rocks-config", "editing a LuaRocks config")?;
+    let staging = Staging::copy_of(ctx, name, &prefix)?;
+    let runs_here = receipt.target == build::host_triple();
+    rocks::install_into(ctx, staging.path(), &prefix, series, prepared, runs_here)?;
+    receipt.luarocks = Some(prepared.source.clone());
+    receipt.write(staging.path())?;
+    staging.commit(&prefix)
+}
+
+/// `install --force` keeps the user's LuaRocks config (their own lines and servers): it is
+/// copied into the new prefix, where LuaRocks' install rewrites only luaenv's block.
+fn keep_rocks_config(live: &Path, staged: &Path, series: &str) -> Result<()> {
+    let (old, new) = (rocks::config_path(live, series), rocks::config_path(staged, series));
+    if old.is_file() {
+        std::fs::create_dir_all(new.parent().unwrap())?;
+        std::fs::copy(&old, &new).with_context(|| format!("cannot keep {}", old.display()))?;
+    }
+    Ok(())
+}
+
+/// `install --force` replaces the prefix; modules, rocks and commands the user added to the
+/// old one are not carried over (a C module or rock built for the old build may not load in
+/// the new one), so one warning line names what goes.
+fn warn_dropped(name: &str, live: &Path, staged: &Path) {
+    let dropped = dropped_files(live, staged);
+    if dropped.is_empty() {
+        return;
+    }
+    const SHOWN: usize = 8;
+    let more = if dropped.len() > SHOWN { format!(" and {} more", dropped.len() - SHOWN) } else { String::new() };
+    let shown: Vec<&str> = dropped.iter().take(SHOWN).map(String::as_str).collect();
+    eprintln!(
+        "warning: --force replaces {name} without what was added to it since it was installed: {}{more} (reinstall those rocks with luarocks; the LuaRocks config is kept)",
+        shown.join(", ")
+    );
+}
+
+/// What the user added under the old prefix's `bin/`, module folders and rocks tree that the
+/// new prefix does not have; a rock counts once (`lib/luarocks/rocks-5.4/<rock>`).
+fn dropped_files(live: &Path, staged: &Path) -> Vec<String> {
+    let mut dropped = std::collections::BTreeSet::new();
+    for top in ["bin", "share/lua", "lib/lua", "lib/luarocks"] {
+        let mut stack = vec![live.join(top)];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                let relative = path.strip_prefix(live).unwrap_or(&path).to_path_buf();
+                let parts: Vec<String> = relative.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+                // LuaRocks' own modules are replaced on purpose.
+                if parts.len() >= 4 && parts[0] == "share" && parts[3] == "luarocks" {
+                    continue;
+                }
+                if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                    stack.push(path);
+                } else if std::fs::symlink_metadata(staged.join(&relative)).is_err() {
+                    let shown = if parts.len() > 3 && parts[1] == "luarocks" { parts[..4].join("/") } else { parts.join("/") };
+                    dropped.insert(shown);
+                }
+            }
+        }
+    }
+    dropped.into_iter().collect()
+}
+
+/// Fetches and verifies the Lua source into the download cache, where `build_into` finds it
+/// without another request. A rolling source seen for the first time has no sum to find it
+/// by in the cache, so it is fetched once, by `build_into`, instead.
+fn prefetch(ctx: &Context, location: &Location, expected: &Expected) -> Result<()> {
+    let wanted = match location {
+        Location::Path(path) => path.is_file(),
+        Location::Url(_) => expected.sum().is_some(),
+    };
+    if wanted {
+        fetch::fetch(ctx, location, &file_name_of(location), expected)?;
+    }
+    Ok(())
+}
+
+fn file_name_of(location: &Location) -> String {
+    match location {
+        Location::Path(p) => p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        Location::Url(u) => u.rsplit('/').next().unwrap_or_default().to_string(),
+    }
 }
 
 /// Resolve, letting `--from` name an exact version the catalogue does not know.
@@ -250,7 +367,8 @@ fn build_into(
     req: &Request,
     toolchain: &Toolchain,
 ) -> Result<Source> {
-    let work = tempfile::Builder::new().prefix("build-").tempdir_in(ctx.scratch_dir())?;
+    let work = tempfile::Builder::new().prefix(&cleanup::tagged("build-")).tempdir_in(ctx.scratch_dir())?;
+    let _registered = cleanup::register(work.path());
     let (tree, source) = match location {
         // A source folder is copied first: the build patches luaconf.h and writes objects,
         // and the user's own tree must stay as it was.
@@ -266,11 +384,9 @@ fn build_into(
         _ => {
             let file_name = location.file_name();
             let fetched = fetch::fetch(ctx, location, &file_name, expected)?;
-            if resolved.rolling && matches!(expected, Expected::FirstUse | Expected::Given(_)) {
-                if *expected == Expected::FirstUse {
-                    eprintln!("note: {file_name} has no known checksum; trusting it on first use: sha256 {}", fetched.sha256);
-                }
-                verify::trusted::set(&ctx.root, &file_name, &fetched.sha256)?;
+            // Recorded in trusted-sums by `install` once the build passed its smoke test.
+            if resolved.rolling && *expected == Expected::FirstUse {
+                eprintln!("note: {file_name} has no known checksum; trusting it on first use: sha256 {}", fetched.sha256);
             }
             let tree = unpack::unpack(&fetched.path, work.path())?;
             let source = Source {
@@ -312,9 +428,4 @@ fn check_lua_version(tree: &Path, wanted: &crate::version::Version) -> Result<()
         )));
     }
     Ok(())
-}
-
-/// A local LuaRocks tarball is part of the build's identity: its sum goes into the cache key.
-fn rocks_from_sum(req: &Request) -> Option<String> {
-    req.rocks_from.as_deref().map(|p| verify::sha256_file(Path::new(p)).unwrap_or_else(|_| p.to_string()))
 }

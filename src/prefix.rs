@@ -1,6 +1,6 @@
 //! The prefix: one installed version's layout, its receipt, and moving a staged prefix into place.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context as _, Result, bail};
 use serde::{Deserialize, Serialize};
@@ -214,21 +214,49 @@ pub fn copy_source_tree(from: &Path, to: &Path) -> Result<()> {
     copy_tree(from, to)
 }
 
-/// Moves a finished staging folder to `prefix`; an existing prefix (with `--force`) is swapped out
-/// and removed only after the new one is in place.
-pub fn commit(staged: PathBuf, prefix: &Path) -> Result<()> {
-    let old = if prefix.exists() {
-        let aside = prefix.with_file_name(format!(".old-{}-{}", prefix.file_name().unwrap().to_string_lossy(), std::process::id()));
-        std::fs::rename(prefix, &aside)?;
-        Some(aside)
-    } else {
-        None
-    };
-    std::fs::rename(&staged, prefix).with_context(|| format!("cannot move the new install into {}", prefix.display()))?;
-    if let Some(old) = old {
-        let _ = std::fs::remove_dir_all(old);
+/// Moves a finished staging folder to `prefix` in one step. When `prefix` exists (`--force`,
+/// `rocks install`), the two are exchanged atomically (`renameat2(RENAME_EXCHANGE)`), so there
+/// is no moment without a prefix; the old one is then at `staged`, for the caller to remove.
+/// Returns whether an old prefix was swapped out.
+pub fn commit(staged: &Path, prefix: &Path) -> Result<bool> {
+    let failed = |e: std::io::Error| anyhow::anyhow!("cannot move the new install into {}: {e}; the old one is unchanged", prefix.display());
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::fs::{CWD, RenameFlags, renameat_with};
+        use rustix::io::Errno;
+        match renameat_with(CWD, staged, CWD, prefix, RenameFlags::NOREPLACE) {
+            Ok(()) => return Ok(false),
+            Err(Errno::EXIST) | Err(Errno::NOTEMPTY) => {
+                return match renameat_with(CWD, staged, CWD, prefix, RenameFlags::EXCHANGE) {
+                    Ok(()) => Ok(true),
+                    Err(Errno::INVAL) | Err(Errno::NOSYS) => commit_by_renames(staged, prefix),
+                    Err(e) => Err(failed(e.into())),
+                };
+            }
+            // A filesystem without renameat2's flags (some network filesystems).
+            Err(Errno::INVAL) | Err(Errno::NOSYS) => {}
+            Err(e) => return Err(failed(e.into())),
+        }
     }
-    Ok(())
+    commit_by_renames(staged, prefix)
+}
+
+/// The portable fallback: the old prefix is renamed aside, then the new one into place, and
+/// the old one put back at `staged` for removal. A kill between the two renames leaves the
+/// old prefix as `.old-<name>-<pid>`, which the next install sweeps and `doctor` reports.
+fn commit_by_renames(staged: &Path, prefix: &Path) -> Result<bool> {
+    if !prefix.exists() {
+        std::fs::rename(staged, prefix).with_context(|| format!("cannot move the new install into {}", prefix.display()))?;
+        return Ok(false);
+    }
+    let aside = prefix.with_file_name(format!(".old-{}-{}", prefix.file_name().unwrap().to_string_lossy(), std::process::id()));
+    std::fs::rename(prefix, &aside).with_context(|| format!("cannot move {} aside", prefix.display()))?;
+    if let Err(e) = std::fs::rename(staged, prefix) {
+        let _ = std::fs::rename(&aside, prefix);
+        return Err(e).with_context(|| format!("cannot move the new install into {}; the old one is back", prefix.display()));
+    }
+    std::fs::rename(&aside, staged)?;
+    Ok(true)
 }
 
 /// Writes a file through a uniquely named temporary file and a rename, so readers never see half of it.
@@ -258,4 +286,27 @@ pub fn now_rfc3339() -> String {
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
     format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commit_swaps_a_live_prefix_in_one_step_and_moves_a_new_one_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let (staged, live) = (dir.path().join(".staging-5.4.7-1-abc"), dir.path().join("5.4.7"));
+        std::fs::create_dir_all(&staged).unwrap();
+        std::fs::write(staged.join("which"), "first").unwrap();
+        assert!(!commit(&staged, &live).unwrap(), "nothing was replaced");
+        assert_eq!(std::fs::read_to_string(live.join("which")).unwrap(), "first");
+        assert!(!staged.exists());
+
+        std::fs::create_dir_all(&staged).unwrap();
+        std::fs::write(staged.join("which"), "second").unwrap();
+        assert!(commit(&staged, &live).unwrap(), "the old prefix was swapped out");
+        assert_eq!(std::fs::read_to_string(live.join("which")).unwrap(), "second");
+        // The old one is at the staging path, for the caller to remove.
+        assert_eq!(std::fs::read_to_string(staged.join("which")).unwrap(), "first");
+    }
 }

@@ -139,16 +139,7 @@ fn shims(ctx: &Context, out: &mut Vec<Finding>) {
 }
 
 fn prefixes(ctx: &Context, out: &mut Vec<Finding>) {
-    let versions = ctx.versions_dir();
-    for entry in std::fs::read_dir(&versions).into_iter().flatten().flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with(".staging-") || name.starts_with(".removing-") {
-            out.push(Finding::warn(
-                format!("leftover of an interrupted install or uninstall: {}", entry.path().display()),
-                format!("remove it: `rm -rf '{}'`", entry.path().display()),
-            ));
-        }
-    }
+    leftovers(ctx, out);
     let installed = ctx.installed();
     if installed.is_empty() {
         out.push(Finding::warn("no Lua installed", "run `luaenv install 5.4`"));
@@ -177,6 +168,19 @@ fn prefixes(ctx: &Context, out: &mut Vec<Finding>) {
                 format!("reinstall LuaRocks: `LUAENV_VERSION={name} luaenv rocks install`"),
             )),
         }
+    }
+}
+
+/// What a killed luaenv left behind (staging folders, prefixes swapped aside, build folders,
+/// partial downloads, half-saved cache entries, shims being made), unless a live one uses it.
+fn leftovers(ctx: &Context, out: &mut Vec<Finding>) {
+    for leftover in crate::install::leftovers::find(ctx).into_iter().filter(|l| !l.in_use(ctx)) {
+        let path = leftover.path.display();
+        let quoted = crate::shell::quote(crate::shell::Shell::Bash, &path.to_string());
+        out.push(Finding::warn(
+            format!("leftover of an interrupted install: {path}"),
+            format!("the next install of that version sweeps it, or remove it now: `rm -rf {quoted}`"),
+        ));
     }
 }
 

@@ -30,11 +30,11 @@ pub struct Args {
     /// The LuaRocks version to install with it
     #[arg(long, value_name = "VERSION")]
     rocks: Option<String>,
-    /// Install LuaRocks from this tarball (with --rocks naming its version)
-    #[arg(long, value_name = "FILE|URL", requires = "rocks")]
+    /// Install LuaRocks from this tarball (its version is read from it; --rocks, if given, must match)
+    #[arg(long, value_name = "FILE|URL")]
     rocks_from: Option<String>,
     /// Do not install LuaRocks
-    #[arg(long, conflicts_with = "rocks")]
+    #[arg(long, conflicts_with_all = ["rocks", "rocks_from"])]
     no_rocks: bool,
     /// Cross-compile for this target triple
     #[arg(long, value_name = "TRIPLE")]

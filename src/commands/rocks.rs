@@ -68,15 +68,17 @@ impl Args {
         let series = receipt.lua_series();
         match self.command {
             RocksCommand::Install { version, from } => {
-                let version = rocks::choose(version.as_deref(), &series)?;
-                let _lock = crate::lock::acquire(ctx, &name)?;
+                // Checked before anything is fetched or locked: a LuaRocks that cannot run on this Lua.
+                let wanted = crate::install::plan::rocks_wanted(Some(version.as_deref()), from.as_deref(), None, &series)?
+                    .expect("some LuaRocks is always wanted here");
+                let _lock = crate::lock::acquire_for(ctx, &name, &format!("changing {name}"))?;
+                crate::install::leftovers::sweep(ctx, &name);
                 let mirror = crate::commands::mirror(ctx, None).map(|(m, _)| m);
-                let source = rocks::install_into(ctx, &prefix, &prefix, &series, &version, from.as_deref(), None, mirror.as_deref())?;
-                let mut receipt = receipt;
-                receipt.luarocks = Some(source);
-                receipt.write(&prefix)?;
+                let way_out = "pass a version the mirror has (`luaenv rocks install <version>`) or a tarball (`--from <file>`)";
+                let prepared = rocks::prepare(ctx, &wanted, &series, mirror.as_deref(), way_out)?;
+                crate::install::install_rocks(ctx, &name, &series, &prepared)?;
                 crate::shims::rehash(ctx)?;
-                eprintln!("installed LuaRocks {version} into {name}");
+                eprintln!("installed LuaRocks {} into {name}", prepared.version);
                 Ok(())
             }
             RocksCommand::AddServer { url, name: server_name, first, user, password_stdin: _, project } => {

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use anyhow::{Context as _, Result, bail};
@@ -203,6 +203,7 @@ fn has_readline(tc: &Toolchain, scratch: &Path) -> bool {
 }
 
 pub fn build_lua(tree: &Path, prefix: &Path, version: &Version, opts: &BuildOptions, tc: &Toolchain) -> Result<Built> {
+    limit_jobs(opts.jobs);
     let src = tree.join("src");
     let parts = read_makefile(&src)?;
     patch_luaconf(&src, prefix)?;
@@ -265,7 +266,38 @@ pub fn build_lua(tree: &Path, prefix: &Path, version: &Version, opts: &BuildOpti
     Ok(Built { liblua, programs: vec![src.join("lua"), src.join("luac")] })
 }
 
-/// Runs commands on up to `jobs` threads; the first failure stops the rest and is reported
+/// How many build commands may run at once in this process, across every `run_parallel`
+/// (LuaJIT builds its host tools beside the target objects): `--jobs`.
+static SLOTS: Mutex<(usize, usize)> = Mutex::new((usize::MAX, 0));
+static SLOT_FREED: Condvar = Condvar::new();
+
+/// Sets `--jobs` for every build command this process runs from now on.
+pub fn limit_jobs(jobs: usize) {
+    SLOTS.lock().unwrap_or_else(|e| e.into_inner()).0 = jobs.max(1);
+}
+
+/// One of the `--jobs` slots, given back when dropped.
+struct Slot;
+
+impl Slot {
+    fn take() -> Slot {
+        let mut slots = SLOTS.lock().unwrap_or_else(|e| e.into_inner());
+        while slots.1 >= slots.0 {
+            slots = SLOT_FREED.wait(slots).unwrap_or_else(|e| e.into_inner());
+        }
+        slots.1 += 1;
+        Slot
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        SLOTS.lock().unwrap_or_else(|e| e.into_inner()).1 -= 1;
+        SLOT_FREED.notify_one();
+    }
+}
+
+/// Runs commands on up to `jobs` threads, each holding one of the process's `--jobs` slots; the first failure stops the rest and is reported
 /// with the command line and the compiler's last lines.
 pub fn run_parallel(commands: Vec<Command>, jobs: usize) -> Result<()> {
     let next = AtomicUsize::new(0);
@@ -279,7 +311,10 @@ pub fn run_parallel(commands: Vec<Command>, jobs: usize) -> Result<()> {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(cmd) = commands.get(i) else { break };
                     let mut cmd = cmd.lock().unwrap();
-                    if let Err(e) = run_one(&mut cmd) {
+                    let slot = Slot::take();
+                    let result = run_one(&mut cmd);
+                    drop(slot);
+                    if let Err(e) = result {
                         failed.store(true, Ordering::Relaxed);
                         error.lock().unwrap().get_or_insert(e);
                     }

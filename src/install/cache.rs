@@ -42,7 +42,7 @@ pub fn save(ctx: &Context, key: &str, installed: &Path) {
         if dir.join(key).exists() {
             return Ok(());
         }
-        let tmp = tempfile::Builder::new().prefix(".saving-").tempdir_in(&dir)?;
+        let tmp = tempfile::Builder::new().prefix(&crate::install::cleanup::tagged(".saving-")).tempdir_in(&dir)?;
         prefix::copy_tree(installed, tmp.path())?;
         // Another process may have saved the same key meanwhile: then ours is simply dropped.
         let _ = std::fs::rename(tmp.keep(), dir.join(key));

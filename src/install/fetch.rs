@@ -182,7 +182,8 @@ fn download(ctx: &Context, url: &str, file_name: &str, expected: &Expected) -> R
     }
     // A uniquely named partial file: two installs at once never write the same one; any
     // error below drops it, which deletes it.
-    let mut partial = tempfile::Builder::new().prefix(".partial-").tempfile_in(&dir)?;
+    let mut partial = tempfile::Builder::new().prefix(&crate::install::cleanup::tagged(".partial-")).tempfile_in(&dir)?;
+    let _registered = crate::install::cleanup::register(partial.path());
     let progress = progress_bar(&shown, total);
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 64 * 1024];

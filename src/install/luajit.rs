@@ -161,6 +161,8 @@ fn objects(makefile: &str, name: &str) -> Vec<String> {
 }
 
 pub fn build_luajit(tree: &Path, prefix: &Path, opts: &BuildOptions, tc: &Toolchain, host: &Toolchain) -> Result<BuiltJit> {
+    // The host tools build beside the target objects: both count against --jobs.
+    crate::install::build::limit_jobs(opts.jobs);
     let src = tree.join("src");
     let makefile = std::fs::read_to_string(src.join("Makefile")).with_context(|| format!("{} is missing: not a LuaJIT source tree", src.join("Makefile").display()))?;
     if !src.join("luajit_rolling.h").is_file() && !src.join("luajit.h").is_file() {

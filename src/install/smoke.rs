@@ -48,3 +48,25 @@ pub fn smoke_test(staged: &Path, interpreter: &str, tc: &Toolchain) -> Result<()
 fn gnu_dir(target: &str) -> String {
     target.replace("-unknown-", "-")
 }
+
+/// Runs the staged `bin/luarocks --version`: LuaRocks must start on this Lua and be the
+/// version the receipt will name.
+pub fn luarocks(staged: &Path, version: &crate::version::Version) -> Result<()> {
+    let program = staged.join("bin/luarocks");
+    let output = Command::new(&program)
+        .arg("--version")
+        .env_remove("LUA_INIT")
+        .env_remove("LUA_PATH")
+        .env_remove("LUA_CPATH")
+        .env_remove("LUAROCKS_CONFIG")
+        .output()
+        .map_err(|e| anyhow::anyhow!("smoke test failed: cannot run {}: {e}; nothing was changed", program.display()))?;
+    let printed = String::from_utf8_lossy(&output.stdout);
+    let first = printed.lines().next().unwrap_or("");
+    if !output.status.success() || !first.ends_with(&format!(" {version}")) {
+        let said = String::from_utf8_lossy(&output.stderr);
+        let said = said.lines().find(|l| !l.trim().is_empty()).unwrap_or(first);
+        bail!("smoke test failed: LuaRocks {version} does not run on this Lua (`luarocks --version`: {said}); nothing was changed");
+    }
+    Ok(())
+}

@@ -7,3 +7,4 @@ mod rocks;
 mod shims;
 mod sources;
 mod support;
+mod transaction;

@@ -1,0 +1,71 @@
+//! What an interrupted install leaves behind: on SIGINT/SIGTERM the registered paths (staging
+//! folder, build folders, partial downloads) are removed before the process exits 130/143.
+//! Temporary names carry the pid (`build-<pid>-…`), so a later install can tell what a dead
+//! process (`kill -9`) left from what a live one is still using.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, Once};
+
+static PATHS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+static HANDLER: Once = Once::new();
+
+/// Removes `path` if the process is interrupted while this is alive; forgets it when dropped.
+#[must_use = "the path is only cleaned up while the registration lives"]
+pub struct Registered(PathBuf);
+
+pub fn register(path: &Path) -> Registered {
+    HANDLER.call_once(install_handler);
+    PATHS.lock().unwrap_or_else(|e| e.into_inner()).push(path.to_path_buf());
+    Registered(path.to_path_buf())
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        let mut paths = PATHS.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = paths.iter().rposition(|p| *p == self.0) {
+            paths.remove(i);
+        }
+    }
+}
+
+/// A temporary name prefix that tells which process made it: `build-` → `build-<pid>-`.
+pub fn tagged(prefix: &str) -> String {
+    format!("{prefix}{}-", std::process::id())
+}
+
+/// A thread that waits for SIGINT/SIGTERM, removes what is registered and exits.
+fn install_handler() {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else { return };
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            // Held to the end: no new registration can slip in after the sweep.
+            let paths = PATHS.lock().unwrap_or_else(|e| e.into_inner());
+            for path in paths.iter().rev() {
+                remove(path);
+            }
+            let what = if signal == SIGINT { "interrupted" } else { "terminated" };
+            if paths.is_empty() {
+                eprintln!("luaenv: {what}");
+            } else {
+                eprintln!("luaenv: {what}; the unfinished install and its temporary files were removed, the installed versions are as they were");
+            }
+            std::process::exit(128 + signal);
+        }
+    });
+}
+
+pub fn remove(path: &Path) {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => {
+            // A compiler still running may add a file meanwhile: try again once.
+            if std::fs::remove_dir_all(path).is_err() {
+                let _ = std::fs::remove_dir_all(path);
+            }
+        }
+        Ok(_) => {
+            let _ = std::fs::remove_file(path);
+        }
+        Err(_) => {}
+    }
+}
