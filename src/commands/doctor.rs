@@ -162,12 +162,29 @@ fn prefixes(ctx: &Context, out: &mut Vec<Finding>) {
         let rocks = prefix.join("bin/luarocks").is_file();
         match (rocks, std::fs::read_to_string(&config)) {
             (false, _) => out.push(Finding::ok(format!("{name}: runs (no LuaRocks)"))),
-            (true, Ok(text)) if text.contains("-- BEGIN luaenv") => out.push(Finding::ok(format!("{name}: runs, LuaRocks configured"))),
+            (true, Ok(text)) if text.contains("-- BEGIN luaenv") => out.push(luarocks_runs(&name, &prefix, &receipt)),
             (true, _) => out.push(Finding::problem(
                 format!("{name}: LuaRocks without luaenv's config {}", config.display()),
                 format!("reinstall LuaRocks: `LUAENV_VERSION={name} luaenv rocks install`"),
             )),
         }
+    }
+}
+
+/// LuaRocks must start on its Lua (3.12 cannot on 5.5): `luarocks --version` runs, as the
+/// install's own smoke test checked, and says the version the receipt records.
+fn luarocks_runs(name: &str, prefix: &Path, receipt: &Receipt) -> Finding {
+    let recorded = receipt.luarocks.as_ref().and_then(|s| s.version.as_deref()).and_then(crate::version::Version::parse);
+    let checked = match (&recorded, receipt.target == crate::install::build::host_triple()) {
+        (Some(version), true) => crate::install::smoke::luarocks(prefix, version).err(),
+        _ => None,
+    };
+    match checked {
+        None => Finding::ok(format!("{name}: runs, LuaRocks configured")),
+        Some(err) => Finding::problem(
+            format!("{name}: LuaRocks is broken: {}", format!("{err:#}").trim_start_matches("smoke test failed: ").trim_end_matches("; nothing was changed")),
+            format!("reinstall LuaRocks: `LUAENV_VERSION={name} luaenv rocks install`"),
+        ),
     }
 }
 

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::{Env, Server, fails, fixtures_or_skip, ok, run, stderr, world_or_skip};
+use crate::support::{Env, Server, fails, fixtures_or_skip, ok, run, stderr, stdout, world_or_skip};
 
 #[test]
 fn every_series_installs_and_runs_its_own_lua_and_luac() {
@@ -478,4 +478,24 @@ fn a_root_with_spaces_quotes_and_dollars_works_end_to_end() {
     in_root(&mut config);
     let said = ok(config.args(["config", "variables.LUA_INCDIR"]));
     assert_eq!(said.trim(), root.join("versions/5.1.5/include").display().to_string());
+}
+
+#[test]
+fn doctor_runs_luarocks_and_reports_one_that_cannot_start() {
+    let fixtures = fixtures_or_skip!("doctor_runs_luarocks_and_reports_one_that_cannot_start");
+    let env = Env::new();
+    let server = Server::serve(&fixtures.join("mirror"));
+    let rocks = fixtures.join("local/luarocks-3.8.0-dfsg.tar.gz");
+    ok(env.luaenv().args(["install", "5.1.5", "--mirror", &server.url, "--rocks-from"]).arg(&rocks));
+    ok(env.luaenv().args(["global", "5.1.5"]));
+    let healthy = stdout(&run(env.luaenv().arg("doctor")));
+    assert!(healthy.contains("5.1.5: runs, LuaRocks configured"), "{healthy}");
+    // What a LuaRocks that cannot start on its Lua looks like: its core fails to load.
+    let cfg = env.prefix("5.1.5").join("share/lua/5.1/luarocks/core/cfg.lua");
+    std::fs::write(&cfg, "error('this LuaRocks cannot run here')\n").unwrap();
+    let out = run(env.luaenv().arg("doctor"));
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let report = stdout(&out);
+    assert!(report.contains("5.1.5: LuaRocks is broken") && report.contains("cannot run here"), "{report}");
+    assert!(report.contains("luaenv rocks install"), "the fix is named: {report}");
 }
