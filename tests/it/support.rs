@@ -256,3 +256,29 @@ macro_rules! world_or_skip {
     };
 }
 pub(crate) use world_or_skip;
+
+impl World {
+    /// A private root that sees the World's installed versions (its `versions/` is a link to
+    /// them) but has its own global version, shims, projects, credentials, cache and HOME:
+    /// for tests that write root files but must not change what other tests read (it has no
+    /// shims until `luaenv rehash`). Tests
+    /// that change a prefix itself (rocks, configs) install their own with `env_with`.
+    pub fn view(&self) -> Env {
+        let env = Env::new();
+        std::fs::create_dir_all(env.root()).unwrap();
+        std::os::unix::fs::symlink(self.env.root().join("versions"), env.root().join("versions")).unwrap();
+        env
+    }
+}
+
+/// A private Env with these Lua versions installed from the fixtures through a loopback
+/// mirror, LuaRocks 3.8.0 with each (5.1 to 5.4).
+pub fn env_with(fixtures: &Path, versions: &[&str]) -> Env {
+    let env = Env::new();
+    let server = Server::serve(&fixtures.join("mirror"));
+    let rocks = fixtures.join("local/luarocks-3.8.0-dfsg.tar.gz");
+    for v in versions {
+        ok(env.luaenv().args(["install", v, "--mirror", &server.url, "--rocks-from"]).arg(&rocks));
+    }
+    env
+}
