@@ -10,7 +10,7 @@ pub struct Args {
 
 impl Args {
     pub fn run(self, ctx: &Context) -> Result<()> {
-        let cwd = std::env::current_dir()?;
+        let cwd = crate::commands::cwd()?;
         match self.name {
             None => match crate::selection::find_version_file(&cwd) {
                 Some(sel) => println!("{}", sel.requested),

@@ -138,7 +138,7 @@ impl Args {
             }
             RocksCommand::Servers { json, project } => {
                 // Inside a project with its own servers, those are what LuaRocks uses.
-                let in_project = project || crate::project::find(&std::env::current_dir()?).is_some_and(|d| crate::project::Lock::read(&d).is_ok_and(|l| l.rocks_servers.is_some()));
+                let in_project = project || crate::project::find(&crate::commands::cwd()?).is_some_and(|d| crate::project::Lock::read(&d).is_ok_and(|l| l.rocks_servers.is_some()));
                 let target = Target::open(&prefix, &series, &name, in_project)?;
                 let listed: Vec<Listed> = target
                     .servers()
@@ -178,7 +178,7 @@ impl Target {
         if !project {
             return Ok(Target::Version { name: name.to_string(), config, prefix: prefix.to_path_buf() });
         }
-        let cwd = std::env::current_dir()?;
+        let cwd = crate::commands::cwd()?;
         let dir = crate::project::find(&cwd)
             .ok_or_else(|| usage(format!("--project: {} is not inside a luaenv project (no luaenv.lock); make it one with `luaenv init`", cwd.display())))?;
         let lock = Lock::read(&dir)?;
