@@ -119,6 +119,10 @@ fn find(root: &Path, selected: &Selected, command: &str) -> Result<Found, String
         .into_iter()
         .filter(|v| versions.join(v).join("bin").join(command).is_file())
         .collect();
+    // A project's command outside its project: the program of that name further on PATH.
+    if let Some(program) = others.is_empty().then(|| next_on_path(&root.join("shims"), command)).flatten() {
+        return Ok(Found { program, prefix });
+    }
     Err(if others.is_empty() {
         format!("{command}: no installed version has this command (selected {name}, {})", selected.origin.describe())
     } else {
@@ -181,18 +185,39 @@ pub fn rehash(ctx: &Context) -> Result<()> {
 
 pub fn provided_commands(ctx: &Context) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
-    let bins = ctx.installed().into_iter().map(|v| ctx.prefix(&v).join("bin"));
-    // Projects' rock commands too: their shims run them inside the project.
-    let projects = crate::project::registered(ctx).into_iter().map(|p| p.join(crate::project::TREE).join("bin"));
-    for bin in bins.chain(projects) {
-        for entry in std::fs::read_dir(bin).into_iter().flatten().flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if !name.starts_with('.') && !name.starts_with("luaenv") && is_executable(&entry.path()) {
-                names.insert(name);
-            }
-        }
+    for bin in ctx.installed().into_iter().map(|v| ctx.prefix(&v).join("bin")) {
+        names.extend(commands_in(&bin));
     }
+    // Projects' rock commands too: their shims run them inside the project. A repository
+    // decides what its lua_modules/bin holds, so a name the system already has (`git`,
+    // `make`) or a version provides never becomes a global shim.
+    let shims = ctx.shims_dir();
+    let mut own = BTreeSet::new();
+    for bin in crate::project::registered(ctx).into_iter().map(|p| p.join(crate::project::TREE).join("bin")) {
+        own.extend(commands_in(&bin).into_iter().filter(|n| !names.contains(n) && next_on_path(&shims, n).is_none()));
+    }
+    names.extend(own);
     names
+}
+
+/// The executables of one bin folder that may have shims.
+fn commands_in(bin: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(bin)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok().filter(|n| !n.starts_with('.') && !n.starts_with("luaenv") && is_executable(&e.path())))
+        .collect()
+}
+
+/// The program `command` on PATH outside luaenv's shims folder: what runs without luaenv.
+pub fn next_on_path(shims: &Path, command: &str) -> Option<PathBuf> {
+    let shims = std::fs::canonicalize(shims).unwrap_or_else(|_| shims.to_path_buf());
+    let paths = std::env::var_os("PATH")?;
+    std::env::split_paths(&paths)
+        .filter(|d| !d.as_os_str().is_empty() && std::fs::canonicalize(d).unwrap_or_else(|_| d.clone()) != shims)
+        .map(|d| d.join(command))
+        .find(|p| is_executable(p))
 }
 
 fn is_executable(path: &Path) -> bool {

@@ -190,8 +190,14 @@ fn project(ctx: &Context, out: &mut Vec<Finding>) {
             return;
         }
     };
-    let name = lock.lua.name.clone().unwrap_or(lock.lua.version.clone());
-    let pinned = crate::selection::read_version_file(&dir.join(".lua-version"));
+    let name = lock.install_name();
+    let pinned = match crate::selection::read_version_file_checked(&dir.join(".lua-version")) {
+        Ok(pinned) => pinned,
+        Err(problem) => {
+            out.push(Finding::problem(format!("project {}: {problem}", dir.display()), "`luaenv sync` rewrites .lua-version from luaenv.lock"));
+            None
+        }
+    };
     if let Some(pinned) = pinned.filter(|p| *p != name) {
         out.push(Finding::warn(
             format!("project {}: .lua-version says {pinned} but luaenv.lock pins {name}", dir.display()),
