@@ -63,6 +63,11 @@ fn read_entries(ctx: &Context) -> Result<Vec<Entry>> {
     Ok(parse(&text))
 }
 
+/// Fails when the credentials file exists but cannot be rewritten without losing lines.
+pub fn check_file(ctx: &Context) -> Result<()> {
+    read_entries(ctx).map(drop)
+}
+
 /// The login stored for a server's `host:port`, if any (never the password).
 pub fn login_for(ctx: &Context, host: &str) -> Option<String> {
     load(ctx).into_iter().find(|e| e.host == host).map(|e| e.login)

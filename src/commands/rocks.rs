@@ -90,6 +90,7 @@ impl Args {
                 let shown = credentials::masked(url.as_str()).trim_end_matches('/').to_string();
                 if let Some((login, password)) = &login {
                     credentials::check(login, password)?;
+                    credentials::check_file(ctx)?;
                     check_credentials(&url, login, password)?;
                 }
                 let server_name = server_name.unwrap_or_else(|| rocks::default_server_name(&url));
@@ -138,8 +139,14 @@ impl Args {
                 eprintln!("removed rocks server '{}' from {}", credentials::masked(&server), target.describe());
                 // Credentials are per host and shared by every version: forget them with the last user.
                 for host in removed.iter().filter_map(|s| reqwest::Url::parse(&s.url).ok().and_then(|u| credentials::host_of(&u))) {
-                    if !host_in_use(ctx, &host) && credentials::forget(ctx, &host)? {
-                        eprintln!("forgot the credentials for {host}: no installed version uses it any more");
+                    if host_in_use(ctx, &host) {
+                        continue;
+                    }
+                    match credentials::forget(ctx, &host) {
+                        Ok(true) => eprintln!("forgot the credentials for {host}: no installed version uses it any more"),
+                        Ok(false) => {}
+                        // The server is removed already; the credentials file is the user's to fix.
+                        Err(e) => eprintln!("warning: {e:#}"),
                     }
                 }
                 Ok(())
