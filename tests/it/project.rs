@@ -151,7 +151,10 @@ fn sync_rebuilds_a_fresh_clone_from_the_lock() {
     assert!(stderr(&out).starts_with("luaenv: luarocks: this project's sandbox is not set up"), "{}", stderr(&out));
 
     let env = Env::new();
-    let server = Server::serve(&fixtures.join("mirror"));
+    // The lock pins the --rocks-from tarball by file name, never its path: the mirror holds it.
+    assert!(lock.contains("url = \"luarocks-3.8.0-dfsg.tar.gz\""), "{lock}");
+    let mirror = crate::support::mirror_with_local_files(&fixtures);
+    let server = Server::serve(mirror.path());
     let sync = |dir: &Path| {
         let mut c = env.luaenv();
         c.arg("sync").current_dir(dir).env("LUAENV_MIRROR", &server.url);
