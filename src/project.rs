@@ -140,7 +140,8 @@ pub fn is_file_name(name: &str) -> bool {
 pub fn check_no_links(project: &Path) -> Result<()> {
     let generated = project.join(GENERATED);
     let mut paths = vec![generated.clone(), project.join(TREE)];
-    paths.extend(["bin", "share", "lib"].map(|d| project.join(TREE).join(d)));
+    // LuaRocks writes there too, following the config luaenv gives it.
+    paths.extend(["bin", "share", "lib", "share/lua", "lib/lua", "lib/luarocks"].map(|d| project.join(TREE).join(d)));
     paths.extend([".lua-version", LOCK].map(|f| project.join(f)));
     if generated.symlink_metadata().is_ok_and(|m| m.is_dir()) {
         paths.push(generated.join("bin"));
