@@ -228,8 +228,10 @@ fn push_servers(block: &mut String, servers: &[Server]) {
 
 /// A project's config (`.luaenv/luarocks-config.lua`, read through `LUAROCKS_CONFIG` after
 /// the version's): the project tree alone, and the project's own servers if it has some.
+/// Written whole, never merged: `.luaenv/` is generated, and a clone may ship one whose extra
+/// lines LuaRocks would run. The project's own settings live in `luaenv.lock`.
 pub fn write_project_config(ctx: &Context, config_file: &Path, tree: &Path, servers: Option<&[Server]>) -> Result<()> {
-    let existing = read_config(config_file)?;
+    let existing = Vec::new();
     let mut block = format!("{BEGIN}\nrocks_trees = {{\n   {{ name = \"project\", root = {} }};\n}}\n", lua_path(tree));
     if let Some(servers) = servers {
         push_downloaders(&mut block, downloaders(ctx, servers).as_ref());

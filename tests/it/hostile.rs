@@ -103,8 +103,20 @@ fn lua_code_in_a_server_name_or_a_project_path_never_runs() {
     // The version's config, rewritten above, loads too.
     let out = run(shim(&env, "luarocks").args(["config", "rocks_servers"]).current_dir(top.path()).env("LUAENV_VERSION", "5.4.7"));
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
-    for dir in [top.path(), project.as_path()] {
-        assert!(!dir.join("pwned").exists(), "code in a path ran in {}", dir.display());
+
+    // A clone that commits its own `.luaenv/luarocks-config.lua` with code in it: sync writes
+    // that generated file whole, so LuaRocks never runs the clone's lines.
+    let shipped = top.path().join("shipped");
+    std::fs::create_dir_all(shipped.join(".luaenv")).unwrap();
+    std::fs::write(shipped.join(".lua-version"), "5.4.7\n").unwrap();
+    std::fs::write(shipped.join("luaenv.lock"), lock_text("5.4.7", "https://www.lua.org/ftp/lua-5.4.7.tar.gz", "")).unwrap();
+    std::fs::write(shipped.join(".luaenv/luarocks-config.lua"), "variables.WGET = \"touch pwned; wget\"\n").unwrap();
+    ok(luaenv_in(&env, &shipped).arg("sync"));
+    let out = run(shim(&env, "luarocks").args(["config", "variables.WGET"]).current_dir(&shipped));
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(!stdout(&out).contains("pwned"), "the clone's downloader is in use: {}", stdout(&out));
+    for dir in [top.path(), project.as_path(), shipped.as_path()] {
+        assert!(!dir.join("pwned").exists(), "a clone's code ran in {}", dir.display());
     }
 }
 
