@@ -467,6 +467,6 @@ mod tests {
         let launched = launcher(prefix, &prefix.join("share/lua/5.4"), "#!/usr/bin/env lua\nrequire(\"luarocks.cmd\")\n");
         assert!(launched.starts_with("#!/bin/sh\n_=[=[\n"), "the path holds ]], so level 1: {launched}");
         insta::assert_snapshot!("launcher", launched);
-        assert_eq!(read_servers(&managed_block(prefix, "lua", Some(&servers), None)), Some(servers.to_vec()));
+        assert_eq!(read_servers(managed_block(prefix, "lua", Some(&servers), None)), Some(servers.to_vec()));
     }
 }

@@ -266,7 +266,7 @@ fn config_of(prefix: &Path, series: &str, name: &str) -> Result<PathBuf> {
 
 /// The servers of a version's config, or LuaRocks' own default when luaenv set none.
 fn version_servers(config: &Path) -> Vec<Server> {
-    rocks::read_servers(&std::fs::read_to_string(config).unwrap_or_default()).unwrap_or_else(default_servers)
+    rocks::read_servers(std::fs::read(config).unwrap_or_default()).unwrap_or_else(default_servers)
 }
 
 fn default_servers() -> Vec<Server> {
