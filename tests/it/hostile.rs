@@ -451,8 +451,8 @@ fn user_config_lines_and_concurrent_project_edits_are_never_lost() {
 
     // init racing sync in one project: both always succeed.
     for round in 0..10 {
-        let init = luaenv(&project).arg("init").stderr(Stdio::piped()).spawn().unwrap();
-        let sync = luaenv(&project).arg("sync").stderr(Stdio::piped()).spawn().unwrap();
+        let init = luaenv(&project).arg("init").stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let sync = luaenv(&project).arg("sync").stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
         for child in [init, sync] {
             let out = child.wait_with_output().unwrap();
             assert!(out.status.success(), "round {round}: {}", stderr(&out));
