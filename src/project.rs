@@ -373,6 +373,19 @@ mod tests {
     }
 
     #[test]
+    fn a_lock_pins_urls_and_file_names_never_local_paths() {
+        for ok in ["https://www.lua.org/ftp/lua-5.4.7.tar.gz", "http://127.0.0.1:8080/x.tar.gz", "luarocks-3.8.0-dfsg.tar.gz"] {
+            assert!(is_pinnable_location(ok), "{ok}");
+        }
+        for bad in ["vendor/lua", "/tmp/lua.tar.gz", "file:///tmp/lua.tar.gz", "../lua.tar.gz", ".hidden", "", "a\nb"] {
+            assert!(!is_pinnable_location(bad), "{bad}");
+        }
+        assert_eq!(upstream_url("/home/me/dl/luarocks-3.8.0-dfsg.tar.gz", None), "luarocks-3.8.0-dfsg.tar.gz");
+        assert_eq!(upstream_url("http://u:pw@mirror.example/lua/x-1.tar.gz", None), "http://mirror.example/lua/x-1.tar.gz");
+        assert_eq!(upstream_url("/srv/mirror/lua-5.4.7.tar.gz", Some("5.4.7")), "https://www.lua.org/ftp/lua-5.4.7.tar.gz");
+    }
+
+    #[test]
     fn luajit_sandboxes_keep_the_jit_modules() {
         let env = sandbox_env(Path::new("/p"), Path::new("/r/versions/openresty-2.1-20251030"), "openresty-2.1-20251030", "5.1");
         let path = &env.iter().find(|(k, _)| k == "LUA_PATH").unwrap().1;
