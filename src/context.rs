@@ -70,6 +70,26 @@ pub fn cache_dir() -> PathBuf {
     }
 }
 
+/// Whether `name` may be joined to `versions/`: a plain name such as `5.4.7`,
+/// `luajit-2.1.0-beta3` or `5.4.7-aarch64-unknown-linux-gnu`. Never `.`, `..`, a hidden
+/// name (`.staging-*`, `.old-*`), a path or a control character: names come from files a
+/// cloned repository controls.
+pub fn is_install_name(name: &str) -> bool {
+    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '+');
+    name.len() <= 128 && name.starts_with(|c: char| c.is_ascii_alphanumeric()) && name.chars().all(plain)
+}
+
+/// The usage error (exit 2) for a name that fails `is_install_name`, naming where it came from.
+pub fn check_install_name(name: &str, from: &str) -> anyhow::Result<()> {
+    if is_install_name(name) {
+        return Ok(());
+    }
+    Err(crate::error::usage(format!(
+        "{from} names Lua '{}', which is not a version name (expected something like 5.4.7: letters, digits, '.', '-', '_', '+'); fix {from}",
+        name.escape_debug()
+    )))
+}
+
 pub fn installed_in(versions: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(versions)
         .into_iter()
@@ -77,8 +97,22 @@ pub fn installed_in(versions: &Path) -> Vec<String> {
         .flatten()
         .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
         .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|n| !n.starts_with('.'))
+        .filter(|n| is_install_name(n))
         .collect();
     names.sort_by(|a, b| crate::version::compare_names(b, a));
     names
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn install_names_never_leave_versions() {
+        for good in ["5.4.7", "5.4", "latest", "luajit-2.1.0-beta3", "openresty-2.1-20251030", "5.4.7-aarch64-unknown-linux-gnu"] {
+            assert!(super::is_install_name(good), "{good}");
+        }
+        for bad in ["", ".", "..", "../../repo/fake", ".staging-5.4.7-x", ".old-5.4.7-1", "a/b", "5.4\0", "5.4\r", "-5.4", "5 4"] {
+            assert!(!super::is_install_name(bad), "{bad}");
+        }
+        assert_eq!(crate::error::exit_code(&super::check_install_name("..", "luaenv.lock").unwrap_err()), 2);
+    }
 }

@@ -1,8 +1,11 @@
 //! Rocks-server credentials. LuaRocks only knows `user:pass@` in a URL (which would put the
 //! secret in the config, in its messages and on command lines) or `~/.netrc` through wget.
-//! So luaenv keeps one netrc file in the root (mode 0600, in a 0700 folder) and points
-//! LuaRocks' `variables.WGET`/`variables.CURL` at two small wrappers that make wget and
-//! curl read it. The config names only the wrappers; the secret never leaves that file.
+//! So luaenv keeps one netrc-style file in the root (mode 0600, in a 0700 folder) whose
+//! `machine` is a server's `host:port`, and points LuaRocks' `variables.WGET`/`variables.CURL`
+//! at two small wrappers. A netrc matches by host alone, so for each download a wrapper
+//! copies the one entry of the URL's own `host:port` into a private temporary netrc for
+//! wget or curl, deleted when the download ends: credentials go only to the server they were
+//! given for, and only when it asks (no `--auth-no-challenge`).
 
 /// Mirror passwords (`http://user:pass@mirror/`), kept apart from the rocks netrc.
 pub mod mirror;
@@ -17,9 +20,10 @@ use crate::context::Context;
 use crate::error::usage;
 use crate::shell::{Shell, quote};
 
-/// One `machine` line of the netrc file.
+/// One `machine` line of the credentials file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
+    /// The server's `host:port` (the port always written, the scheme's default if not given).
     pub host: String,
     pub login: String,
     pub password: String,
@@ -42,11 +46,32 @@ pub fn wrapper_paths(ctx: &Context) -> (PathBuf, PathBuf) {
     (dir(ctx).join("wget"), dir(ctx).join("curl"))
 }
 
+/// The stored entries, or nothing when there is no file or it cannot be read (for listings).
 pub fn load(ctx: &Context) -> Vec<Entry> {
-    parse(&std::fs::read_to_string(netrc_path(ctx)).unwrap_or_default())
+    read_entries(ctx).unwrap_or_default()
 }
 
-/// The login stored for a host, if any (never the password).
+/// The stored entries; an error when the file exists but is not text luaenv wrote, so that a
+/// rewrite never drops the lines it could not read.
+fn read_entries(ctx: &Context) -> Result<Vec<Entry>> {
+    let path = netrc_path(ctx);
+    let bytes = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(anyhow::Error::new(e).context(format!("cannot read {}", path.display()))),
+    };
+    let text = String::from_utf8(bytes).map_err(|_| {
+        anyhow::anyhow!("{} holds bytes that are not UTF-8; luaenv will not rewrite it and lose them: fix or remove that line by hand, then run the command again", path.display())
+    })?;
+    Ok(parse(&text))
+}
+
+/// Fails when the credentials file exists but cannot be rewritten without losing lines.
+pub fn check_file(ctx: &Context) -> Result<()> {
+    read_entries(ctx).map(drop)
+}
+
+/// The login stored for a server's `host:port`, if any (never the password).
 pub fn login_for(ctx: &Context, host: &str) -> Option<String> {
     load(ctx).into_iter().find(|e| e.host == host).map(|e| e.login)
 }
@@ -63,18 +88,20 @@ pub fn check(login: &str, password: &str) -> Result<()> {
     Ok(())
 }
 
-/// Stores (or replaces) the credentials for a host and writes the wrappers.
+/// Stores (or replaces) the credentials for a server's `host:port` and writes the wrappers.
 pub fn store(ctx: &Context, entry: Entry) -> Result<()> {
-    let mut entries = load(ctx);
+    let _lock = crate::lock::acquire(ctx, "credentials")?;
+    let mut entries = read_entries(ctx)?;
     entries.retain(|e| e.host != entry.host);
     entries.push(entry);
     save(ctx, &entries)?;
     write_wrappers(ctx)
 }
 
-/// Forgets the credentials of a host; true when there were some.
+/// Forgets the credentials of a server's `host:port`; true when there were some.
 pub fn forget(ctx: &Context, host: &str) -> Result<bool> {
-    let mut entries = load(ctx);
+    let _lock = crate::lock::acquire(ctx, "credentials")?;
+    let mut entries = read_entries(ctx)?;
     let before = entries.len();
     entries.retain(|e| e.host != host);
     if entries.len() == before {
@@ -140,35 +167,68 @@ fn write_wrappers(ctx: &Context) -> Result<()> {
 fn wrapper_scripts(ctx: &Context) -> [(PathBuf, String); 2] {
     let q = |p: &Path| quote(Shell::Bash, &p.to_string_lossy());
     let (wget, curl) = wrapper_paths(ctx);
+    let pick = PICK_ENTRY.replace("{file}", &q(&netrc_path(ctx)));
     let wget_script = format!(
-        "#!/bin/sh\n# Written by luaenv: wget with the rocks-server credentials of luaenv's .netrc beside it.\n\
+        "#!/bin/sh\n# Written by luaenv: wget with the credentials luaenv keeps for the server of the URL (the last argument).\n\
 # Keep the user's own wgetrc, which wget looks for under HOME.\n\
 if [ -z \"$WGETRC\" ] && [ -f \"$HOME/.wgetrc\" ]; then WGETRC=\"$HOME/.wgetrc\"; export WGETRC; fi\n\
-# --auth-no-challenge: send the netrc credentials of that host at once, not after a 401.\n\
-HOME={dir}; export HOME\nexec wget --auth-no-challenge \"$@\"\n",
-        dir = q(&dir(ctx))
+{pick}if [ -z \"$netrc\" ]; then exec wget \"$@\"; fi\n\
+# wget reads only $HOME/.netrc, and sends its credentials only when the server asks.\n\
+HOME=\"$dir\" wget \"$@\"\n"
     );
     let curl_script = format!(
-        "#!/bin/sh\n# Written by luaenv: curl with the rocks-server credentials of luaenv's .netrc beside it.\nexec curl --netrc-optional --netrc-file {file} \"$@\"\n",
-        file = q(&netrc_path(ctx))
+        "#!/bin/sh\n# Written by luaenv: curl with the credentials luaenv keeps for the server of the URL (the last argument).\n\
+{pick}if [ -z \"$netrc\" ]; then exec curl \"$@\"; fi\n\
+curl --netrc-file \"$netrc\" \"$@\"\n"
     );
     [(wget, wget_script), (curl, curl_script)]
 }
 
-/// The host part of a URL as netrc matches it (no port).
+/// Shell code shared by the wrappers: the URL's `host:port` (the scheme's port when none is
+/// given), and that one entry of the credentials file copied into a private temporary netrc
+/// (`$netrc`, in `$dir`, removed at exit), with the plain host as its `machine`.
+const PICK_ENTRY: &str = r#"creds={file}
+url=; for arg in "$@"; do url=$arg; done
+case $url in https://*) port=443 ;; http://*) port=80 ;; *) port= ;; esac
+rest=${url#*://}; authority=${rest%%[/?#]*}; authority=${authority##*@}
+case $authority in *\]) key=$authority:$port ;; *:*) key=$authority ;; *) key=$authority:$port ;; esac
+netrc=
+if [ -n "$port" ] && [ -f "$creds" ]; then
+    dir=$(mktemp -d) || exit 1
+    trap 'rm -rf "$dir"' EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    awk -v key="$key" -v host="${key%:*}" '$1 == "machine" && $2 == key { $2 = host; print }' "$creds" > "$dir/.netrc"
+    if [ -s "$dir/.netrc" ]; then netrc=$dir/.netrc; fi
+fi
+"#;
+
+/// A server's key in the credentials file: `host:port`, the scheme's port when none is given.
 pub fn host_of(url: &reqwest::Url) -> Option<String> {
-    url.host_str().map(str::to_string)
+    Some(format!("{}:{}", url.host_str()?, url.port_or_known_default()?))
 }
 
-/// A URL as shown to people: any password in it replaced by `***`.
+/// A URL as shown to people: any password in it replaced by `***`, even in a URL that does
+/// not parse (a bad port, say), where the user part is cut out of the text itself.
 pub fn masked(url: &str) -> String {
     match reqwest::Url::parse(url) {
         Ok(mut u) if u.password().is_some() => {
             let _ = u.set_password(Some(MASK));
             u.to_string()
         }
-        _ => url.to_string(),
+        Ok(_) => url.to_string(),
+        Err(_) => mask_unparsed(url),
     }
+}
+
+/// `scheme://user:secret@rest` as `scheme://user:***@rest`, without parsing: for messages
+/// about URLs the parser refused.
+fn mask_unparsed(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let Some(at) = rest[..end].rfind('@') else { return url.to_string() };
+    let user = rest[..at].split(':').next().unwrap_or("");
+    format!("{scheme}://{user}:{MASK}@{}", &rest[at + 1..])
 }
 
 /// A URL with `login:***@` in it, for listing a server that has stored credentials.
@@ -196,6 +256,10 @@ mod tests {
         assert_eq!(entries.len(), 2);
         assert_eq!(entries[1], Entry { host: "b.example".into(), login: "v".into(), password: "p2".into() });
         assert_eq!(masked("http://u:secret@h:8080/x"), "http://u:***@h:8080/x");
+        assert_eq!(masked("http://alice:S3cret@127.0.0.1:99999/"), "http://alice:***@127.0.0.1:99999/");
+        assert_eq!(masked("http://a@b:S3cret@h:99999/"), "http://a@b:***@h:99999/");
+        let key = |u: &str| host_of(&reqwest::Url::parse(u).unwrap()).unwrap();
+        assert_eq!((key("http://h/x"), key("https://h/x"), key("http://h:8080")), ("h:80".into(), "h:443".into(), "h:8080".into()));
         assert_eq!(with_masked_login("http://h:8080/x", "u"), "http://u:***@h:8080/x");
         assert_eq!(with_masked_login("http://h:8080", "u"), "http://u:***@h:8080");
         assert!(check("u", "has space").is_err() && check("u", "").is_err() && check("u", "s3cr3t!").is_ok());

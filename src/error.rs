@@ -12,6 +12,9 @@ pub enum Error {
     /// is not installed: a request luaenv cannot act on.
     #[error("{0}")]
     NotInstalled(String),
+    /// What a command needs is not set up yet (a project's sandbox before `luaenv sync`).
+    #[error("{0}")]
+    NotReady(String),
     /// Bytes that are not what they claim to be. Never a request problem: the source is wrong.
     #[error("checksum mismatch for {location}: {detail}; nothing was installed{hint}")]
     ChecksumMismatch { location: String, detail: String, hint: String },
@@ -21,7 +24,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Usage(_) | Error::NotInstalled(_) => 2,
-            Error::ChecksumMismatch { .. } => 1,
+            Error::NotReady(_) | Error::ChecksumMismatch { .. } => 1,
         }
     }
 }

@@ -37,11 +37,45 @@ pub struct Pinned {
     pub sha256: String,
 }
 
+/// A lock file holds a few pins and servers: anything bigger is not one.
+
 impl Lock {
+    /// Reads and checks a lock a cloned repository may have written: every name it gives is
+    /// a plain name, every location a URL or a bare file name, never a local path.
     pub fn read(project: &Path) -> Result<Lock> {
         let path = project.join(LOCK);
-        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        toml::from_str(&text).map_err(|e| crate::error::usage(format!("{} is not a valid luaenv lock file ({}); restore it from version control or run `luaenv init`", path.display(), e.message().trim())))
+        let text = crate::selection::read_small_text(&path, crate::selection::PROJECTS_MAX).map_err(anyhow::Error::msg)?.ok_or_else(|| anyhow::anyhow!("cannot read {}: it does not exist", path.display()))?;
+        let invalid = |why: String| crate::error::usage(format!("{} is not a valid luaenv lock file ({why}); restore it from version control or run `luaenv init`", path.display()));
+        let lock: Lock = toml::from_str(&text).map_err(|e| invalid(e.message().trim().to_string()))?;
+        lock.check().map_err(invalid)?;
+        Ok(lock)
+    }
+
+    /// The install name the lock pins.
+    pub fn install_name(&self) -> String {
+        self.lua.name.clone().unwrap_or_else(|| self.lua.version.clone())
+    }
+
+    fn check(&self) -> Result<(), String> {
+        let name = self.install_name();
+        if !crate::context::is_install_name(&name) {
+            return Err(format!("[lua] name '{}' is not a version name such as 5.4.7", name.escape_debug()));
+        }
+        for (what, pin) in std::iter::once(("lua", &self.lua)).chain(self.luarocks.iter().map(|p| ("luarocks", p))) {
+            if !is_pinnable_location(&pin.url) {
+                return Err(format!("[{what}] url '{}' is a local path; a lock names an http(s) URL or a file name for the mirror", pin.url.escape_debug()));
+            }
+            if pin.sha256.len() != 64 || !pin.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(format!("[{what}] sha256 is not 64 hex digits"));
+            }
+        }
+        for server in self.rocks_servers.iter().flatten() {
+            rocks::check_server_name(&server.name).map_err(|e| format!("rocks_servers: {e}"))?;
+            if !matches!(reqwest::Url::parse(&server.url).map(|u| u.scheme().to_string()).as_deref(), Ok("http" | "https")) {
+                return Err(format!("rocks server '{}' has url '{}', not an http(s) URL", server.name, server.url.escape_debug()));
+            }
+        }
+        Ok(())
     }
 
     pub fn write(&self, project: &Path) -> Result<()> {
@@ -66,13 +100,68 @@ impl Lock {
     }
 }
 
-/// A release's upstream URL, whatever mirror it came through; any other location as is.
+/// A release's upstream URL, whatever mirror it came through; another http(s) URL as is
+/// (without credentials); a local file by its name only: a lock never holds a local path.
 fn upstream_url(location: &str, install_name: Option<&str>) -> String {
-    let file = location.rsplit('/').next().unwrap_or_default();
+    let file = location.trim_end_matches('/').rsplit('/').next().unwrap_or_default();
     if let Some(r) = install_name.and_then(|n| crate::install::resolve::resolve(n).ok()).filter(|r| r.file_name == file) {
         return r.upstream_url;
     }
-    crate::catalog::releases().into_iter().find(|r| r.file_name() == file).map(|r| r.url).unwrap_or_else(|| location.to_string())
+    if let Some(r) = crate::catalog::releases().into_iter().find(|r| r.file_name() == file) {
+        return r.url;
+    }
+    match reqwest::Url::parse(location) {
+        Ok(mut u) if matches!(u.scheme(), "http" | "https") => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.to_string()
+        }
+        _ => file.to_string(),
+    }
+}
+
+/// An http(s) URL, or a bare file name (fetched from the mirror): never a path or `file://`.
+pub fn is_pinnable_location(location: &str) -> bool {
+    match reqwest::Url::parse(location) {
+        Ok(u) => matches!(u.scheme(), "http" | "https") && u.host_str().is_some(),
+        Err(_) => is_file_name(location),
+    }
+}
+
+/// A plain file name (`luarocks-3.8.0-dfsg.tar.gz`): no folder, not hidden, no control character.
+pub fn is_file_name(name: &str) -> bool {
+    !name.is_empty() && name.len() <= 255 && !name.starts_with('.') && !name.contains('/') && !name.chars().any(char::is_control)
+}
+
+/// Paths in a project that luaenv creates or writes into. A repository can commit any of them
+/// as a symbolic link (to `~/.local`, say): luaenv then refuses rather than write through it.
+pub fn check_no_links(project: &Path) -> Result<()> {
+    let generated = project.join(GENERATED);
+    let mut paths = vec![generated.clone(), project.join(TREE)];
+    // LuaRocks writes there too, following the config luaenv gives it.
+    paths.extend(["bin", "share", "lib", "share/lua", "lib/lua", "lib/luarocks"].map(|d| project.join(TREE).join(d)));
+    paths.extend([".lua-version", LOCK].map(|f| project.join(f)));
+    if generated.symlink_metadata().is_ok_and(|m| m.is_dir()) {
+        paths.push(generated.join("bin"));
+        paths.extend(std::fs::read_dir(&generated).into_iter().flatten().flatten().map(|e| e.path()));
+        paths.extend(std::fs::read_dir(generated.join("bin")).into_iter().flatten().flatten().map(|e| e.path()));
+    }
+    match paths.iter().find(|p| p.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink())) {
+        Some(link) => Err(crate::error::usage(format!(
+            "{} is a symbolic link, and luaenv never writes through a link a repository controls; remove it (`rm '{}'`) and run the command again: luaenv makes a real one",
+            link.display(),
+            link.display()
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Held while a command reads or rewrites a project's files (`luaenv.lock`, `.luaenv/`), so
+/// `init`, `sync` and `rocks add-server --project` in one project never interleave.
+pub fn lock(ctx: &Context, project: &Path) -> Result<crate::lock::Lock> {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(project.as_os_str().as_encoded_bytes());
+    crate::lock::acquire(ctx, &format!("project-{}", &crate::install::verify::hex(&digest)[..16]))
 }
 
 /// Remembers a project, so `rehash` makes shims for the commands of its rocks.
@@ -93,6 +182,8 @@ pub fn find(start: &Path) -> Option<PathBuf> {
 
 /// Writes `.luaenv/` for the pinned prefix: wrappers, LuaRocks config, activate scripts.
 pub fn generate(ctx: &Context, project: &Path, name: &str, lock: &Lock) -> Result<()> {
+    check_no_links(project)?;
+    crate::context::check_install_name(name, "luaenv.lock")?;
     let prefix = ctx.prefix(name);
     let series = series_of(name).or_else(|| series_of(&lock.lua.version)).unwrap_or_default();
     let out = project.join(GENERATED);
@@ -216,6 +307,19 @@ mod tests {
             .output()
             .unwrap();
         assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{}|mine", project.display()));
+    }
+
+    #[test]
+    fn a_lock_pins_urls_and_file_names_never_local_paths() {
+        for ok in ["https://www.lua.org/ftp/lua-5.4.7.tar.gz", "http://127.0.0.1:8080/x.tar.gz", "luarocks-3.8.0-dfsg.tar.gz"] {
+            assert!(is_pinnable_location(ok), "{ok}");
+        }
+        for bad in ["vendor/lua", "/tmp/lua.tar.gz", "file:///tmp/lua.tar.gz", "../lua.tar.gz", ".hidden", "", "a\nb"] {
+            assert!(!is_pinnable_location(bad), "{bad}");
+        }
+        assert_eq!(upstream_url("/home/me/dl/luarocks-3.8.0-dfsg.tar.gz", None), "luarocks-3.8.0-dfsg.tar.gz");
+        assert_eq!(upstream_url("http://u:pw@mirror.example/lua/x-1.tar.gz", None), "http://mirror.example/lua/x-1.tar.gz");
+        assert_eq!(upstream_url("/srv/mirror/lua-5.4.7.tar.gz", Some("5.4.7")), "https://www.lua.org/ftp/lua-5.4.7.tar.gz");
     }
 
     #[test]

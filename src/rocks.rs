@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, Result};
+use anyhow::{Context as _, Result, bail};
 
 use crate::catalog::{self, Kind};
 use crate::context::Context;
@@ -169,10 +169,10 @@ fn write_paths(ctx: &Context, target: &Path, prefix: &Path, series: &str, src: &
         std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
     }
     let config = config_path(target, series);
-    let existing = std::fs::read_to_string(&config).unwrap_or_default();
+    let existing = read_config(&config)?;
     let servers = read_servers(&existing);
     let downloaders = servers.as_deref().and_then(|s| downloaders(ctx, s));
-    prefix::write_atomic(&config, write_config(&existing, &managed_block(prefix, interpreter_in(target), servers.as_deref(), downloaders.as_ref())).as_bytes())
+    prefix::write_atomic(&config, &write_config(&config, &existing, &managed_block(prefix, interpreter_in(target), servers.as_deref(), downloaders.as_ref()))?)
 }
 
 /// What LuaRocks' `configure` would hard-code, pointing at the prefix.
@@ -182,7 +182,7 @@ fn interpreter_in(prefix: &Path) -> &'static str {
 }
 
 fn hardcoded(prefix: &Path, series: &str, interpreter: &str) -> String {
-    let p = |sub: &str| lua_string(&format!("{}{sub}", prefix.display()));
+    let p = |sub: &str| if sub.is_empty() { lua_path(prefix) } else { lua_path(&prefix.join(sub.trim_start_matches('/'))) };
     format!(
         "return {{\n    PREFIX = {},\n    SYSCONFDIR = {},\n    LUA_DIR = {},\n    LUA_BINDIR = {},\n    LUA_INCDIR = {},\n    LUA_LIBDIR = {},\n    LUA_VERSION = \"{series}\",\n    LUA_INTERPRETER = \"{interpreter}\",\n    SYSTEM = \"linux\",\n    PROCESSOR = \"{}\",\n}}\n",
         p(""),
@@ -203,8 +203,8 @@ fn launcher(prefix: &Path, luadir: &Path, body: &str) -> String {
     let exec = format!("exec {} \"$0\" \"$@\"", quote(Shell::Bash, &prefix.join("bin/lua").to_string_lossy()));
     // A long-bracket level whose closing bracket the line does not contain.
     let level = "=".repeat((0..).find(|n| !exec.contains(&format!("]{}]", "=".repeat(*n)))).unwrap_or(0));
-    let path = lua_string(&format!("{}/?.lua;", luadir.display()));
-    let dir = lua_string(&format!("{}/", luadir.display()));
+    let path = lua_path(&luadir.join("?.lua;"));
+    let dir = lua_path(&luadir.join(""));
     format!(
         "#!/bin/sh\n_=[{level}[\n{exec}\n]{level}]\npackage.path={path} .. package.path\nlocal list = package.searchers or package.loaders; table.insert(list, 1, function(name) if name:match(\"^luarocks%.\") then return loadfile({dir} .. name:gsub(\"%.\", \"/\") .. \".lua\") end end)\n{rest}"
     )
@@ -238,7 +238,7 @@ fn downloaders(ctx: &Context, servers: &[Server]) -> Option<(PathBuf, PathBuf)> 
 /// luaenv's part of the config: trees, variables for C rocks, certificate checks, servers,
 /// and, when a server needs credentials, the wget/curl wrappers that read them.
 fn managed_block(prefix: &Path, interpreter: &str, servers: Option<&[Server]>, downloaders: Option<&(PathBuf, PathBuf)>) -> String {
-    let p = lua_string(&prefix.display().to_string());
+    let p = lua_path(prefix);
     let mut block = format!(
         "{BEGIN}\nrocks_trees = {{\n   {{ name = \"user\", root = home .. \"/.luarocks\" }};\n   {{ name = \"system\", root = {p} }};\n}}\n\
 lua_interpreter = \"{interpreter}\"\nvariables = {{\n   LUA_DIR = {p};\n   LUA_BINDIR = {p} .. \"/bin\";\n   LUA_INCDIR = {p} .. \"/include\";\n   LUA_LIBDIR = {p} .. \"/lib\";\n}}\n\
@@ -273,43 +273,108 @@ variables.WGET = {}\nvariables.CURL = {}\nfs_use_modules = false\n",
 fn push_servers(block: &mut String, servers: &[Server]) {
     block.push_str("rocks_servers = {\n");
     for s in servers {
-        block.push_str(&format!("   {}; -- luaenv:name={}\n", lua_string(&s.url), s.name));
+        // Names are checked where they come in; a hand-edited one is still never written raw
+        // into the comment (Lua ends a comment at a carriage return).
+        let name: String = s.name.chars().map(|c| if is_name_char(c) { c } else { '-' }).collect();
+        block.push_str(&format!("   {}; -- luaenv:name={name}\n", lua_string(&s.url)));
     }
     block.push_str("}\n");
 }
 
 /// A project's config (`.luaenv/luarocks-config.lua`, read through `LUAROCKS_CONFIG` after
 /// the version's): the project tree alone, and the project's own servers if it has some.
+/// Written whole, never merged: `.luaenv/` is generated, and a clone may ship one whose extra
+/// lines LuaRocks would run. The project's own settings live in `luaenv.lock`.
 pub fn write_project_config(ctx: &Context, config_file: &Path, tree: &Path, servers: Option<&[Server]>) -> Result<()> {
-    let existing = std::fs::read_to_string(config_file).unwrap_or_default();
-    let mut block = format!("{BEGIN}\nrocks_trees = {{\n   {{ name = \"project\", root = {} }};\n}}\n", lua_string(&tree.display().to_string()));
+    let existing = Vec::new();
+    let mut block = format!("{BEGIN}\nrocks_trees = {{\n   {{ name = \"project\", root = {} }};\n}}\n", lua_path(tree));
     if let Some(servers) = servers {
         push_downloaders(&mut block, downloaders(ctx, servers).as_ref());
         push_servers(&mut block, servers);
     }
     block.push_str(END);
     block.push('\n');
-    prefix::write_atomic(config_file, write_config(&existing, &block).as_bytes())
+    prefix::write_atomic(config_file, &write_config(config_file, &existing, &block)?)
+}
+
+/// A config file's bytes, as they are (a Latin-1 comment is the user's business); empty when
+/// there is none yet.
+pub fn read_config(path: &Path) -> Result<Vec<u8>> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(anyhow::Error::new(e).context(format!("cannot read {}", path.display()))),
+    }
+}
+
+/// Where luaenv's block is: the byte range from its BEGIN line to the end of its END line.
+/// Markers count only as whole lines, so one quoted inside a user's string is not one.
+/// `Ok(None)`: no block yet. An error when the markers do not pair up, since replacing
+/// anything then could swallow the user's lines.
+fn block_range(file: &Path, config: &[u8]) -> Result<Option<std::ops::Range<usize>>> {
+    let mut begins = Vec::new();
+    let mut ends = Vec::new();
+    let mut at = 0;
+    for line in config.split_inclusive(|&b| b == b'\n') {
+        let text = line.strip_suffix(b"\n").unwrap_or(line);
+        let text = text.strip_suffix(b"\r").unwrap_or(text);
+        if text == BEGIN.as_bytes() {
+            begins.push(at);
+        } else if text == END.as_bytes() {
+            ends.push(at + line.len());
+        }
+        at += line.len();
+    }
+    match (begins.as_slice(), ends.as_slice()) {
+        ([], []) => Ok(None),
+        ([b], [e]) if e > b => Ok(Some(*b..*e)),
+        _ => bail!(
+            "{}: luaenv's block is damaged (it needs one `{BEGIN}` line and, below it, one `{END}` line; found {} and {}); put the missing line back or delete the block, then run the command again: nothing was changed",
+            file.display(),
+            begins.len(),
+            ends.len()
+        ),
+    }
 }
 
 /// Replaces luaenv's block in `existing`, keeping every other byte; appends it when absent.
-fn write_config(existing: &str, block: &str) -> String {
-    match (existing.find(BEGIN), existing.find(END)) {
-        (Some(b), Some(e)) if e > b => {
-            let mut after = &existing[e + END.len()..];
-            after = after.strip_prefix('\n').unwrap_or(after);
-            format!("{}{block}{after}", &existing[..b])
+fn write_config(file: &Path, existing: &[u8], block: &str) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(existing.len() + block.len() + 64);
+    match block_range(file, existing)? {
+        Some(range) => {
+            out.extend_from_slice(&existing[..range.start]);
+            out.extend_from_slice(block.as_bytes());
+            out.extend_from_slice(&existing[range.end..]);
         }
-        _ if existing.is_empty() => format!("-- LuaRocks configuration, written by luaenv\n\n{block}"),
-        _ => format!("{existing}{}{block}", if existing.ends_with('\n') { "" } else { "\n" }),
+        None if existing.is_empty() => out.extend_from_slice(format!("-- LuaRocks configuration, written by luaenv\n\n{block}").as_bytes()),
+        None => {
+            out.extend_from_slice(existing);
+            if !existing.ends_with(b"\n") {
+                out.push(b'\n');
+            }
+            out.extend_from_slice(block.as_bytes());
+        }
     }
+    Ok(out)
+}
+
+/// Whether the user's own lines after luaenv's block set `rocks_servers` again: LuaRocks then
+/// uses theirs, not luaenv's list.
+pub fn servers_overridden(config: &[u8]) -> bool {
+    let Ok(Some(range)) = block_range(Path::new(""), config) else { return false };
+    String::from_utf8_lossy(&config[range.end..]).lines().any(|l| {
+        let l = l.trim_start();
+        l.strip_prefix("rocks_servers").is_some_and(|rest| rest.trim_start().starts_with('=') && !rest.trim_start().starts_with("=="))
+    })
 }
 
 /// The servers listed in luaenv's block, in LuaRocks' order; `None` when luaenv set none
 /// (LuaRocks then uses its default, luarocks.org).
-pub fn read_servers(config: &str) -> Option<Vec<Server>> {
-    let start = config.find(BEGIN)?;
-    let block = &config[start..config[start..].find(END).map(|e| start + e).unwrap_or(config.len())];
+pub fn read_servers(config: impl AsRef<[u8]>) -> Option<Vec<Server>> {
+    let config = config.as_ref();
+    let range = block_range(Path::new(""), config).ok()??;
+    let text = String::from_utf8_lossy(&config[range]);
+    let block = text.as_ref();
     if !block.lines().any(|l| l.starts_with("rocks_servers = {")) {
         return None;
     }
@@ -326,18 +391,66 @@ pub fn read_servers(config: &str) -> Option<Vec<Server>> {
 
 /// Rewrites the server list of a config file, keeping everything else.
 pub fn set_servers(ctx: &Context, config_file: &Path, prefix: &Path, servers: &[Server]) -> Result<()> {
-    let existing = std::fs::read_to_string(config_file).with_context(|| format!("cannot read {}", config_file.display()))?;
+    let existing = std::fs::read(config_file).with_context(|| format!("cannot read {}", config_file.display()))?;
     let block = managed_block(prefix, interpreter_in(prefix), Some(servers), downloaders(ctx, servers).as_ref());
-    prefix::write_atomic(config_file, write_config(&existing, &block).as_bytes())
+    prefix::write_atomic(config_file, &write_config(config_file, &existing, &block)?)
 }
 
-fn lua_string(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':')
+}
+
+/// A rocks-server name goes into LuaRocks' config and luaenv's messages: 1 to 64 of
+/// letters, digits, `.`, `_`, `-` and `:` (for the default, `host:port`).
+pub fn check_server_name(name: &str) -> Result<(), String> {
+    if !name.is_empty() && name.len() <= 64 && name.chars().all(is_name_char) {
+        return Ok(());
+    }
+    Err(format!("'{}' is not a rocks-server name: use 1 to 64 letters, digits, '.', '_', '-' or ':'", name.escape_debug()))
+}
+
+/// The default name of a server: its `host[:port]`, other characters made `-`.
+pub fn default_server_name(url: &reqwest::Url) -> String {
+    let host = url.host_str().unwrap_or("server");
+    let name = match url.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_string(),
+    };
+    name.chars().map(|c| if is_name_char(c) { c } else { '-' }).take(64).collect()
+}
+
+/// A Lua string literal for any text: quotes, backslashes and control characters (a carriage
+/// return or newline would end the string or a comment) as escapes, so no value ever becomes code.
+pub fn lua_string(s: &str) -> String {
+    lua_bytes(s.as_bytes())
+}
+
+/// A path as a Lua string literal, byte for byte (a path need not be UTF-8).
+pub fn lua_path(path: &Path) -> String {
+    lua_bytes(std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()))
+}
+
+fn lua_bytes(bytes: &[u8]) -> String {
+    let utf8 = std::str::from_utf8(bytes).is_ok();
+    let mut out = Vec::with_capacity(bytes.len() + 2);
+    out.push(b'"');
+    for &b in bytes {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'"' => out.extend_from_slice(b"\\\""),
+            // Three digits always, so a digit that follows is not read as part of the escape.
+            b if b < 0x20 || b == 0x7f || (b >= 0x80 && !utf8) => out.extend_from_slice(format!("\\{b:03}").as_bytes()),
+            b => out.push(b),
+        }
+    }
+    out.push(b'"');
+    String::from_utf8(out).expect("escaped Lua string is UTF-8")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::ffi::OsStrExt as _;
 
     #[test]
     fn picks_a_supported_luarocks() {
@@ -348,20 +461,56 @@ mod tests {
         assert_eq!(crate::error::exit_code(&choose(Some("3.8.0"), "5.5").unwrap_err()), 2);
     }
 
+    /// `write_config` on text, for the tests.
+    fn rewrite(existing: &str, block: &str) -> String {
+        String::from_utf8(write_config(Path::new("config.lua"), existing.as_bytes(), block).unwrap()).unwrap()
+    }
+
     #[test]
     fn keeps_the_users_lines_around_the_block() {
         let user = "-- mine\nlocal_by_default = true\n";
         let prefix = Path::new("/p");
         let servers = vec![Server { name: "corp".into(), url: "http://corp/rocks".into() }, Server { name: "luarocks.org".into(), url: LUAROCKS_ORG.into() }];
-        let first = write_config(user, &managed_block(prefix, "lua", Some(&servers), None));
+        let first = rewrite(user, &managed_block(prefix, "lua", Some(&servers), None));
         assert!(first.starts_with(user));
         let edited = format!("{first}variables.CC = \"clang\"\n");
-        let second = write_config(&edited, &managed_block(prefix, "lua", Some(&servers[1..]), None));
+        let second = rewrite(&edited, &managed_block(prefix, "lua", Some(&servers[1..]), None));
         assert!(second.starts_with(user) && second.ends_with("variables.CC = \"clang\"\n"));
         assert_eq!(read_servers(&first), Some(servers.clone()));
         assert_eq!(read_servers(&second).unwrap(), servers[1..]);
-        assert_eq!(read_servers(&write_config(user, &managed_block(prefix, "lua", Some(&[]), None))), Some(vec![]));
-        assert_eq!(read_servers(&write_config(user, &managed_block(prefix, "lua", None, None))), None);
+        assert_eq!(read_servers(rewrite(user, &managed_block(prefix, "lua", Some(&[]), None))), Some(vec![]));
+        assert_eq!(read_servers(rewrite(user, &managed_block(prefix, "lua", None, None))), None);
+    }
+
+    #[test]
+    fn damaged_markers_and_foreign_bytes_never_cost_a_user_line() {
+        let block = managed_block(Path::new("/p"), "lua", Some(&[]), None);
+        let written = rewrite("-- mine\n", &block);
+        // The END line deleted, a user line added after: refused, not swallowed.
+        let damaged = format!("{}x = 1\n", written.replace(&format!("{END}\n"), ""));
+        let err = write_config(Path::new("c.lua"), damaged.as_bytes(), &block).unwrap_err();
+        assert!(format!("{err}").contains("damaged"), "{err}");
+        // A marker inside a user's string is not a marker.
+        let quoted = format!("s = \"{BEGIN}\"\n{written}");
+        assert!(rewrite(&quoted, &block).starts_with(&format!("s = \"{BEGIN}\"\n-- mine\n")));
+        // Latin-1 bytes outside the block are kept as they are.
+        let latin1 = [b"-- caf\xe9\n".as_slice(), written.as_bytes()].concat();
+        let out = write_config(Path::new("c.lua"), &latin1, &managed_block(Path::new("/q"), "lua", None, None)).unwrap();
+        assert!(out.starts_with(b"-- caf\xe9\n-- mine\n"));
+        // A user's own list after the block is what LuaRocks uses: noticed.
+        assert!(servers_overridden(format!("{written}rocks_servers = {{ \"http://mine\" }}\n").as_bytes()));
+        assert!(!servers_overridden(format!("rocks_servers = {{}}\n{written}").as_bytes()));
+    }
+
+    #[test]
+    fn lua_strings_escape_everything_that_could_end_them() {
+        assert_eq!(lua_string("a\"b\\c\r}\n1"), "\"a\\\"b\\\\c\\013}\\0101\"");
+        assert_eq!(lua_path(Path::new(std::ffi::OsStr::from_bytes(b"/x\xff"))), "\"/x\\255\"");
+        assert_eq!(lua_string("caf\u{e9}"), "\"caf\u{e9}\"");
+        let hostile = "x\r} variables.WGET = \"touch /tmp/pwned; wget\" rocks_servers = {";
+        assert!(check_server_name(hostile).is_err() && check_server_name("corp-mirror_1.2").is_ok() && check_server_name(&"a".repeat(65)).is_err());
+        let block = managed_block(Path::new("/p"), "lua", Some(&[Server { name: hostile.into(), url: "http://h".into() }]), None);
+        assert!(!block.contains('\r') && !block.contains("variables.WGET = \""), "{block}");
     }
 
     #[test]
@@ -374,6 +523,6 @@ mod tests {
         let launched = launcher(prefix, &prefix.join("share/lua/5.4"), "#!/usr/bin/env lua\nrequire(\"luarocks.cmd\")\n");
         assert!(launched.starts_with("#!/bin/sh\n_=[=[\n"), "the path holds ]], so level 1: {launched}");
         insta::assert_snapshot!("launcher", launched);
-        assert_eq!(read_servers(&managed_block(prefix, "lua", Some(&servers), None)), Some(servers.to_vec()));
+        assert_eq!(read_servers(managed_block(prefix, "lua", Some(&servers), None)), Some(servers.to_vec()));
     }
 }

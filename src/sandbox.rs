@@ -13,7 +13,12 @@ pub const TREE: &str = "lua_modules";
 
 /// The projects made here that still exist.
 pub fn registered(ctx: &Context) -> Vec<PathBuf> {
-    std::fs::read_to_string(ctx.root.join("projects"))
+    // Capped and never a FIFO: a hostile root file cannot hang every shim.
+    crate::selection::read_small_text(&ctx.root.join("projects"), crate::selection::PROJECTS_MAX)
+        .unwrap_or_else(|problem| {
+            eprintln!("warning: {problem}");
+            None
+        })
         .unwrap_or_default()
         .lines()
         .map(PathBuf::from)

@@ -35,6 +35,58 @@ pub struct Selected {
     /// What was asked for: an install name or a spec such as `5.4`.
     pub requested: String,
     pub origin: Origin,
+    /// Why the file that made the choice cannot be read (a FIFO, a device, bad UTF-8, too big):
+    /// the choice is then an error, never a silent fall-through to another file.
+    pub problem: Option<String>,
+}
+
+impl Selected {
+    fn new(requested: String, origin: Origin) -> Selected {
+        Selected { requested, origin, problem: None }
+    }
+
+    fn broken(origin: Origin, problem: String) -> Selected {
+        Selected { requested: String::new(), origin, problem: Some(problem) }
+    }
+}
+
+/// Version files, `projects`, `mirror` and lock files are small: anything bigger is refused.
+pub const SMALL_FILE_MAX: u64 = 64 * 1024;
+/// The registry of projects and lock files may be longer than a version file.
+pub const PROJECTS_MAX: u64 = 1024 * 1024;
+
+/// Reads a small file a repository or a user may have replaced by anything: opened without
+/// blocking (a FIFO would hang every shim) and checked with the open file's own metadata, so
+/// only a regular file of at most `max` bytes is read. One open, one fstat, one read.
+pub fn read_small_file(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::{Error, ErrorKind, Read as _};
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let file = std::fs::File::options().read(true).custom_flags(libc::O_NONBLOCK).open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(Error::new(ErrorKind::InvalidInput, "not a regular file"));
+    }
+    let too_big = || Error::new(ErrorKind::InvalidData, format!("larger than {} KiB", max / 1024));
+    if meta.len() > max {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(max + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(too_big());
+    }
+    Ok(bytes)
+}
+
+/// A small text file: `Ok(None)` when it does not exist, an error that names the file when it
+/// is not a regular file, too big or not UTF-8.
+pub fn read_small_text(path: &Path, max: u64) -> Result<Option<String>, String> {
+    let bytes = match read_small_file(path, max) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("cannot read {}: {e}; replace it with a plain text file", path.display())),
+    };
+    String::from_utf8(bytes).map(Some).map_err(|_| format!("{} is not UTF-8 text; rewrite it (e.g. `echo 5.4.7 > {}`)", path.display(), path.display()))
 }
 
 pub const HOW_TO_SELECT: &str = "no Lua version selected: set LUAENV_VERSION, pin one for this folder with `luaenv local <name>`, or set a default with `luaenv global <name>`";
@@ -44,7 +96,7 @@ pub fn select(root: &Path, start_dirs: &[&Path]) -> Option<Selected> {
     if let Some(v) = std::env::var_os("LUAENV_VERSION") {
         let v = v.to_string_lossy().trim().to_string();
         if !v.is_empty() {
-            return Some(Selected { requested: v, origin: Origin::Env });
+            return Some(Selected::new(v, Origin::Env));
         }
     }
     for start in start_dirs {
@@ -53,8 +105,10 @@ pub fn select(root: &Path, start_dirs: &[&Path]) -> Option<Selected> {
         }
     }
     let global = root.join("version");
-    let requested = read_version_file(&global)?;
-    Some(Selected { requested, origin: Origin::Global(global) })
+    match read_version_file_checked(&global) {
+        Ok(requested) => Some(Selected::new(requested?, Origin::Global(global))),
+        Err(problem) => Some(Selected::broken(Origin::Global(global), problem)),
+    }
 }
 
 /// Walks up from `start` to the nearest `.lua-version`, or `.tool-versions` with a `lua` line.
@@ -62,12 +116,16 @@ pub fn find_version_file(start: &Path) -> Option<Selected> {
     let mut dir = Some(start);
     while let Some(d) = dir {
         let file = d.join(".lua-version");
-        if let Some(requested) = read_version_file(&file) {
-            return Some(Selected { requested, origin: Origin::File(file) });
+        match read_version_file_checked(&file) {
+            Ok(Some(requested)) => return Some(Selected::new(requested, Origin::File(file))),
+            Ok(None) => {}
+            Err(problem) => return Some(Selected::broken(Origin::File(file), problem)),
         }
         let tools = d.join(".tool-versions");
-        if let Some(requested) = read_tool_versions(&tools) {
-            return Some(Selected { requested, origin: Origin::File(tools) });
+        match read_small_text(&tools, SMALL_FILE_MAX).map(|t| t.and_then(|t| tool_versions_lua(&t))) {
+            Ok(Some(requested)) => return Some(Selected::new(requested, Origin::File(tools))),
+            Ok(None) => {}
+            Err(problem) => return Some(Selected::broken(Origin::File(tools), problem)),
         }
         dir = d.parent();
     }
@@ -75,17 +133,23 @@ pub fn find_version_file(start: &Path) -> Option<Selected> {
 }
 
 /// The first word of the first line that is not blank or a comment; CRLF tolerated.
+/// `None` when the file is missing, empty or unreadable (see `read_version_file_checked`).
 pub fn read_version_file(path: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(path).ok()?;
-    text.lines()
+    read_version_file_checked(path).ok().flatten()
+}
+
+/// As `read_version_file`, with an error naming the file when it cannot be read safely.
+pub fn read_version_file_checked(path: &Path) -> Result<Option<String>, String> {
+    let Some(text) = read_small_text(path, SMALL_FILE_MAX)? else { return Ok(None) };
+    Ok(text
+        .lines()
         .map(|l| l.split('#').next().unwrap_or("").trim())
         .find(|l| !l.is_empty())
         .and_then(|l| l.split_whitespace().next())
-        .map(String::from)
+        .map(String::from))
 }
 
-fn read_tool_versions(path: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(path).ok()?;
+fn tool_versions_lua(text: &str) -> Option<String> {
     text.lines().find_map(|l| {
         let mut words = l.split('#').next().unwrap_or("").split_whitespace();
         (words.next() == Some("lua")).then(|| words.next().map(String::from)).flatten()
@@ -95,7 +159,11 @@ fn read_tool_versions(path: &Path) -> Option<String> {
 /// The installed name for what was asked: the name itself, or for a spec like `5.4`
 /// (or `latest`) the newest installed release that matches.
 pub fn installed_name(versions_dir: &Path, requested: &str) -> Option<String> {
-    if !requested.is_empty() && !requested.contains('/') && versions_dir.join(requested).is_dir() {
+    // A name from a file never reaches the file system unchecked (`..`, `.staging-*`, `a/b`).
+    if !crate::context::is_install_name(requested) {
+        return None;
+    }
+    if versions_dir.join(requested).is_dir() {
         return Some(requested.to_string());
     }
     let wanted = if requested == "latest" { Some(vec![]) } else { Version::parse(requested).map(|v| v.parts) };
@@ -105,12 +173,22 @@ pub fn installed_name(versions_dir: &Path, requested: &str) -> Option<String> {
         .find(|name| Version::parse(name).is_some_and(|v| v.pre.is_none() && v.starts_with(&wanted)))
 }
 
-/// The message for a selection that names a version that is not installed.
+/// The message for a selection that names a version that is not installed (or that cannot
+/// name one: an unreadable file, a name that is not a version name).
 pub fn not_installed(selected: &Selected) -> String {
+    if let Some(problem) = &selected.problem {
+        return problem.clone();
+    }
     let source = match &selected.origin {
         Origin::Env => "LUAENV_VERSION".to_string(),
         Origin::File(p) | Origin::Global(p) => p.display().to_string(),
     };
+    if !crate::context::is_install_name(&selected.requested) {
+        return format!(
+            "{source} selects '{}', which is not a Lua version name (expected something like 5.4.7); fix it, or pick one with `luaenv local <name>`",
+            selected.requested.escape_debug()
+        );
+    }
     format!(
         "{source} selects Lua '{}', which is not installed; run `luaenv install {}`",
         selected.requested, selected.requested
@@ -129,7 +207,7 @@ mod tests {
         assert_eq!(read_version_file(&f).as_deref(), Some("5.4.7"));
         let t = dir.path().join(".tool-versions");
         std::fs::write(&t, "nodejs 20\nlua 5.3.6 # comment\n").unwrap();
-        assert_eq!(read_tool_versions(&t).as_deref(), Some("5.3.6"));
+        assert_eq!(tool_versions_lua(&std::fs::read_to_string(&t).unwrap()).as_deref(), Some("5.3.6"));
     }
 
     #[test]
@@ -142,5 +220,30 @@ mod tests {
         assert_eq!(installed_name(dir.path(), "5.3.6").as_deref(), Some("5.3.6"));
         assert_eq!(installed_name(dir.path(), "latest").as_deref(), Some("5.4.7"));
         assert_eq!(installed_name(dir.path(), "5.1"), None);
+        std::fs::create_dir(dir.path().join(".staging-5.4.7-x")).unwrap();
+        for hostile in ["..", ".", ".staging-5.4.7-x", "../versions/5.4.7", ""] {
+            assert_eq!(installed_name(dir.path(), hostile), None, "{hostile}");
+        }
+    }
+
+    #[test]
+    fn hostile_version_files_are_errors_that_name_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join(".lua-version");
+        std::os::unix::fs::symlink("/dev/zero", &f).unwrap();
+        let err = read_version_file_checked(&f).unwrap_err();
+        assert!(err.contains(".lua-version") && err.contains("not a regular file"), "{err}");
+        std::fs::remove_file(&f).unwrap();
+        assert!(std::process::Command::new("mkfifo").arg(&f).status().unwrap().success());
+        assert!(read_version_file_checked(&f).unwrap_err().contains("not a regular file"));
+        std::fs::remove_file(&f).unwrap();
+        std::fs::write(&f, b"5.4.7\xff\n").unwrap();
+        assert!(read_version_file_checked(&f).unwrap_err().contains("not UTF-8"));
+        std::fs::write(&f, vec![b'5'; 70 * 1024]).unwrap();
+        assert!(read_version_file_checked(&f).unwrap_err().contains("larger than 64 KiB"));
+        // The nearest file decides, even when it is broken: no silent fall-through to a parent's.
+        std::fs::write(dir.path().join(".tool-versions"), "lua 5.3.6\n").unwrap();
+        let sel = find_version_file(dir.path()).unwrap();
+        assert!(sel.problem.is_some() && not_installed(&sel).contains("larger than"));
     }
 }

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::context::{self, Context};
+use crate::error::Error;
 use crate::selection::{self, Selected};
 
 /// The name we were called by, when it is not luaenv itself.
@@ -41,9 +42,9 @@ pub fn run(command: &str, args: Vec<OsString>) -> u8 {
             eprintln!("luaenv: cannot run {}: {err}", program.display());
             1
         }
-        Err(msg) => {
-            eprintln!("luaenv: {msg}");
-            1
+        Err(err) => {
+            eprintln!("luaenv: {err}");
+            err.exit_code()
         }
     }
 }
@@ -56,7 +57,7 @@ fn changes_commands(command: &str, args: &[OsString]) -> bool {
 
 /// The real program behind a shim call and, inside a project, its sandbox's variables;
 /// or the one-line reason there is none.
-fn real_program(root: &Path, command: &str, args: &[OsString]) -> Result<(PathBuf, Vec<(String, String)>), String> {
+fn real_program(root: &Path, command: &str, args: &[OsString]) -> Result<(PathBuf, Vec<(String, String)>), Error> {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     // `lua script.lua` follows the script's own folder first.
     let script_dir = script_of(command, args).and_then(|s| Path::new(&s).parent().map(|p| cwd.join(p)));
@@ -65,12 +66,12 @@ fn real_program(root: &Path, command: &str, args: &[OsString]) -> Result<(PathBu
         starts.push(dir);
     }
     starts.push(&cwd);
-    let selected = selection::select(root, &starts).ok_or(selection::HOW_TO_SELECT)?;
+    let selected = selection::select(root, &starts).ok_or_else(|| Error::Usage(selection::HOW_TO_SELECT.into()))?;
     let found = find(root, &selected, command)?;
     let sandbox = sandbox_for(&selected, &found.prefix);
     // Without its generated config, LuaRocks would fall back to the version's own tree.
     if command.starts_with("luarocks") && sandbox.iter().any(|(k, v)| k == "LUAROCKS_CONFIG" && !Path::new(v).is_file()) {
-        return Err(format!("{command}: this project's sandbox is not set up (no {}/luarocks-config.lua); run `luaenv sync`", crate::sandbox::GENERATED));
+        return Err(Error::NotReady(format!("{command}: this project's sandbox is not set up (no {}/luarocks-config.lua); run `luaenv sync`", crate::sandbox::GENERATED)));
     }
     Ok((found.program, sandbox))
 }
@@ -96,15 +97,15 @@ pub struct Found {
 }
 
 /// The program behind a command for a selection, as a path (for `luaenv which`).
-pub fn program_for(root: &Path, selected: &Selected, command: &str) -> Result<PathBuf, String> {
+pub fn program_for(root: &Path, selected: &Selected, command: &str) -> Result<PathBuf, Error> {
     find(root, selected, command).map(|f| f.program)
 }
 
 /// Resolves a command: the project's own rock commands first, then the selected version's;
 /// with the errors the user needs.
-fn find(root: &Path, selected: &Selected, command: &str) -> Result<Found, String> {
+fn find(root: &Path, selected: &Selected, command: &str) -> Result<Found, Error> {
     let versions = root.join("versions");
-    let name = selection::installed_name(&versions, &selected.requested).ok_or_else(|| selection::not_installed(selected))?;
+    let name = selection::installed_name(&versions, &selected.requested).ok_or_else(|| Error::NotInstalled(selection::not_installed(selected)))?;
     let prefix = versions.join(&name);
     if let Some(dir) = project_of(selected) {
         let own = dir.join(crate::sandbox::TREE).join("bin").join(command);
@@ -120,7 +121,11 @@ fn find(root: &Path, selected: &Selected, command: &str) -> Result<Found, String
         .into_iter()
         .filter(|v| versions.join(v).join("bin").join(command).is_file())
         .collect();
-    Err(if others.is_empty() {
+    // A project's command outside its project: the program of that name further on PATH.
+    if let Some(program) = others.is_empty().then(|| next_on_path(&root.join("shims"), command)).flatten() {
+        return Ok(Found { program, prefix });
+    }
+    Err(Error::Usage(if others.is_empty() {
         format!("{command}: no installed version has this command (selected {name}, {})", selected.origin.describe())
     } else {
         format!(
@@ -128,7 +133,7 @@ fn find(root: &Path, selected: &Selected, command: &str) -> Result<Found, String
             selected.origin.describe(),
             others.join(", ")
         )
-    })
+    }))
 }
 
 /// The script argument of `lua [options] script [args]`, if there is one.
@@ -149,6 +154,16 @@ fn script_of(command: &str, args: &[OsString]) -> Option<OsString> {
         }
     }
     None
+}
+
+/// The program `command` on PATH outside luaenv's shims folder: what runs without luaenv.
+pub fn next_on_path(shims: &Path, command: &str) -> Option<PathBuf> {
+    let shims = std::fs::canonicalize(shims).unwrap_or_else(|_| shims.to_path_buf());
+    let paths = std::env::var_os("PATH")?;
+    std::env::split_paths(&paths)
+        .filter(|d| !d.as_os_str().is_empty() && std::fs::canonicalize(d).unwrap_or_else(|_| d.clone()) != shims)
+        .map(|d| d.join(command))
+        .find(|p| is_executable(p))
 }
 
 fn is_executable(path: &Path) -> bool {

@@ -110,18 +110,29 @@ fn sweep_leftovers(dir: &Path) {
 
 pub fn provided_commands(ctx: &Context) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
-    let bins = ctx.installed().into_iter().map(|v| ctx.prefix(&v).join("bin"));
-    // Projects' rock commands too: their shims run them inside the project.
-    let projects = crate::sandbox::registered(ctx).into_iter().map(|p| p.join(crate::sandbox::TREE).join("bin"));
-    for bin in bins.chain(projects) {
-        for entry in std::fs::read_dir(bin).into_iter().flatten().flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if !name.starts_with('.') && !name.starts_with("luaenv") && is_executable(&entry.path()) {
-                names.insert(name);
-            }
-        }
+    for bin in ctx.installed().into_iter().map(|v| ctx.prefix(&v).join("bin")) {
+        names.extend(commands_in(&bin));
     }
+    // Projects' rock commands too: their shims run them inside the project. A repository
+    // decides what its lua_modules/bin holds, so a name the system already has (`git`,
+    // `make`) or a version provides never becomes a global shim.
+    let shims = ctx.shims_dir();
+    let mut own = BTreeSet::new();
+    for bin in crate::sandbox::registered(ctx).into_iter().map(|p| p.join(crate::sandbox::TREE).join("bin")) {
+        own.extend(commands_in(&bin).into_iter().filter(|n| !names.contains(n) && crate::shim::next_on_path(&shims, n).is_none()));
+    }
+    names.extend(own);
     names
+}
+
+/// The executables of one bin folder that may have shims.
+fn commands_in(bin: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(bin)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok().filter(|n| !n.starts_with('.') && !n.starts_with("luaenv") && is_executable(&e.path())))
+        .collect()
 }
 
 /// Whether `shim` is a regular file (never a symlink, which can dangle) that is `binary`

@@ -44,6 +44,7 @@ impl Args {
         prefixes(ctx, &mut findings);
         credentials(ctx, &mut findings);
         project(ctx, &mut findings);
+        pin(ctx, &mut findings);
         for f in &findings {
             let tag = match f.level {
                 Level::Ok => "ok     ",
@@ -222,8 +223,14 @@ fn project(ctx: &Context, out: &mut Vec<Finding>) {
             return;
         }
     };
-    let name = lock.lua.name.clone().unwrap_or(lock.lua.version.clone());
-    let pinned = crate::selection::read_version_file(&dir.join(".lua-version"));
+    let name = lock.install_name();
+    let pinned = match crate::selection::read_version_file_checked(&dir.join(".lua-version")) {
+        Ok(pinned) => pinned,
+        Err(problem) => {
+            out.push(Finding::problem(format!("project {}: {problem}", dir.display()), "`luaenv sync` rewrites .lua-version from luaenv.lock"));
+            None
+        }
+    };
     if let Some(pinned) = pinned.filter(|p| *p != name) {
         out.push(Finding::warn(
             format!("project {}: .lua-version says {pinned} but luaenv.lock pins {name}", dir.display()),
@@ -240,5 +247,22 @@ fn project(ctx: &Context, out: &mut Vec<Finding>) {
         )),
         Some(_) if !generated => out.push(Finding::problem(format!("project {}: the sandbox (.luaenv/) is not generated", dir.display()), "run `luaenv sync`")),
         Some(_) => out.push(Finding::ok(format!("project {}: Lua {name} as locked, sandbox in place", dir.display()))),
+    }
+}
+
+/// The version selected here: a pin that cannot be read, or that names no installed version.
+fn pin(ctx: &Context, out: &mut Vec<Finding>) {
+    let Ok(cwd) = std::env::current_dir() else {
+        out.push(Finding::problem("the current folder no longer exists", "`cd` to an existing folder"));
+        return;
+    };
+    let Some(selected) = crate::selection::select(&ctx.root, &[&cwd]) else { return };
+    if crate::selection::installed_name(&ctx.versions_dir(), &selected.requested).is_none() {
+        let fix = match &selected.problem {
+            Some(_) => "rewrite that file with one version name, e.g. `luaenv local 5.4.7`".to_string(),
+            None if crate::context::is_install_name(&selected.requested) => format!("run `luaenv install {}`", selected.requested),
+            None => "pin a version name such as 5.4.7 with `luaenv local <name>`".to_string(),
+        };
+        out.push(Finding::problem(crate::selection::not_installed(&selected), fix));
     }
 }

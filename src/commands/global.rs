@@ -12,7 +12,7 @@ impl Args {
     pub fn run(self, ctx: &Context) -> Result<()> {
         let file = ctx.global_version_file();
         match self.name {
-            None => match crate::selection::read_version_file(&file) {
+            None => match crate::selection::read_version_file_checked(&file).map_err(anyhow::Error::msg)? {
                 Some(v) => println!("{v}"),
                 None => anyhow::bail!("no global version is set; set one with `luaenv global <name>`"),
             },

@@ -19,8 +19,12 @@ pub struct Args {
 
 impl Args {
     pub fn run(self, ctx: &Context) -> Result<()> {
-        std::fs::create_dir_all(&self.dir).with_context(|| format!("cannot create {}", self.dir.display()))?;
-        let dir = std::fs::canonicalize(&self.dir)?;
+        let wanted = if self.dir.is_absolute() { self.dir.clone() } else { crate::commands::cwd()?.join(&self.dir) };
+        std::fs::create_dir_all(&wanted).with_context(|| format!("cannot create {}", wanted.display()))?;
+        let dir = std::fs::canonicalize(&wanted).with_context(|| format!("cannot find {}", wanted.display()))?;
+        project::check_no_links(&dir)?;
+        // One init or sync at a time in a project: both rewrite its files.
+        let _held = project::lock(ctx, &dir)?;
         let previous = Lock::read(&dir).ok();
         let name = match &self.lua {
             Some(spec) => match crate::selection::installed_name(&ctx.versions_dir(), spec) {
@@ -28,7 +32,7 @@ impl Args {
                 None => install(ctx, spec)?,
             },
             None => match crate::selection::select(&ctx.root, &[&dir]) {
-                Some(sel) => crate::selection::installed_name(&ctx.versions_dir(), &sel.requested).ok_or_else(|| anyhow::anyhow!(crate::selection::not_installed(&sel)))?,
+                Some(sel) => crate::selection::installed_name(&ctx.versions_dir(), &sel.requested).ok_or_else(|| usage(crate::selection::not_installed(&sel)))?,
                 None => return Err(usage("no Lua version to pin: pass --lua <spec> (e.g. `luaenv init --lua 5.4`)")),
             },
         };

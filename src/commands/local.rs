@@ -10,9 +10,10 @@ pub struct Args {
 
 impl Args {
     pub fn run(self, ctx: &Context) -> Result<()> {
-        let cwd = std::env::current_dir()?;
+        let cwd = crate::commands::cwd()?;
         match self.name {
             None => match crate::selection::find_version_file(&cwd) {
+                Some(sel) if sel.problem.is_some() => return Err(crate::error::usage(crate::selection::not_installed(&sel))),
                 Some(sel) => println!("{}", sel.requested),
                 None => anyhow::bail!("no .lua-version here or above; pin one with `luaenv local <name>`"),
             },

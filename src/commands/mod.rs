@@ -92,29 +92,39 @@ impl Command {
     }
 }
 
+/// The current folder, or an error that says what happened to it and what to do.
+pub fn cwd() -> Result<std::path::PathBuf> {
+    std::env::current_dir().map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => anyhow::anyhow!("the current folder no longer exists (deleted or moved away while this shell was in it); `cd` to an existing folder and run the command again"),
+        _ => anyhow::anyhow!("cannot tell which folder this is ({e}); `cd` to a folder you can read and run the command again"),
+    })
+}
+
 /// The selection for the current folder, or the error that says how to make one.
 pub fn selected(ctx: &Context) -> Result<crate::selection::Selected> {
-    let cwd = std::env::current_dir()?;
-    crate::selection::select(&ctx.root, &[&cwd]).ok_or_else(|| anyhow::anyhow!(crate::selection::HOW_TO_SELECT))
+    let cwd = cwd()?;
+    crate::selection::select(&ctx.root, &[&cwd]).ok_or_else(|| crate::error::usage(crate::selection::HOW_TO_SELECT))
 }
 
 /// The installed name the selection points at, or the error naming the file and the install command.
+/// "Not installed" is a wrong request (exit 2) wherever the name came from: an argument,
+/// `LUAENV_VERSION` or a version file.
 pub fn selected_name(ctx: &Context) -> Result<(String, crate::selection::Selected)> {
     let sel = selected(ctx)?;
     let name = crate::selection::installed_name(&ctx.versions_dir(), &sel.requested)
-        .ok_or_else(|| anyhow::anyhow!(crate::selection::not_installed(&sel)))?;
+        .ok_or_else(|| crate::error::Error::NotInstalled(crate::selection::not_installed(&sel)))?;
     Ok((name, sel))
 }
 
 /// Checks that an install name given on the command line is a plain name and is installed.
 pub fn installed_arg(ctx: &Context, name: &str) -> Result<String> {
-    if name.is_empty() || name.contains('/') || name.starts_with('.') {
-        return Err(crate::error::usage(format!("'{name}' is not a version name: expected something like 5.4.7")));
+    if !crate::context::is_install_name(name) {
+        return Err(crate::error::usage(format!("'{}' is not a version name: expected something like 5.4.7", name.escape_debug())));
     }
     crate::selection::installed_name(&ctx.versions_dir(), name).ok_or_else(|| {
         let installed = ctx.installed();
         let list = if installed.is_empty() { "none".to_string() } else { installed.join(", ") };
-        crate::error::usage(format!("Lua '{name}' is not installed (installed: {list}); run `luaenv install {name}`"))
+        crate::error::Error::NotInstalled(format!("Lua '{name}' is not installed (installed: {list}); run `luaenv install {name}`")).into()
     })
 }
 
@@ -128,8 +138,14 @@ pub fn mirror(ctx: &Context, flag: Option<String>) -> Option<(String, &'static s
     if let Some(m) = std::env::var("LUAENV_MIRROR").ok().filter(|m| !m.is_empty()) {
         return Some((m, "$LUAENV_MIRROR"));
     }
-    // Capped, and a FIFO is never opened: a hostile root file cannot hang every command.
-    let text = crate::limits::read_text_capped(&ctx.mirror_file(), crate::limits::MAX_TEXT).ok()?;
+    let file = ctx.mirror_file();
+    let text = match crate::selection::read_small_text(&file, crate::selection::SMALL_FILE_MAX) {
+        Ok(text) => text?,
+        Err(problem) => {
+            eprintln!("warning: {problem}; using no persistent mirror");
+            return None;
+        }
+    };
     let line = text.lines().next()?.trim();
     (!line.is_empty()).then(|| (line.to_string(), "luaenv mirror set"))
 }

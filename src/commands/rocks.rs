@@ -82,15 +82,24 @@ impl Args {
                 Ok(())
             }
             RocksCommand::AddServer { url, name: server_name, first, user, password_stdin: _, project } => {
+                if let Some(n) = &server_name {
+                    rocks::check_server_name(n).map_err(|e| usage(format!("--name: {e}")))?;
+                }
                 let (url, login) = split_credentials(&url, user)?;
-                let target = Target::open(&prefix, &series, &name, project)?;
+                if project && url.scheme() == "file" {
+                    return Err(usage("--project: a project's servers go into luaenv.lock, which never holds a local path; serve the folder over http(s), or add it to the version with `luaenv rocks add-server` without --project"));
+                }
                 let shown = credentials::masked(url.as_str()).trim_end_matches('/').to_string();
                 if let Some((login, password)) = &login {
                     credentials::check(login, password)?;
+                    credentials::check_file(ctx)?;
                     check_credentials(&url, login, password)?;
                 }
+                let server_name = server_name.unwrap_or_else(|| rocks::default_server_name(&url));
                 let url = url.as_str().trim_end_matches('/').to_string();
+                // Read, change and write under the locks: a concurrent edit is never lost.
                 let _lock = crate::lock::acquire(ctx, "rocks-config")?;
+                let target = Target::open(ctx, &prefix, &series, &name, project)?;
                 if let Some((login, password)) = login {
                     let host = reqwest::Url::parse(&url).ok().and_then(|u| credentials::host_of(&u)).unwrap_or_default();
                     credentials::store(ctx, credentials::Entry { host, login, password })?;
@@ -103,7 +112,6 @@ impl Args {
                     eprintln!("{shown} is already a rocks server of {}", target.describe());
                     return Ok(());
                 }
-                let server_name = server_name.unwrap_or_else(|| host_of(&url));
                 if servers.iter().any(|s| s.name == server_name) {
                     return Err(usage(format!("a rocks server named '{server_name}' exists already; choose another with --name")));
                 }
@@ -113,11 +121,12 @@ impl Args {
                 servers.insert(at, entry);
                 target.set(ctx, &servers)?;
                 eprintln!("added rocks server '{server_name}' to {}", target.describe());
+                target.warn_if_overridden();
                 Ok(())
             }
             RocksCommand::RemoveServer { server, project } => {
-                let target = Target::open(&prefix, &series, &name, project)?;
                 let _lock = crate::lock::acquire(ctx, "rocks-config")?;
+                let target = Target::open(ctx, &prefix, &series, &name, project)?;
                 let (removed, kept): (Vec<Server>, Vec<Server>) = target.servers().into_iter().partition(|s| s.name == server || same_url(&s.url, &server));
                 if removed.is_empty() {
                     let names: Vec<&str> = kept.iter().map(|s| s.name.as_str()).collect();
@@ -132,16 +141,23 @@ impl Args {
                 eprintln!("removed rocks server '{}' from {}", credentials::masked(&server), target.describe());
                 // Credentials are per host and shared by every version: forget them with the last user.
                 for host in removed.iter().filter_map(|s| reqwest::Url::parse(&s.url).ok().and_then(|u| credentials::host_of(&u))) {
-                    if !host_in_use(ctx, &host) && credentials::forget(ctx, &host)? {
-                        eprintln!("forgot the credentials for {host}: no installed version uses it any more");
+                    if host_in_use(ctx, &host) {
+                        continue;
+                    }
+                    match credentials::forget(ctx, &host) {
+                        Ok(true) => eprintln!("forgot the credentials for {host}: no installed version uses it any more"),
+                        Ok(false) => {}
+                        // The server is removed already; the credentials file is the user's to fix.
+                        Err(e) => eprintln!("warning: {e:#}"),
                     }
                 }
                 Ok(())
             }
             RocksCommand::Servers { json, project } => {
                 // Inside a project with its own servers, those are what LuaRocks uses.
-                let in_project = project || crate::project::find(&std::env::current_dir()?).is_some_and(|d| crate::project::Lock::read(&d).is_ok_and(|l| l.rocks_servers.is_some()));
-                let target = Target::open(&prefix, &series, &name, in_project)?;
+                let in_project = project || crate::project::find(&crate::commands::cwd()?).is_some_and(|d| crate::project::Lock::read(&d).is_ok_and(|l| l.rocks_servers.is_some()));
+                let target = Target::open(ctx, &prefix, &series, &name, in_project)?;
+                target.warn_if_overridden();
                 let listed: Vec<Listed> = target
                     .servers()
                     .into_iter()
@@ -171,20 +187,37 @@ impl Args {
 /// (written through to its generated config).
 enum Target {
     Version { name: String, config: PathBuf, prefix: PathBuf },
-    Project { dir: PathBuf, lock: Box<Lock>, name: String },
+    /// `_held`: the project's lock, held from the read of its luaenv.lock to the write.
+    Project { dir: PathBuf, lock: Box<Lock>, name: String, _held: crate::lock::Lock },
 }
 
 impl Target {
-    fn open(prefix: &Path, series: &str, name: &str, project: bool) -> Result<Target> {
+    fn open(ctx: &Context, prefix: &Path, series: &str, name: &str, project: bool) -> Result<Target> {
         let config = config_of(prefix, series, name)?;
         if !project {
             return Ok(Target::Version { name: name.to_string(), config, prefix: prefix.to_path_buf() });
         }
-        let cwd = std::env::current_dir()?;
+        let cwd = crate::commands::cwd()?;
         let dir = crate::project::find(&cwd)
             .ok_or_else(|| usage(format!("--project: {} is not inside a luaenv project (no luaenv.lock); make it one with `luaenv init`", cwd.display())))?;
+        let held = crate::project::lock(ctx, &dir)?;
         let lock = Lock::read(&dir)?;
-        Ok(Target::Project { dir, lock: Box::new(lock), name: name.to_string() })
+        Ok(Target::Project { dir, lock: Box::new(lock), name: name.to_string(), _held: held })
+    }
+
+    /// Says so when the user's own lines set `rocks_servers` after luaenv's block: LuaRocks
+    /// then uses that list, not the one luaenv shows and edits.
+    fn warn_if_overridden(&self) {
+        let config = match self {
+            Target::Version { config, .. } => config.clone(),
+            Target::Project { dir, .. } => dir.join(crate::project::GENERATED).join("luarocks-config.lua"),
+        };
+        if rocks::servers_overridden(&std::fs::read(&config).unwrap_or_default()) {
+            eprintln!(
+                "warning: {} sets rocks_servers again below luaenv's block, so LuaRocks uses that list instead of this one; remove that line to use luaenv's",
+                config.display()
+            );
+        }
     }
 
     /// The list as LuaRocks sees it. A project's own list starts from LuaRocks' default, not
@@ -235,17 +268,23 @@ fn config_of(prefix: &Path, series: &str, name: &str) -> Result<PathBuf> {
 
 /// The servers of a version's config, or LuaRocks' own default when luaenv set none.
 fn version_servers(config: &Path) -> Vec<Server> {
-    rocks::read_servers(&std::fs::read_to_string(config).unwrap_or_default()).unwrap_or_else(default_servers)
+    rocks::read_servers(std::fs::read(config).unwrap_or_default()).unwrap_or_else(default_servers)
 }
 
 fn default_servers() -> Vec<Server> {
     vec![Server { name: "luarocks.org".into(), url: LUAROCKS_ORG.into() }]
 }
 
+/// A rocks-server URL, or the error that says which part is wrong, its password masked.
 fn check_url(url: &str) -> Result<reqwest::Url> {
+    let shown = credentials::masked(url);
     match reqwest::Url::parse(url) {
         Ok(u) if matches!(u.scheme(), "http" | "https" | "file") && (u.scheme() == "file" || u.host_str().is_some()) => Ok(u),
-        _ => Err(usage(format!("'{}' is not a rocks server URL: expected http://, https:// or file://", credentials::masked(url)))),
+        Err(url::ParseError::InvalidPort) => Err(usage(format!("'{shown}' is not a rocks server URL: its port is not a number from 1 to 65535"))),
+        Err(url::ParseError::InvalidDomainCharacter | url::ParseError::EmptyHost | url::ParseError::IdnaError) => {
+            Err(usage(format!("'{shown}' is not a rocks server URL: its host name is not valid")))
+        }
+        _ => Err(usage(format!("'{shown}' is not a rocks server URL: expected http://, https:// or file://"))),
     }
 }
 
@@ -321,15 +360,10 @@ fn host_in_use(ctx: &Context, host: &str) -> bool {
     ctx.installed().iter().any(|name| {
         let dir = ctx.prefix(name).join("etc/luarocks");
         std::fs::read_dir(dir).into_iter().flatten().flatten().any(|e| {
-            let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+            let text = std::fs::read(e.path()).unwrap_or_default();
             rocks::read_servers(&text).unwrap_or_default().iter().any(|s| reqwest::Url::parse(&s.url).ok().and_then(|u| credentials::host_of(&u)).as_deref() == Some(host))
         })
     })
 }
 
-fn host_of(url: &str) -> String {
-    reqwest::Url::parse(url)
-        .ok()
-        .and_then(|u| u.host_str().map(|h| match u.port() { Some(p) => format!("{h}:{p}"), None => h.to_string() }))
-        .unwrap_or_else(|| url.to_string())
-}
+

@@ -11,25 +11,36 @@ pub struct Args {}
 
 impl Args {
     pub fn run(self, ctx: &Context) -> Result<()> {
-        let cwd = std::env::current_dir()?;
+        let cwd = crate::commands::cwd()?;
         let dir = project::find(&cwd)
             .ok_or_else(|| usage(format!("{} is not inside a luaenv project (no luaenv.lock here or above); make one with `luaenv init`", cwd.display())))?;
+        // Checked before anything is installed or written: a clone decides none of it.
+        project::check_no_links(&dir)?;
+        let _held = project::lock(ctx, &dir)?;
         let lock = Lock::read(&dir)?;
-        let name = lock.lua.name.clone().unwrap_or_else(|| lock.lua.version.clone());
+        let name = lock.install_name();
         let prefix = ctx.prefix(&name);
         match Receipt::read(&prefix) {
             Some(receipt) => check_installed(&receipt, &lock, &name)?,
             None => {
                 let mirror = crate::commands::mirror(ctx, None).map(|(m, _)| m);
+                let rocks_from = match &lock.luarocks {
+                    Some(pinned) if unofficial(pinned) => Some(location(pinned, mirror.as_deref())?),
+                    _ => None,
+                };
+                let from = match lua_location(&lock.lua, &name) {
+                    Some(_) => Some(location(&lock.lua, mirror.as_deref())?),
+                    None => None,
+                };
                 let request = Request {
                     spec: name.clone(),
                     mirror,
-                    from: lua_location(&lock.lua, &name),
+                    from,
                     sha256: Some(lock.lua.sha256.clone()),
                     options: crate::install::build::BuildOptions::for_host(),
                     force: false,
                     rocks: lock.luarocks.as_ref().map(|r| Some(r.version.clone())),
-                    rocks_from: lock.luarocks.as_ref().and_then(unofficial),
+                    rocks_from,
                     rocks_sha256: lock.luarocks.as_ref().map(|r| r.sha256.clone()),
                 };
                 let outcome = install::install(ctx, &request)?;
@@ -58,10 +69,25 @@ fn lua_location(pinned: &Pinned, name: &str) -> Option<String> {
     }
 }
 
-/// The location to fetch from when the pinned file is not an official one (by file name).
-fn unofficial(pinned: &Pinned) -> Option<String> {
+/// Whether the pinned file is not an official one (by file name).
+fn unofficial(pinned: &Pinned) -> bool {
     let file = pinned.url.rsplit('/').next().unwrap_or_default();
-    crate::catalog::official_sum(file).is_none().then(|| pinned.url.clone())
+    crate::catalog::official_sum(file).is_none()
+}
+
+/// Where to fetch a pinned file that is not an official release: its http(s) URL, or, for a
+/// file the lock names only (it was installed from a local file), the mirror's copy.
+fn location(pinned: &Pinned, mirror: Option<&str>) -> Result<String> {
+    if pinned.url.starts_with("http://") || pinned.url.starts_with("https://") {
+        return Ok(pinned.url.clone());
+    }
+    match mirror {
+        Some(m) => Ok(crate::install::fetch::Location::in_mirror(m, &pinned.url).display()),
+        None => Err(usage(format!(
+            "luaenv.lock pins {} (sha256 {}) by file name only: it was installed from a local file; put that file in a mirror folder and run `luaenv sync` with `LUAENV_MIRROR=<folder>`",
+            pinned.url, pinned.sha256
+        ))),
+    }
 }
 
 /// An installed version must be the one the lock pins, byte for byte of its sources.

@@ -18,7 +18,7 @@ impl Args {
         if name != self.name {
             return Err(usage(format!("'{}' is not installed; did you mean `luaenv uninstall {name}`?", self.name)));
         }
-        let cwd = std::env::current_dir()?;
+        let cwd = crate::commands::cwd()?;
         if let Some(pin) = crate::selection::find_version_file(&cwd) {
             let pinned = crate::selection::installed_name(&ctx.versions_dir(), &pin.requested);
             if pinned.as_deref() == Some(name.as_str()) && !self.force {

@@ -10,8 +10,9 @@ pub struct Args {
 
 impl Args {
     pub fn run(self, ctx: &Context) -> Result<()> {
-        let selection = crate::commands::selected(ctx)?;
-        let program = crate::shim::program_for(&ctx.root, &selection, &self.command).map_err(anyhow::Error::msg)?;
+        // A version that is not installed, or a command it lacks: a wrong request (exit 2).
+        let (_, selection) = crate::commands::selected_name(ctx)?;
+        let program = crate::shim::program_for(&ctx.root, &selection, &self.command)?;
         println!("{}", program.display());
         Ok(())
     }

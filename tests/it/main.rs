@@ -1,5 +1,6 @@
 //! One integration-test binary: a module per area, one shared test environment.
 
+mod hostile;
 mod install;
 mod project;
 mod rehash;

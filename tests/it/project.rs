@@ -19,8 +19,9 @@ const FOUND: &str = "local function has(m) return (pcall(require, m)) end print(
 
 #[test]
 fn a_project_sees_its_own_rocks_and_modules_and_nothing_installed_elsewhere() {
-    let world = world_or_skip!("a_project_sees_its_own_rocks_and_modules_and_nothing_installed_elsewhere");
-    let env = &world.env;
+    // Rocks go into this version's own tree too, so the test installs its own 5.4.7.
+    let fixtures = fixtures_or_skip!("a_project_sees_its_own_rocks_and_modules_and_nothing_installed_elsewhere");
+    let env = &crate::support::env_with(&fixtures, &["5.4.7"]);
     let top = tempfile::tempdir().unwrap();
     // A space in the path: every generated script must quote it. (Not a quote: LuaRocks
     // 3.8's own command wrappers break on one.)
@@ -129,9 +130,12 @@ fn a_project_sees_its_own_rocks_and_modules_and_nothing_installed_elsewhere() {
 fn sync_rebuilds_a_fresh_clone_from_the_lock() {
     let fixtures = fixtures_or_skip!("sync_rebuilds_a_fresh_clone_from_the_lock");
     let world = world_or_skip!("sync_rebuilds_a_fresh_clone_from_the_lock");
+    // init registers the project in the root: a root of its own over the World's versions.
+    let view = world.view();
+    ok(view.luaenv().arg("rehash"));
     let top = tempfile::tempdir().unwrap();
     let project = top.path().join("app");
-    let mut init = world.env.luaenv();
+    let mut init = view.luaenv();
     ok(init.args(["init"]).arg(&project).args(["--lua", "5.1.5"]));
     std::fs::write(project.join("main.lua"), "print(_VERSION, require('helper'))\n").unwrap();
     std::fs::write(project.join("helper.lua"), "return 'helped'\n").unwrap();
@@ -144,14 +148,17 @@ fn sync_rebuilds_a_fresh_clone_from_the_lock() {
         std::fs::copy(project.join(file), clone.join(file)).unwrap();
     }
     // Before sync, luarocks refuses rather than fall back to the version's own tree.
-    let mut unsynced = Command::new(world.env.root().join("shims/luarocks"));
-    world.env.apply(&mut unsynced);
+    let mut unsynced = Command::new(view.root().join("shims/luarocks"));
+    view.apply(&mut unsynced);
     let out = run(unsynced.arg("list").current_dir(&clone));
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).starts_with("luaenv: luarocks: this project's sandbox is not set up"), "{}", stderr(&out));
 
     let env = Env::new();
-    let server = Server::serve(&fixtures.join("mirror"));
+    // The lock pins the --rocks-from tarball by file name, never its path: the mirror holds it.
+    assert!(lock.contains("url = \"luarocks-3.8.0-dfsg.tar.gz\""), "{lock}");
+    let mirror = crate::support::mirror_with_local_files(&fixtures);
+    let server = Server::serve(mirror.path());
     let sync = |dir: &Path| {
         let mut c = env.luaenv();
         c.arg("sync").current_dir(dir).env("LUAENV_MIRROR", &server.url);

@@ -122,11 +122,12 @@ fn shim_errors_say_how_to_fix_them() {
     let env = &world.env;
     let dir = tempfile::tempdir().unwrap();
     let missing = pinned_dir(dir.path(), "m", "5.2.4");
-    let line = fails(shim(env, "lua").arg("-v").current_dir(&missing), 1, "5.2.4");
+    // Not installed is a wrong request (2), through a shim as through `luaenv`.
+    let line = fails(shim(env, "lua").arg("-v").current_dir(&missing), 2, "5.2.4");
     assert!(line.contains(&missing.join(".lua-version").display().to_string()) && line.contains("luaenv install 5.2.4"), "{line}");
     // A command only other versions have (the World's 5.5.1 has no LuaRocks): it names them.
     let other = pinned_dir(dir.path(), "o", "5.5.1");
-    let line = fails(shim(env, "luarocks").arg("--version").current_dir(&other), 1, "not in 5.5.1");
+    let line = fails(shim(env, "luarocks").arg("--version").current_dir(&other), 2, "not in 5.5.1");
     assert!(line.contains("5.4.7") && line.contains("5.1.5"), "{line}");
     let there = pinned_dir(dir.path(), "t", "5.4.7");
     assert!(ok(shim(env, "luarocks").arg("--version").current_dir(&there)).contains("3.8.0"));
@@ -137,7 +138,7 @@ fn shim_errors_say_how_to_fix_them() {
     std::os::unix::fs::symlink(BIN, &link).unwrap();
     let mut cmd = Command::new(&link);
     fresh.apply(&mut cmd);
-    let line = fails(cmd.current_dir(fresh.dir.path()), 1, "no Lua version selected");
+    let line = fails(cmd.current_dir(fresh.dir.path()), 2, "no Lua version selected");
     assert!(line.contains("LUAENV_VERSION") && line.contains("luaenv local") && line.contains("luaenv global"), "{line}");
 }
 

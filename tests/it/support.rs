@@ -282,3 +282,15 @@ pub fn env_with(fixtures: &Path, versions: &[&str]) -> Env {
     }
     env
 }
+
+/// A mirror folder holding the fixtures' mirror and their local tarballs (as links): what a
+/// team's mirror holds for a lock that pins a `--rocks-from` tarball by file name and sum.
+pub fn mirror_with_local_files(fixtures: &Path) -> tempfile::TempDir {
+    let dir = tempfile::Builder::new().prefix("luaenv-mirror-").tempdir().unwrap();
+    for folder in ["mirror", "local"] {
+        for entry in std::fs::read_dir(fixtures.join(folder)).unwrap().flatten() {
+            std::os::unix::fs::symlink(entry.path(), dir.path().join(entry.file_name())).unwrap();
+        }
+    }
+    dir
+}
