@@ -104,7 +104,7 @@ fn a_project_sees_its_own_rocks_and_modules_and_nothing_installed_elsewhere() {
     };
     assert_eq!(ok(say().current_dir(project.join("sub"))).trim(), "project");
     let out = run(say().current_dir(&outside));
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).starts_with("luaenv: projrock-say: no installed version has this command"), "{}", stderr(&out));
     assert_eq!(ok(luaenv_in(&project.join("sub")).args(["exec", "projrock-say"])).trim(), "project");
     let mut zsh = Command::new("zsh");

@@ -488,7 +488,8 @@ fn a_lock_whose_lua_url_is_a_folder_in_the_repository_is_refused() {
     std::fs::write(repo.path().join(".lua-version"), "5.4.7\n").unwrap();
     let lock = "[lua]\nname = \"5.4.7\"\nversion = \"5.4.7\"\nurl = \"vendor/lua-5.4.7\"\nsha256 = \"9fbf5e28ef86c69858f6d3d34eccc32e911c1a28b4120ff3e84aaa70cfbf1e30\"\n";
     std::fs::write(repo.path().join("luaenv.lock"), lock).unwrap();
-    fails(env.luaenv().arg("sync").current_dir(repo.path()), 2, "applies to a tarball, not to the folder");
+    // Refused as it is read: a lock names an http(s) URL or a file name, never a local path.
+    fails(env.luaenv().arg("sync").current_dir(repo.path()), 2, "'vendor/lua-5.4.7' is a local path");
     assert_nothing_left(&env);
     assert!(!env.cache().join("builds").exists());
 }
