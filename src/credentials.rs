@@ -158,7 +158,7 @@ fn parse(text: &str) -> Vec<Entry> {
 /// The wrappers: wget reads only `$HOME/.netrc`, curl takes the file by name.
 fn write_wrappers(ctx: &Context) -> Result<()> {
     for (path, script) in wrapper_scripts(ctx) {
-        crate::prefix::write_atomic(&path, script.as_bytes())?;
+        crate::fs::write_atomic(&path, script.as_bytes())?;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
     }
     Ok(())

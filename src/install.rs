@@ -13,6 +13,7 @@ use crate::{catalog, lock, rocks};
 pub mod build;
 pub mod cache;
 pub mod fetch;
+pub mod layout;
 pub mod luajit;
 pub mod resolve;
 pub mod smoke;
@@ -84,7 +85,7 @@ pub fn install(ctx: &Context, req: &Request) -> Result<Outcome> {
     let _lock = lock::acquire_for(ctx, &name, &format!("installing {name}"))?;
     leftovers::sweep(ctx, &name);
     if prefix.join(prefix::RECEIPT).is_file() && !req.force {
-        crate::shims::rehash(ctx)?;
+        crate::rehash::rehash(ctx)?;
         return Ok(Outcome { name, prefix, how: How::AlreadyInstalled });
     }
     let toolchain = Toolchain::detect(&req.options.target, &ctx.scratch_dir())?;
@@ -109,7 +110,7 @@ pub fn install(ctx: &Context, req: &Request) -> Result<Outcome> {
     let cached = cache_key.as_deref().and_then(|k| build_cache::lookup(ctx, k));
     let (how, source) = match cached {
         Some(dir) => {
-            prefix::copy_tree(&dir, staging.path())?;
+            crate::fs::copy_tree(&dir, staging.path())?;
             let sum = expected.sum().map(String::from);
             (How::FromBuildCache, Source { url: location.display(), sha256: sum, checksum: rule_name(&expected).into(), version: None })
         }
@@ -155,7 +156,7 @@ pub fn install(ctx: &Context, req: &Request) -> Result<Outcome> {
     }
     staging.commit(&prefix)?;
     // Shims before the lock goes: whoever waited for it finds the version complete.
-    crate::shims::rehash(ctx)?;
+    crate::rehash::rehash(ctx)?;
     if let (How::Built, Some(key)) = (how, &cache_key) {
         build_cache::save(ctx, key, &prefix);
     }
@@ -377,7 +378,7 @@ fn build_into(
                 return Err(usage(format!("{} is not a Lua source folder (it has no src/): give the unpacked source of one release", dir.display())));
             }
             let tree = work.path().join("src-tree");
-            prefix::copy_source_tree(dir, &tree)?;
+            crate::fs::copy_source_tree(dir, &tree)?;
             unpack::check_links_inside(&tree).map_err(|e| anyhow::anyhow!("unsafe source folder {}: {e:#}; nothing was installed", dir.display()))?;
             (tree, Source { url: location.display(), sha256: None, checksum: rule_name(expected).into(), version: None })
         }
@@ -401,12 +402,12 @@ fn build_into(
     if resolved.flavor == Flavor::Lua {
         check_lua_version(&tree, &resolved.version)?;
         let built = build::build_lua(&tree, prefix, &resolved.version, &req.options, toolchain)?;
-        prefix::lay_out_lua(staging, prefix, &tree, &built, &resolved.version)?;
+        layout::lay_out_lua(staging, prefix, &tree, &built, &resolved.version)?;
     } else {
         // LuaJIT's host tools run here, so a cross build needs this machine's compiler too.
         let host = if toolchain.is_cross() { Some(Toolchain::detect(&build::host_triple(), &ctx.scratch_dir())?) } else { None };
         let built = crate::install::luajit::build_luajit(&tree, prefix, &req.options, toolchain, host.as_ref().unwrap_or(toolchain))?;
-        prefix::lay_out_luajit(staging, prefix, &tree, &built)?;
+        layout::lay_out_luajit(staging, prefix, &tree, &built)?;
     }
     Ok(source)
 }

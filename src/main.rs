@@ -14,6 +14,7 @@ mod error;
 mod install;
 mod limits;
 mod lock;
+mod fs;
 mod prefix;
 mod project;
 mod rocks;
@@ -21,7 +22,7 @@ mod sandbox;
 mod selection;
 mod shell;
 mod shim;
-mod shims;
+mod rehash;
 mod version;
 
 #[cfg(not(test))]

@@ -1,11 +1,10 @@
-//! The prefix: one installed version's layout, its receipt, and moving a staged prefix into place.
+//! The prefix: one installed version, its receipt, and moving a staged prefix into place.
 
 use std::path::Path;
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Context as _, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::install::build::Built;
 use crate::version::Version;
 
 pub const RECEIPT: &str = "luaenv-receipt.json";
@@ -50,168 +49,8 @@ impl Receipt {
     }
 
     pub fn write(&self, prefix: &Path) -> Result<()> {
-        write_atomic(&prefix.join(RECEIPT), serde_json::to_string_pretty(self)?.as_bytes())
+        crate::fs::write_atomic(&prefix.join(RECEIPT), serde_json::to_string_pretty(self)?.as_bytes())
     }
-}
-
-/// Copies the built Lua into a staging folder laid out as the spec's prefix.
-/// `prefix` is where it will finally live (for `lua.pc`).
-pub fn lay_out_lua(staging: &Path, prefix: &Path, tree: &Path, built: &Built, version: &Version) -> Result<()> {
-    let series = version.series();
-    let src = tree.join("src");
-    for dir in ["bin", "include", "lib/pkgconfig", "share/man/man1"] {
-        std::fs::create_dir_all(staging.join(dir))?;
-    }
-    std::fs::create_dir_all(staging.join("share/lua").join(&series))?;
-    std::fs::create_dir_all(staging.join("lib/lua").join(&series))?;
-    for program in &built.programs {
-        copy(program, &staging.join("bin").join(program.file_name().unwrap()))?;
-    }
-    for header in ["lua.h", "luaconf.h", "lualib.h", "lauxlib.h"] {
-        copy(&src.join(header), &staging.join("include").join(header))?;
-    }
-    // lua.hpp sits in etc/ in 5.1 and in src/ later.
-    let hpp = [src.join("lua.hpp"), tree.join("etc/lua.hpp")].into_iter().find(|p| p.is_file());
-    if let Some(hpp) = hpp {
-        copy(&hpp, &staging.join("include/lua.hpp"))?;
-    }
-    copy(&built.liblua, &staging.join("lib/liblua.a"))?;
-    for page in ["lua.1", "luac.1"] {
-        let from = tree.join("doc").join(page);
-        if from.is_file() {
-            copy(&from, &staging.join("share/man/man1").join(page))?;
-        }
-    }
-    std::fs::write(staging.join("lib/pkgconfig/lua.pc"), pkg_config(prefix, version))?;
-    Ok(())
-}
-
-/// Lays out a LuaJIT build as its own `make install` does: `bin/luajit` (plus `lua`, so the
-/// `lua` shim works with any version), headers in `include/luajit-2.1` (and `include/`),
-/// `lib/libluajit-5.1.a` (and `liblua.a`), the `jit.*` modules, `luajit.pc`.
-pub fn lay_out_luajit(staging: &Path, prefix: &Path, tree: &Path, built: &crate::install::luajit::BuiltJit) -> Result<()> {
-    let src = &built.src;
-    let inc = staging.join("include/luajit-2.1");
-    for dir in ["bin", "lib/pkgconfig", "share/man/man1", "share/lua/5.1", "lib/lua/5.1", "share/luajit-2.1/jit"] {
-        std::fs::create_dir_all(staging.join(dir))?;
-    }
-    std::fs::create_dir_all(&inc)?;
-    copy(&built.luajit, &staging.join("bin/luajit"))?;
-    std::os::unix::fs::symlink("luajit", staging.join("bin/lua"))?;
-    for header in ["lua.h", "lualib.h", "lauxlib.h", "luaconf.h", "lua.hpp", "luajit.h"] {
-        copy(&src.join(header), &inc.join(header))?;
-        copy(&src.join(header), &staging.join("include").join(header))?;
-    }
-    copy(&built.library, &staging.join("lib/libluajit-5.1.a"))?;
-    std::os::unix::fs::symlink("libluajit-5.1.a", staging.join("lib/liblua.a"))?;
-    for entry in std::fs::read_dir(src.join("jit"))?.flatten() {
-        if entry.path().extension().is_some_and(|e| e == "lua") {
-            copy(&entry.path(), &staging.join("share/luajit-2.1/jit").join(entry.file_name()))?;
-        }
-    }
-    if tree.join("etc/luajit.1").is_file() {
-        copy(&tree.join("etc/luajit.1"), &staging.join("share/man/man1/luajit.1"))?;
-    }
-    let pc = format!(
-        "prefix={prefix}
-multilib=lib
-exec_prefix=${{prefix}}
-libdir=${{exec_prefix}}/${{multilib}}
-libname=luajit-5.1
-includedir=${{prefix}}/include/luajit-2.1
-INSTALL_LMOD=${{prefix}}/share/lua/5.1
-INSTALL_CMOD=${{prefix}}/lib/lua/5.1
-
-Name: LuaJIT
-Description: Just-in-time compiler for Lua
-URL: https://luajit.org
-Version: {version}
-Requires:
-Libs: -L${{libdir}} -l${{libname}}
-Libs.private: -Wl,-E -lm -ldl
-Cflags: -I${{includedir}}
-",
-        prefix = prefix.display(),
-        version = built.version
-    );
-    std::fs::write(staging.join("lib/pkgconfig/luajit.pc"), &pc)?;
-    Ok(())
-}
-
-fn pkg_config(prefix: &Path, version: &Version) -> String {
-    format!(
-        "V={series}\nR={version}\nprefix={prefix}\nINSTALL_BIN=${{prefix}}/bin\nINSTALL_INC=${{prefix}}/include\n\
-INSTALL_LIB=${{prefix}}/lib\nINSTALL_MAN=${{prefix}}/share/man/man1\nINSTALL_LMOD=${{prefix}}/share/lua/${{V}}\n\
-INSTALL_CMOD=${{prefix}}/lib/lua/${{V}}\nexec_prefix=${{prefix}}\nlibdir=${{exec_prefix}}/lib\nincludedir=${{prefix}}/include\n\n\
-Name: Lua\nDescription: An Extensible Extension Language\nVersion: ${{R}}\nRequires:\n\
-Libs: -L${{libdir}} -llua -lm -ldl\nCflags: -I${{includedir}}\n",
-        series = version.series(),
-        prefix = prefix.display()
-    )
-}
-
-/// Copies one file of a source tree or build into a prefix. A link is never followed (it could
-/// lead to any file on the machine) and a FIFO or device is never opened.
-fn copy(from: &Path, to: &Path) -> Result<()> {
-    let meta = std::fs::symlink_metadata(from).with_context(|| format!("cannot copy {}", from.display()))?;
-    if meta.file_type().is_symlink() {
-        bail!("{} is a symbolic link; luaenv copies only plain files into a prefix, use an unmodified source", from.display());
-    }
-    if !meta.is_file() {
-        bail!("{} is not a regular file (a FIFO, device or socket?); luaenv copies only plain files", from.display());
-    }
-    std::fs::copy(from, to).with_context(|| format!("cannot copy {} to {}", from.display(), to.display()))?;
-    Ok(())
-}
-
-/// Copies a whole tree (the build cache's copy of a prefix), keeping modes and symlinks as links:
-/// nothing is followed, and a FIFO, device or socket is refused without being opened.
-pub fn copy_tree(from: &Path, to: &Path) -> Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))? {
-        let entry = entry?;
-        let (src, dst) = (entry.path(), to.join(entry.file_name()));
-        let kind = entry.file_type()?;
-        if kind.is_dir() {
-            copy_tree(&src, &dst)?;
-        } else if kind.is_symlink() {
-            std::os::unix::fs::symlink(std::fs::read_link(&src)?, &dst)?;
-        } else {
-            copy(&src, &dst)?;
-        }
-    }
-    Ok(())
-}
-
-/// Copies a source folder the user handed over (`--from <dir>`), after checking that it is one:
-/// no FIFO, device or socket, and no more entries or bytes than a source tree holds
-/// (`--from /` stops here at once instead of copying the machine).
-pub fn copy_source_tree(from: &Path, to: &Path) -> Result<()> {
-    let (max_entries, max_bytes) = (crate::limits::max_tree_entries(), crate::limits::max_tree_bytes());
-    let (mut entries, mut bytes) = (0u64, 0u64);
-    let mut stack = vec![from.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))? {
-            let entry = entry?;
-            let meta = entry.metadata()?;
-            entries += 1;
-            bytes += if meta.is_file() { meta.len() } else { 0 };
-            if entries > max_entries || bytes > max_bytes {
-                bail!(
-                    "{} holds more than {max_entries} entries or {}: that is not a source tree; give the folder of one Lua source (or raise LUAENV_MAX_SOURCE_FILES / LUAENV_MAX_UNPACK_BYTES)",
-                    from.display(),
-                    crate::limits::show_bytes(max_bytes)
-                );
-            }
-            let kind = meta.file_type();
-            if kind.is_dir() {
-                stack.push(entry.path());
-            } else if !kind.is_file() && !kind.is_symlink() {
-                bail!("{} is not a regular file (a FIFO, device or socket); a source folder holds only files, folders and links", entry.path().display());
-            }
-        }
-    }
-    copy_tree(from, to)
 }
 
 /// Moves a finished staging folder to `prefix` in one step. When `prefix` exists (`--force`,
@@ -257,18 +96,6 @@ fn commit_by_renames(staged: &Path, prefix: &Path) -> Result<bool> {
     }
     std::fs::rename(&aside, staged)?;
     Ok(true)
-}
-
-/// Writes a file through a uniquely named temporary file and a rename, so readers never see half of it.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::Builder::new().prefix(".luaenv-").tempfile_in(dir)?;
-    std::io::Write::write_all(&mut tmp, bytes)?;
-    // tempfile makes files 0600; these are ordinary files others may read (secrets are written elsewhere).
-    tmp.as_file().set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))?;
-    tmp.persist(path).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
 }
 
 /// Now as RFC 3339 UTC, for receipts.

@@ -10,7 +10,8 @@ use anyhow::{Context as _, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::context::Context;
-use crate::prefix::{Receipt, Source, write_atomic};
+use crate::fs::write_atomic;
+use crate::prefix::{Receipt, Source};
 use crate::rocks::{self, Server};
 use crate::shell::{Shell, quote};
 

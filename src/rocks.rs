@@ -12,7 +12,7 @@ use crate::context::Context;
 use crate::credentials;
 use crate::error::usage;
 use crate::install::fetch::{self, Location};
-use crate::prefix::{self, Source};
+use crate::prefix::Source;
 use crate::shell::{Shell, quote};
 use crate::install::verify::Expected;
 use crate::version::Version;
@@ -146,7 +146,7 @@ pub fn install_into(ctx: &Context, staging: &Path, prefix: &Path, series: &str, 
         crate::install::cleanup::remove(&old);
     }
     let src = prepared.tree.join("src");
-    prefix::copy_tree(&src.join("luarocks"), &luadir.join("luarocks"))?;
+    crate::fs::copy_tree(&src.join("luarocks"), &luadir.join("luarocks"))?;
     if smoke {
         write_paths(ctx, staging, staging, series, &src)?;
         crate::install::smoke::luarocks(staging, &prepared.version)?;
@@ -165,14 +165,14 @@ fn write_paths(ctx: &Context, target: &Path, prefix: &Path, series: &str, src: &
         let launcher = launcher(prefix, &final_luadir, &body);
         let path = target.join("bin").join(program);
         std::fs::create_dir_all(path.parent().unwrap())?;
-        prefix::write_atomic(&path, launcher.as_bytes())?;
+        crate::fs::write_atomic(&path, launcher.as_bytes())?;
         std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
     }
     let config = config_path(target, series);
     let existing = read_config(&config)?;
     let servers = read_servers(&existing);
     let downloaders = servers.as_deref().and_then(|s| downloaders(ctx, s));
-    prefix::write_atomic(&config, &write_config(&config, &existing, &managed_block(prefix, interpreter_in(target), servers.as_deref(), downloaders.as_ref()))?)
+    crate::fs::write_atomic(&config, &write_config(&config, &existing, &managed_block(prefix, interpreter_in(target), servers.as_deref(), downloaders.as_ref()))?)
 }
 
 /// What LuaRocks' `configure` would hard-code, pointing at the prefix.
@@ -294,7 +294,7 @@ pub fn write_project_config(ctx: &Context, config_file: &Path, tree: &Path, serv
     }
     block.push_str(END);
     block.push('\n');
-    prefix::write_atomic(config_file, &write_config(config_file, &existing, &block)?)
+    crate::fs::write_atomic(config_file, &write_config(config_file, &existing, &block)?)
 }
 
 /// A config file's bytes, as they are (a Latin-1 comment is the user's business); empty when
@@ -393,7 +393,7 @@ pub fn read_servers(config: impl AsRef<[u8]>) -> Option<Vec<Server>> {
 pub fn set_servers(ctx: &Context, config_file: &Path, prefix: &Path, servers: &[Server]) -> Result<()> {
     let existing = std::fs::read(config_file).with_context(|| format!("cannot read {}", config_file.display()))?;
     let block = managed_block(prefix, interpreter_in(prefix), Some(servers), downloaders(ctx, servers).as_ref());
-    prefix::write_atomic(config_file, &write_config(config_file, &existing, &block)?)
+    crate::fs::write_atomic(config_file, &write_config(config_file, &existing, &block)?)
 }
 
 fn is_name_char(c: char) -> bool {

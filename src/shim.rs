@@ -1,7 +1,7 @@
 //! The shim hot path: `lua`, `luarocks`, `busted`, … are links to a small static binary
 //! (`src/bin/luaenv-shim.rs`, or the luaenv binary itself as a fallback) that checks
 //! `argv[0]`, picks the version and `exec`s the real program: no clap, no config, no extra
-//! process. Std only, so it builds into that binary; `shims.rs` makes the links (`rehash`).
+//! process. Std only, so it builds into that binary; `rehash.rs` makes the links.
 
 use std::ffi::OsString;
 use std::os::unix::process::CommandExt;
@@ -26,7 +26,7 @@ pub fn run(command: &str, args: Vec<OsString>) -> u8 {
         Ok((program, sandbox)) if changes_commands(command, &args) => {
             let status = Command::new(&program).args(&args).envs(sandbox).status();
             // Shims for the commands the rocks brought (or took away).
-            if let Err(err) = crate::shims::rehash(&Context::from_env()) {
+            if let Err(err) = crate::rehash::rehash(&Context::from_env()) {
                 eprintln!("luaenv: {err:#}");
             }
             match status {

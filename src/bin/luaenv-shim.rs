@@ -19,8 +19,8 @@ mod sandbox;
 mod selection;
 #[path = "../shim.rs"]
 mod shim;
-#[path = "../shims.rs"]
-mod shims;
+#[path = "../rehash.rs"]
+mod rehash;
 #[path = "../version.rs"]
 mod version;
 

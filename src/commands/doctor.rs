@@ -109,14 +109,14 @@ fn same_dir(a: &Path, b: &Path) -> bool {
 /// is a symlink or another file can dangle or run a stale luaenv.
 fn shims(ctx: &Context, out: &mut Vec<Finding>) {
     let dir = ctx.shims_dir();
-    let binary = crate::shims::shim_binary(ctx);
+    let binary = crate::rehash::shim_binary(ctx);
     let mut astray = Vec::new();
     let mut missing = Vec::new();
-    for name in crate::shims::provided_commands(ctx) {
+    for name in crate::rehash::provided_commands(ctx) {
         let shim = dir.join(&name);
         match std::fs::symlink_metadata(&shim) {
             Err(_) => missing.push(name),
-            Ok(_) if crate::shims::runs_binary(&shim, &binary) => {}
+            Ok(_) if crate::rehash::runs_binary(&shim, &binary) => {}
             Ok(_) => astray.push(name),
         }
     }
@@ -130,7 +130,7 @@ fn shims(ctx: &Context, out: &mut Vec<Finding>) {
         ));
     }
     // A missing binary shows up above, as shims that are missing or do not resolve to it.
-    let current = !binary.exists() || crate::shims::shim_source().is_none_or(|source| crate::shims::same_contents(&source, &binary));
+    let current = !binary.exists() || crate::rehash::shim_source().is_none_or(|source| crate::rehash::same_contents(&source, &binary));
     if !current {
         out.push(Finding::warn(format!("{} was installed by another luaenv binary", binary.display()), "run `luaenv rehash` with the luaenv you use"));
     }

@@ -18,7 +18,7 @@ impl Args {
             },
             Some(name) => {
                 let name = crate::commands::installed_arg(ctx, &name)?;
-                crate::prefix::write_atomic(&file, format!("{name}\n").as_bytes())?;
+                crate::fs::write_atomic(&file, format!("{name}\n").as_bytes())?;
                 eprintln!("global default is now {name}");
             }
         }

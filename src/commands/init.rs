@@ -41,11 +41,11 @@ impl Args {
         let mut lock = Lock::from_receipt(&receipt)?;
         // Servers the project chose survive a re-init.
         lock.rocks_servers = previous.and_then(|p| p.rocks_servers);
-        crate::prefix::write_atomic(&dir.join(".lua-version"), format!("{name}\n").as_bytes())?;
+        crate::fs::write_atomic(&dir.join(".lua-version"), format!("{name}\n").as_bytes())?;
         lock.write(&dir)?;
         project::generate(ctx, &dir, &name, &lock)?;
         project::register(ctx, &dir)?;
-        crate::shims::rehash(ctx)?;
+        crate::rehash::rehash(ctx)?;
         eprintln!("{} is a luaenv project: Lua {name}, rocks tree {}/, sandbox {}/ (`. {}/activate` to enter it by hand)", dir.display(), project::TREE, project::GENERATED, project::GENERATED);
         println!("{}", dir.display());
         Ok(())

@@ -20,7 +20,7 @@ impl Args {
             Some(name) => {
                 // A spec like 5.4 is kept as written: it follows the newest installed 5.4.x.
                 crate::commands::installed_arg(ctx, &name)?;
-                crate::prefix::write_atomic(&cwd.join(".lua-version"), format!("{name}\n").as_bytes())?;
+                crate::fs::write_atomic(&cwd.join(".lua-version"), format!("{name}\n").as_bytes())?;
                 eprintln!("pinned {name} in {}", cwd.join(".lua-version").display());
             }
         }

@@ -29,7 +29,7 @@ impl Args {
         match self.command {
             MirrorCommand::Set { location } => {
                 let location = normalize(ctx, &location)?;
-                crate::prefix::write_atomic(&ctx.mirror_file(), format!("{location}\n").as_bytes())?;
+                crate::fs::write_atomic(&ctx.mirror_file(), format!("{location}\n").as_bytes())?;
                 eprintln!("source mirror set to {location}");
                 if std::env::var_os("LUAENV_MIRROR").is_some_and(|v| !v.is_empty()) {
                     eprintln!("note: $LUAENV_MIRROR is set and takes precedence over it");

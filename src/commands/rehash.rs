@@ -7,6 +7,6 @@ pub struct Args {}
 
 impl Args {
     pub fn run(self, ctx: &Context) -> Result<()> {
-        crate::shims::rehash(ctx)
+        crate::rehash::rehash(ctx)
     }
 }

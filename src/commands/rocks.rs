@@ -77,7 +77,7 @@ impl Args {
                 let way_out = "pass a version the mirror has (`luaenv rocks install <version>`) or a tarball (`--from <file>`)";
                 let prepared = rocks::prepare(ctx, &wanted, &series, mirror.as_deref(), way_out)?;
                 crate::install::install_rocks(ctx, &name, &series, &prepared)?;
-                crate::shims::rehash(ctx)?;
+                crate::rehash::rehash(ctx)?;
                 eprintln!("installed LuaRocks {} into {name}", prepared.version);
                 Ok(())
             }

@@ -50,11 +50,11 @@ impl Args {
             }
         }
         if crate::selection::read_version_file(&dir.join(".lua-version")).as_deref() != Some(name.as_str()) {
-            crate::prefix::write_atomic(&dir.join(".lua-version"), format!("{name}\n").as_bytes())?;
+            crate::fs::write_atomic(&dir.join(".lua-version"), format!("{name}\n").as_bytes())?;
         }
         project::generate(ctx, &dir, &name, &lock)?;
         project::register(ctx, &dir)?;
-        crate::shims::rehash(ctx)?;
+        crate::rehash::rehash(ctx)?;
         eprintln!("{} is in sync with luaenv.lock: Lua {name}", dir.display());
         Ok(())
     }

@@ -34,7 +34,7 @@ impl Args {
         let aside = ctx.versions_dir().join(format!(".removing-{name}-{}", std::process::id()));
         std::fs::rename(&prefix, &aside).with_context(|| format!("cannot remove {}", prefix.display()))?;
         std::fs::remove_dir_all(&aside).with_context(|| format!("cannot remove {}", aside.display()))?;
-        crate::shims::rehash(ctx)?;
+        crate::rehash::rehash(ctx)?;
         eprintln!("removed {name}");
         Ok(())
     }

@@ -187,7 +187,7 @@ fn patch_luaconf(src: &Path, prefix: &Path) -> Result<()> {
             }
         })
         .collect();
-    crate::prefix::write_atomic(&path, (patched.join("\n") + "\n").as_bytes())
+    crate::fs::write_atomic(&path, (patched.join("\n") + "\n").as_bytes())
 }
 
 /// Whether the readline headers are there for this compiler.

@@ -43,7 +43,7 @@ pub fn save(ctx: &Context, key: &str, installed: &Path) {
             return Ok(());
         }
         let tmp = tempfile::Builder::new().prefix(&crate::install::cleanup::tagged(".saving-")).tempdir_in(&dir)?;
-        prefix::copy_tree(installed, tmp.path())?;
+        crate::fs::copy_tree(installed, tmp.path())?;
         // Another process may have saved the same key meanwhile: then ours is simply dropped.
         let _ = std::fs::rename(tmp.keep(), dir.join(key));
         Ok(())

@@ -16,7 +16,7 @@ pub fn smoke_test(staged: &Path, interpreter: &str, tc: &Toolchain) -> Result<()
     let mut cmd = if tc.is_cross() {
         let arch = tc.target.split('-').next().unwrap_or_default();
         let qemu = format!("qemu-{arch}");
-        if crate::shims::find_on_path(&qemu).is_none() {
+        if crate::rehash::find_on_path(&qemu).is_none() {
             eprintln!("note: the {} build was not smoke-tested: {qemu} is not installed", tc.target);
             return Ok(());
         }

@@ -36,7 +36,7 @@ impl Staging {
     /// A staging folder holding a copy of `live`, to change it without touching `live`.
     pub fn copy_of(ctx: &Context, name: &str, live: &Path) -> Result<Staging> {
         let staging = Staging::new(ctx, name)?;
-        prefix::copy_tree(live, &staging.path).with_context(|| format!("cannot copy {} to a staging folder", live.display()))?;
+        crate::fs::copy_tree(live, &staging.path).with_context(|| format!("cannot copy {} to a staging folder", live.display()))?;
         Ok(staging)
     }
 

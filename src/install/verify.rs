@@ -176,7 +176,7 @@ pub mod trusted {
         entries.retain(|(name, _)| name != file_name);
         entries.push((file_name.to_string(), sha256.to_string()));
         let text: String = entries.iter().map(|(n, s)| format!("{n} {s}\n")).collect();
-        crate::prefix::write_atomic(&path(root), text.as_bytes())
+        crate::fs::write_atomic(&path(root), text.as_bytes())
     }
 }
 
