@@ -94,7 +94,7 @@ pub fn install(ctx: &Context, req: &Request) -> Result<Outcome> {
     // tarball or a missing LuaRocks fails in a second, not after a build.
     prefetch(ctx, &location, &expected)?;
     let rocks = match &plan.rocks {
-        Some(wanted) => Some(rocks::prepare(ctx, wanted, &plan.series, req.mirror.as_deref(), ROCKS_WAY_OUT)?),
+        Some(wanted) => Some(rocks::luarocks::prepare(ctx, wanted, &plan.series, req.mirror.as_deref(), ROCKS_WAY_OUT)?),
         None => None,
     };
 
@@ -126,7 +126,7 @@ pub fn install(ctx: &Context, req: &Request) -> Result<Outcome> {
         if prefix.is_dir() {
             keep_rocks_config(&prefix, staging.path(), &plan.series)?;
         }
-        rocks::install_into(ctx, staging.path(), &prefix, &plan.series, prepared, !toolchain.is_cross())?;
+        rocks::luarocks::install_into(ctx, staging.path(), &prefix, &plan.series, prepared, !toolchain.is_cross())?;
     }
     let receipt = Receipt {
         name: name.clone(),
@@ -172,14 +172,14 @@ pub fn install(ctx: &Context, req: &Request) -> Result<Outcome> {
 
 /// `rocks install`: LuaRocks into a copy of the live prefix, smoke-tested there, then swapped
 /// in; the live prefix is never written. The caller holds the name's lock.
-pub fn install_rocks(ctx: &Context, name: &str, series: &str, prepared: &rocks::Prepared) -> Result<()> {
+pub fn install_rocks(ctx: &Context, name: &str, series: &str, prepared: &rocks::luarocks::Prepared) -> Result<()> {
     let prefix = ctx.prefix(name);
     let mut receipt = Receipt::read(&prefix).ok_or_else(|| anyhow::anyhow!("{} has no luaenv receipt; reinstall it with `luaenv install {name} --force`", prefix.display()))?;
     // From the copy to the swap, no `rocks add-server` may edit the live config.
     let _config_lock = lock::acquire_for(ctx, "rocks-config", "editing a LuaRocks config")?;
     let staging = Staging::copy_of(ctx, name, &prefix)?;
     let runs_here = receipt.target == build::host_triple();
-    rocks::install_into(ctx, staging.path(), &prefix, series, prepared, runs_here)?;
+    rocks::luarocks::install_into(ctx, staging.path(), &prefix, series, prepared, runs_here)?;
     receipt.luarocks = Some(prepared.source.clone());
     receipt.write(staging.path())?;
     staging.commit(&prefix)
@@ -188,7 +188,7 @@ pub fn install_rocks(ctx: &Context, name: &str, series: &str, prepared: &rocks::
 /// `install --force` keeps the user's LuaRocks config (their own lines and servers): it is
 /// copied into the new prefix, where LuaRocks' install rewrites only luaenv's block.
 fn keep_rocks_config(live: &Path, staged: &Path, series: &str) -> Result<()> {
-    let (old, new) = (rocks::config_path(live, series), rocks::config_path(staged, series));
+    let (old, new) = (rocks::config::config_path(live, series), rocks::config::config_path(staged, series));
     if old.is_file() {
         std::fs::create_dir_all(new.parent().unwrap())?;
         std::fs::copy(&old, &new).with_context(|| format!("cannot keep {}", old.display()))?;

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::context::Context;
 use crate::fs::write_atomic;
 use crate::prefix::{Receipt, Source};
-use crate::rocks::{self, Server};
+use crate::rocks::{self, config::Server};
 use crate::shell::{Shell, quote};
 
 // The parts the shim binary needs too live in `sandbox.rs` (std only).
@@ -71,7 +71,7 @@ impl Lock {
             }
         }
         for server in self.rocks_servers.iter().flatten() {
-            rocks::check_server_name(&server.name).map_err(|e| format!("rocks_servers: {e}"))?;
+            rocks::config::check_server_name(&server.name).map_err(|e| format!("rocks_servers: {e}"))?;
             if !matches!(reqwest::Url::parse(&server.url).map(|u| u.scheme().to_string()).as_deref(), Ok("http" | "https")) {
                 return Err(format!("rocks server '{}' has url '{}', not an http(s) URL", server.name, server.url.escape_debug()));
             }
@@ -210,7 +210,7 @@ pub fn generate(ctx: &Context, project: &Path, name: &str, lock: &Lock) -> Resul
     }
     let config = out.join("luarocks-config.lua");
     let servers = lock.rocks_servers.clone();
-    rocks::write_project_config(ctx, &config, &project.join(TREE), servers.as_deref())?;
+    rocks::config::write_project_config(ctx, &config, &project.join(TREE), servers.as_deref())?;
     let paths = [bin.clone(), project.join(TREE).join("bin")];
     for shell in [Shell::Bash, Shell::Fish, Shell::Powershell] {
         let file = match shell {

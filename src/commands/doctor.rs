@@ -159,7 +159,7 @@ fn prefixes(ctx: &Context, out: &mut Vec<Finding>) {
             continue;
         }
         let series = receipt.lua_series();
-        let config = crate::rocks::config_path(&prefix, &series);
+        let config = crate::rocks::config::config_path(&prefix, &series);
         let rocks = prefix.join("bin/luarocks").is_file();
         match (rocks, std::fs::read_to_string(&config)) {
             (false, _) => out.push(Finding::ok(format!("{name}: runs (no LuaRocks)"))),

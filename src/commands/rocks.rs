@@ -7,7 +7,7 @@ use crate::credentials;
 use crate::error::usage;
 use crate::prefix::Receipt;
 use crate::project::Lock;
-use crate::rocks::{self, LUAROCKS_ORG, Server};
+use crate::rocks::{self, config::{LUAROCKS_ORG, Server}};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -75,7 +75,7 @@ impl Args {
                 crate::install::leftovers::sweep(ctx, &name);
                 let mirror = crate::commands::mirror(ctx, None).map(|(m, _)| m);
                 let way_out = "pass a version the mirror has (`luaenv rocks install <version>`) or a tarball (`--from <file>`)";
-                let prepared = rocks::prepare(ctx, &wanted, &series, mirror.as_deref(), way_out)?;
+                let prepared = rocks::luarocks::prepare(ctx, &wanted, &series, mirror.as_deref(), way_out)?;
                 crate::install::install_rocks(ctx, &name, &series, &prepared)?;
                 crate::rehash::rehash(ctx)?;
                 eprintln!("installed LuaRocks {} into {name}", prepared.version);
@@ -83,7 +83,7 @@ impl Args {
             }
             RocksCommand::AddServer { url, name: server_name, first, user, password_stdin: _, project } => {
                 if let Some(n) = &server_name {
-                    rocks::check_server_name(n).map_err(|e| usage(format!("--name: {e}")))?;
+                    rocks::config::check_server_name(n).map_err(|e| usage(format!("--name: {e}")))?;
                 }
                 let (url, login) = split_credentials(&url, user)?;
                 if project && url.scheme() == "file" {
@@ -95,7 +95,7 @@ impl Args {
                     credentials::check_file(ctx)?;
                     check_credentials(&url, login, password)?;
                 }
-                let server_name = server_name.unwrap_or_else(|| rocks::default_server_name(&url));
+                let server_name = server_name.unwrap_or_else(|| rocks::config::default_server_name(&url));
                 let url = url.as_str().trim_end_matches('/').to_string();
                 // Read, change and write under the locks: a concurrent edit is never lost.
                 let _lock = crate::lock::acquire(ctx, "rocks-config")?;
@@ -212,7 +212,7 @@ impl Target {
             Target::Version { config, .. } => config.clone(),
             Target::Project { dir, .. } => dir.join(crate::project::GENERATED).join("luarocks-config.lua"),
         };
-        if rocks::servers_overridden(&std::fs::read(&config).unwrap_or_default()) {
+        if rocks::config::servers_overridden(&std::fs::read(&config).unwrap_or_default()) {
             eprintln!(
                 "warning: {} sets rocks_servers again below luaenv's block, so LuaRocks uses that list instead of this one; remove that line to use luaenv's",
                 config.display()
@@ -231,7 +231,7 @@ impl Target {
 
     fn set(&self, ctx: &Context, servers: &[Server]) -> Result<()> {
         match self {
-            Target::Version { config, prefix, .. } => rocks::set_servers(ctx, config, prefix, servers),
+            Target::Version { config, prefix, .. } => rocks::config::set_servers(ctx, config, prefix, servers),
             Target::Project { dir, lock, name, .. } => {
                 let mut lock = (**lock).clone();
                 lock.rocks_servers = Some(servers.to_vec());
@@ -259,7 +259,7 @@ struct Listed {
 
 /// The prefix's LuaRocks config, or the error for a prefix without LuaRocks.
 fn config_of(prefix: &Path, series: &str, name: &str) -> Result<PathBuf> {
-    let config = rocks::config_path(prefix, series);
+    let config = rocks::config::config_path(prefix, series);
     if !prefix.join("bin/luarocks").is_file() || !config.is_file() {
         return Err(usage(format!("{name} has no LuaRocks; add it with `luaenv rocks install`")));
     }
@@ -268,7 +268,7 @@ fn config_of(prefix: &Path, series: &str, name: &str) -> Result<PathBuf> {
 
 /// The servers of a version's config, or LuaRocks' own default when luaenv set none.
 fn version_servers(config: &Path) -> Vec<Server> {
-    rocks::read_servers(std::fs::read(config).unwrap_or_default()).unwrap_or_else(default_servers)
+    rocks::config::read_servers(std::fs::read(config).unwrap_or_default()).unwrap_or_else(default_servers)
 }
 
 fn default_servers() -> Vec<Server> {
@@ -361,7 +361,7 @@ fn host_in_use(ctx: &Context, host: &str) -> bool {
         let dir = ctx.prefix(name).join("etc/luarocks");
         std::fs::read_dir(dir).into_iter().flatten().flatten().any(|e| {
             let text = std::fs::read(e.path()).unwrap_or_default();
-            rocks::read_servers(&text).unwrap_or_default().iter().any(|s| reqwest::Url::parse(&s.url).ok().and_then(|u| credentials::host_of(&u)).as_deref() == Some(host))
+            rocks::config::read_servers(&text).unwrap_or_default().iter().any(|s| reqwest::Url::parse(&s.url).ok().and_then(|u| credentials::host_of(&u)).as_deref() == Some(host))
         })
     })
 }

@@ -5,7 +5,7 @@ use anyhow::Result;
 
 use crate::error::usage;
 use crate::install::resolve::Resolved;
-use crate::rocks::{self, Wanted};
+use crate::rocks::{self, luarocks::Wanted};
 use crate::version::Version;
 
 #[derive(Debug, Clone)]
@@ -44,13 +44,13 @@ pub fn install_name(release_name: &str, target: &str, host: &str) -> String {
 /// anything is fetched; a tarball's own version is checked once it is read (`check_rocks_found`).
 pub fn rocks_wanted(requested: Option<Option<&str>>, from: Option<&str>, sha256: Option<&str>, series: &str) -> Result<Option<Wanted>> {
     let Some(requested) = requested else { return Ok(None) };
-    let Some(location) = from else { return Ok(Some(Wanted::Release(rocks::choose(requested, series)?))) };
+    let Some(location) = from else { return Ok(Some(Wanted::Release(rocks::luarocks::choose(requested, series)?))) };
     if location.is_empty() {
         return Err(usage("--rocks-from needs a LuaRocks source tarball (a path or URL)"));
     }
-    let asked = requested.map(rocks::parse_version).transpose()?;
-    if let Some(v) = asked.as_ref().filter(|v| !rocks::supports(v, series)) {
-        return Err(rocks::unsupported(&format!("LuaRocks {v}"), series));
+    let asked = requested.map(rocks::luarocks::parse_version).transpose()?;
+    if let Some(v) = asked.as_ref().filter(|v| !rocks::luarocks::supports(v, series)) {
+        return Err(rocks::luarocks::unsupported(&format!("LuaRocks {v}"), series));
     }
     Ok(Some(Wanted::Tarball { location: location.to_string(), asked, sha256: sha256.map(String::from) }))
 }
@@ -74,8 +74,8 @@ pub fn check_rocks_found(found: &Version, asked: Option<&Version>, series: &str,
     if let Some(asked) = asked.filter(|a| *a != found) {
         return Err(usage(format!("{origin} holds LuaRocks {found}, not {asked}; nothing was changed: drop the version or pass the right tarball")));
     }
-    if !rocks::supports(found, series) {
-        return Err(rocks::unsupported(&format!("{origin} holds LuaRocks {found}, which"), series));
+    if !rocks::luarocks::supports(found, series) {
+        return Err(rocks::luarocks::unsupported(&format!("{origin} holds LuaRocks {found}, which"), series));
     }
     Ok(())
 }
