@@ -1,0 +1,145 @@
+//! `luaenv.lock`: what `luaenv sync` rebuilds in a fresh clone, read as hostile input
+//! (plain names, URLs or bare file names, never a local path).
+
+use std::path::Path;
+
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+
+use crate::fs::write_atomic;
+use crate::prefix::{Receipt, Source};
+use crate::rocks::{self, config::Server};
+
+use super::LOCK;
+
+/// `luaenv.lock`: enough to rebuild the same environment in a fresh clone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Lock {
+    pub lua: Pinned,
+    pub luarocks: Option<Pinned>,
+    /// The project's own rocks servers; absent means the version's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rocks_servers: Option<Vec<Server>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pinned {
+    /// The install name under `versions/` (Lua only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub version: String,
+    pub url: String,
+    pub sha256: String,
+}
+
+impl Lock {
+    /// Reads and checks a lock a cloned repository may have written: every name it gives is
+    /// a plain name, every location a URL or a bare file name, never a local path.
+    pub fn read(project: &Path) -> Result<Lock> {
+        let path = project.join(LOCK);
+        let text = crate::selection::read_small_text(&path, crate::selection::PROJECTS_MAX).map_err(anyhow::Error::msg)?.ok_or_else(|| anyhow::anyhow!("cannot read {}: it does not exist", path.display()))?;
+        let invalid = |why: String| crate::error::usage(format!("{} is not a valid luaenv lock file ({why}); restore it from version control or run `luaenv init`", path.display()));
+        let lock: Lock = toml::from_str(&text).map_err(|e| invalid(e.message().trim().to_string()))?;
+        lock.check().map_err(invalid)?;
+        Ok(lock)
+    }
+
+    /// The install name the lock pins.
+    pub fn install_name(&self) -> String {
+        self.lua.name.clone().unwrap_or_else(|| self.lua.version.clone())
+    }
+
+    fn check(&self) -> Result<(), String> {
+        let name = self.install_name();
+        if !crate::context::is_install_name(&name) {
+            return Err(format!("[lua] name '{}' is not a version name such as 5.4.7", name.escape_debug()));
+        }
+        for (what, pin) in std::iter::once(("lua", &self.lua)).chain(self.luarocks.iter().map(|p| ("luarocks", p))) {
+            if !is_pinnable_location(&pin.url) {
+                return Err(format!("[{what}] url '{}' is a local path; a lock names an http(s) URL or a file name for the mirror", pin.url.escape_debug()));
+            }
+            if pin.sha256.len() != 64 || !pin.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(format!("[{what}] sha256 is not 64 hex digits"));
+            }
+        }
+        for server in self.rocks_servers.iter().flatten() {
+            rocks::config::check_server_name(&server.name).map_err(|e| format!("rocks_servers: {e}"))?;
+            if !matches!(reqwest::Url::parse(&server.url).map(|u| u.scheme().to_string()).as_deref(), Ok("http" | "https")) {
+                return Err(format!("rocks server '{}' has url '{}', not an http(s) URL", server.name, server.url.escape_debug()));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn write(&self, project: &Path) -> Result<()> {
+        let body = toml::to_string_pretty(self)?;
+        let text = format!("# Written by luaenv. `luaenv sync` rebuilds this environment from it; commit it.\n\n{body}");
+        write_atomic(&project.join(LOCK), text.as_bytes())
+    }
+
+    /// The lock for an installed prefix, from its receipt.
+    pub fn from_receipt(receipt: &Receipt) -> Result<Lock> {
+        let pin = |source: &Source, version: &str, name: Option<String>| -> Result<Pinned> {
+            let sha256 = source.sha256.clone().ok_or_else(|| {
+                anyhow::anyhow!("{} was built from a source folder ({}), which a lock file cannot pin; install it from a tarball", receipt.name, source.url)
+            })?;
+            Ok(Pinned { url: upstream_url(&source.url, name.as_deref()), name, version: version.to_string(), sha256 })
+        };
+        let luarocks = match &receipt.luarocks {
+            Some(source) => Some(pin(source, source.version.as_deref().unwrap_or(""), None)?),
+            None => None,
+        };
+        Ok(Lock { lua: pin(&receipt.source, &receipt.version, Some(receipt.name.clone()))?, luarocks, rocks_servers: None })
+    }
+}
+
+/// A release's upstream URL, whatever mirror it came through; another http(s) URL as is
+/// (without credentials); a local file by its name only: a lock never holds a local path.
+fn upstream_url(location: &str, install_name: Option<&str>) -> String {
+    let file = location.trim_end_matches('/').rsplit('/').next().unwrap_or_default();
+    if let Some(r) = install_name.and_then(|n| crate::install::resolve::resolve(n).ok()).filter(|r| r.file_name == file) {
+        return r.upstream_url;
+    }
+    if let Some(r) = crate::catalog::releases().into_iter().find(|r| r.file_name() == file) {
+        return r.url;
+    }
+    match reqwest::Url::parse(location) {
+        Ok(mut u) if matches!(u.scheme(), "http" | "https") => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.to_string()
+        }
+        _ => file.to_string(),
+    }
+}
+
+/// An http(s) URL, or a bare file name (fetched from the mirror): never a path or `file://`.
+pub fn is_pinnable_location(location: &str) -> bool {
+    match reqwest::Url::parse(location) {
+        Ok(u) => matches!(u.scheme(), "http" | "https") && u.host_str().is_some(),
+        Err(_) => is_file_name(location),
+    }
+}
+
+/// A plain file name (`luarocks-3.8.0-dfsg.tar.gz`): no folder, not hidden, no control character.
+pub fn is_file_name(name: &str) -> bool {
+    !name.is_empty() && name.len() <= 255 && !name.starts_with('.') && !name.contains('/') && !name.chars().any(char::is_control)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lock_pins_urls_and_file_names_never_local_paths() {
+        for ok in ["https://www.lua.org/ftp/lua-5.4.7.tar.gz", "http://127.0.0.1:8080/x.tar.gz", "luarocks-3.8.0-dfsg.tar.gz"] {
+            assert!(is_pinnable_location(ok), "{ok}");
+        }
+        for bad in ["vendor/lua", "/tmp/lua.tar.gz", "file:///tmp/lua.tar.gz", "../lua.tar.gz", ".hidden", "", "a\nb"] {
+            assert!(!is_pinnable_location(bad), "{bad}");
+        }
+        assert_eq!(upstream_url("/home/me/dl/luarocks-3.8.0-dfsg.tar.gz", None), "luarocks-3.8.0-dfsg.tar.gz");
+        assert_eq!(upstream_url("http://u:pw@mirror.example/lua/x-1.tar.gz", None), "http://mirror.example/lua/x-1.tar.gz");
+        assert_eq!(upstream_url("/srv/mirror/lua-5.4.7.tar.gz", Some("5.4.7")), "https://www.lua.org/ftp/lua-5.4.7.tar.gz");
+    }
+}
