@@ -116,3 +116,9 @@ mod tests {
         assert_eq!(crate::error::exit_code(&super::check_install_name("..", "luaenv.lock").unwrap_err()), 2);
     }
 }
+
+/// The name we were called by, when it is not luaenv itself.
+pub fn shim_name(argv0: &std::ffi::OsString) -> Option<String> {
+    let name = Path::new(argv0).file_name()?.to_str()?;
+    (!name.starts_with("luaenv")).then(|| name.to_string())
+}

@@ -32,7 +32,7 @@ extern "C" fn main(_argc: std::ffi::c_int, _argv: *const *const std::ffi::c_char
     // `luaenv-shim` binary, but this one still serves them where that binary is missing.
     let mut args = std::env::args_os();
     let argv0 = args.next().unwrap_or_default();
-    if let Some(command) = shim::shim_name(&argv0) {
+    if let Some(command) = context::shim_name(&argv0) {
         return shim::run(&command, args.collect()).into();
     }
     // SIGPIPE keeps its default here (std would ignore it): `luaenv versions | head` ends

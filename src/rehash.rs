@@ -53,7 +53,7 @@ pub fn rehash(ctx: &Context) -> Result<()> {
 /// as a shim. None when this process is a shim: it never installs itself.
 pub fn shim_source() -> Option<PathBuf> {
     let argv0 = std::env::args_os().next().unwrap_or_default();
-    if crate::shim::shim_name(&argv0).is_some() {
+    if crate::context::shim_name(&argv0).is_some() {
         return None;
     }
     let exe = std::env::current_exe().ok()?;
@@ -119,7 +119,7 @@ pub fn provided_commands(ctx: &Context) -> BTreeSet<String> {
     let shims = ctx.shims_dir();
     let mut own = BTreeSet::new();
     for bin in crate::sandbox::registered(ctx).into_iter().map(|p| p.join(crate::sandbox::TREE).join("bin")) {
-        own.extend(commands_in(&bin).into_iter().filter(|n| !names.contains(n) && crate::shim::next_on_path(&shims, n).is_none()));
+        own.extend(commands_in(&bin).into_iter().filter(|n| !names.contains(n) && next_on_path(&shims, n).is_none()));
     }
     names.extend(own);
     names
@@ -171,6 +171,16 @@ pub fn same_contents(a: &Path, b: &Path) -> bool {
 
 fn is_executable(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// The program `command` on PATH outside luaenv's shims folder: what runs without luaenv.
+pub fn next_on_path(shims: &Path, command: &str) -> Option<PathBuf> {
+    let shims = std::fs::canonicalize(shims).unwrap_or_else(|_| shims.to_path_buf());
+    let paths = std::env::var_os("PATH")?;
+    std::env::split_paths(&paths)
+        .filter(|d| !d.as_os_str().is_empty() && std::fs::canonicalize(d).unwrap_or_else(|_| d.clone()) != shims)
+        .map(|d| d.join(command))
+        .find(|p| is_executable(p))
 }
 
 /// Finds a program on PATH, as a shell would.

@@ -12,12 +12,6 @@ use crate::context::{self, Context};
 use crate::error::Error;
 use crate::selection::{self, Selected};
 
-/// The name we were called by, when it is not luaenv itself.
-pub fn shim_name(argv0: &OsString) -> Option<String> {
-    let name = Path::new(argv0).file_name()?.to_str()?;
-    (!name.starts_with("luaenv")).then(|| name.to_string())
-}
-
 /// Runs a shim: never returns on success (the process becomes the real program), except
 /// for `luarocks`, which is waited for so that the commands of rocks it installs get shims.
 pub fn run(command: &str, args: Vec<OsString>) -> u8 {
@@ -122,7 +116,7 @@ fn find(root: &Path, selected: &Selected, command: &str) -> Result<Found, Error>
         .filter(|v| versions.join(v).join("bin").join(command).is_file())
         .collect();
     // A project's command outside its project: the program of that name further on PATH.
-    if let Some(program) = others.is_empty().then(|| next_on_path(&root.join("shims"), command)).flatten() {
+    if let Some(program) = others.is_empty().then(|| crate::rehash::next_on_path(&root.join("shims"), command)).flatten() {
         return Ok(Found { program, prefix });
     }
     Err(Error::Usage(if others.is_empty() {
@@ -154,16 +148,6 @@ fn script_of(command: &str, args: &[OsString]) -> Option<OsString> {
         }
     }
     None
-}
-
-/// The program `command` on PATH outside luaenv's shims folder: what runs without luaenv.
-pub fn next_on_path(shims: &Path, command: &str) -> Option<PathBuf> {
-    let shims = std::fs::canonicalize(shims).unwrap_or_else(|_| shims.to_path_buf());
-    let paths = std::env::var_os("PATH")?;
-    std::env::split_paths(&paths)
-        .filter(|d| !d.as_os_str().is_empty() && std::fs::canonicalize(d).unwrap_or_else(|_| d.clone()) != shims)
-        .map(|d| d.join(command))
-        .find(|p| is_executable(p))
 }
 
 fn is_executable(path: &Path) -> bool {

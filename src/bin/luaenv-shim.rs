@@ -28,7 +28,7 @@ mod version;
 extern "C" fn main(_argc: std::ffi::c_int, _argv: *const *const std::ffi::c_char) -> std::ffi::c_int {
     let mut args = std::env::args_os();
     let argv0 = args.next().unwrap_or_default();
-    match shim::shim_name(&argv0) {
+    match context::shim_name(&argv0) {
         Some(command) => shim::run(&command, args.collect()).into(),
         None => {
             eprintln!("luaenv: luaenv-shim runs under a command's name (`lua`, `luarocks`, ...) through the links `luaenv rehash` makes; run `luaenv` itself for anything else");
