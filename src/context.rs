@@ -103,6 +103,12 @@ pub fn installed_in(versions: &Path) -> Vec<String> {
     names
 }
 
+/// The name we were called by, when it is not luaenv itself.
+pub fn shim_name(argv0: &std::ffi::OsString) -> Option<String> {
+    let name = Path::new(argv0).file_name()?.to_str()?;
+    (!name.starts_with("luaenv")).then(|| name.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -115,10 +121,4 @@ mod tests {
         }
         assert_eq!(crate::error::exit_code(&super::check_install_name("..", "luaenv.lock").unwrap_err()), 2);
     }
-}
-
-/// The name we were called by, when it is not luaenv itself.
-pub fn shim_name(argv0: &std::ffi::OsString) -> Option<String> {
-    let name = Path::new(argv0).file_name()?.to_str()?;
-    (!name.starts_with("luaenv")).then(|| name.to_string())
 }
