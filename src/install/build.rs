@@ -338,6 +338,10 @@ fn run_one(cmd: &mut Command) -> Result<()> {
         .chain(cmd.get_args().map(|a| a.to_string_lossy().into_owned()))
         .collect();
     let text = String::from_utf8_lossy(&output.stderr);
+    // A full disk is the cause, not the compiler or `ar`: say so first.
+    if text.contains("No space left on device") {
+        bail!("build failed: the disk is full (`{program}`: No space left on device); free space where luaenv builds (the cache, $LUAENV_CACHE_DIR) and try again; nothing was installed");
+    }
     let tail: Vec<&str> = text.lines().rev().take(12).collect::<Vec<_>>().into_iter().rev().collect();
     bail!(
         "build failed: `{program}` exited with {}; nothing was installed\ncommand: {}\n{}",

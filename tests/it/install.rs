@@ -503,3 +503,38 @@ fn doctor_runs_luarocks_and_reports_one_that_cannot_start() {
     assert!(report.contains("5.1.5: LuaRocks is broken") && report.contains("cannot run here"), "{report}");
     assert!(report.contains("luaenv rocks install"), "the fix is named: {report}");
 }
+
+/// A tmpfs of `size` mounted on `dir` for the life of the guard (needs root, as CI runs).
+struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    fn mount(dir: &Path, size: &str) -> Option<SmallDisk> {
+        std::fs::create_dir_all(dir).unwrap();
+        let mounted = Command::new("mount").args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"]).arg(dir).output();
+        mounted.is_ok_and(|o| o.status.success()).then(|| SmallDisk(dir.to_path_buf()))
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_disk_is_named_as_the_cause_and_nothing_is_installed() {
+    let fixtures = fixtures_or_skip!("a_full_disk_is_named_as_the_cause_and_nothing_is_installed");
+    // 1 MiB fills up while unpacking the source, 2 MiB while archiving the objects (`ar`).
+    for size in ["1m", "2m"] {
+        let env = Env::new();
+        let Some(_disk) = SmallDisk::mount(&env.cache(), size) else {
+            println!("skipped a_full_disk_is_named_as_the_cause_and_nothing_is_installed: cannot mount a tmpfs (not root)");
+            return;
+        };
+        let mut install = env.luaenv();
+        install.args(["install", "5.4.7", "--no-rocks", "--mirror"]).arg(fixtures.join("mirror"));
+        let line = fails(&mut install, 1, "the disk is full");
+        assert!(!line.contains("truncated or corrupt"), "{line}");
+        assert!(env.versions_entries().is_empty(), "{size}: {:?}", env.versions_entries());
+    }
+}
