@@ -149,3 +149,29 @@ pub fn mirror(ctx: &Context, flag: Option<String>) -> Option<(String, &'static s
     let line = text.lines().next()?.trim();
     (!line.is_empty()).then(|| (line.to_string(), "luaenv mirror set"))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::error::exit_code;
+
+    /// One line per kind of failure a user meets most: its exit code and its first line, as
+    /// the user reads it (what, why, what to do).
+    #[test]
+    fn each_error_kind_has_its_code_and_one_clear_line() {
+        let selected = crate::selection::Selected {
+            requested: "5.2.4".into(),
+            origin: crate::selection::Origin::File("/work/app/.lua-version".into()),
+            problem: None,
+        };
+        let errors: Vec<(&str, anyhow::Error)> = vec![
+            ("unknown version", crate::install::resolve::resolve("5.4.99").unwrap_err()),
+            ("malformed spec", crate::install::resolve::resolve("5.x").unwrap_err()),
+            ("luarocks for 5.5", crate::rocks::luarocks::choose(Some("3.8.0"), "5.5").unwrap_err()),
+            ("install name from a file", crate::context::check_install_name("../../repo/fake", "luaenv.lock").unwrap_err()),
+            ("not installed", crate::error::Error::NotInstalled(crate::selection::not_installed(&selected)).into()),
+            ("checksum", crate::install::verify::mismatch("http://m/lua-5.4.7.tar.gz", &crate::install::verify::Expected::Official("9fbf".into()), "0000")),
+        ];
+        let lines: Vec<String> = errors.iter().map(|(what, e)| format!("{what}: exit {}: {e:#}", exit_code(e))).collect();
+        insta::assert_snapshot!("error_lines", lines.join("\n"));
+    }
+}
