@@ -1,9 +1,11 @@
-//! File utilities every domain shares: copies that never follow a link out or open a FIFO,
-//! and atomic writes (a temporary file renamed into place).
+//! File utilities every domain shares: capped reads and copies that never follow a link out
+//! or open a FIFO, and atomic writes (a temporary file renamed into place).
 
 use std::path::Path;
 
 use anyhow::{Context as _, Result, bail};
+
+use crate::limits::show_bytes;
 
 /// Copies one file of a source tree or build into a prefix. A link is never followed (it could
 /// lead to any file on the machine) and a FIFO or device is never opened.
@@ -79,4 +81,62 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     tmp.as_file().set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))?;
     tmp.persist(path).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
+}
+
+/// Reads a small file a repository or a user may have replaced by anything: opened without
+/// blocking (a FIFO would hang every shim) and checked with the open file's own metadata, so
+/// only a regular file of at most `max` bytes is read. One open, one fstat, one read.
+pub fn read_small_file(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::{Error, ErrorKind, Read as _};
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let file = std::fs::File::options().read(true).custom_flags(libc::O_NONBLOCK).open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(Error::new(ErrorKind::InvalidInput, "not a regular file"));
+    }
+    let too_big = || Error::new(ErrorKind::InvalidData, format!("larger than {}", show_bytes(max)));
+    if meta.len() > max {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(max + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(too_big());
+    }
+    Ok(bytes)
+}
+
+/// Reads a regular file of at most `cap` bytes (a FIFO, device or socket is refused without
+/// blocking on it; a larger file is an error instead of a memory hog).
+pub fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>> {
+    read_small_file(path, cap).map_err(|e| match e.kind() {
+        std::io::ErrorKind::InvalidInput => anyhow::anyhow!("{} is not a regular file (a FIFO, device or folder?); luaenv reads only plain files there", path.display()),
+        std::io::ErrorKind::InvalidData => anyhow::anyhow!("{} is larger than {}; it cannot be what luaenv expects there, check the file", path.display(), show_bytes(cap)),
+        _ => anyhow::Error::new(e).context(format!("cannot read {}", path.display())),
+    })
+}
+
+/// Reads a capped UTF-8 text file.
+pub fn read_text_capped(path: &Path, cap: u64) -> Result<String> {
+    let bytes = read_capped(path, cap)?;
+    String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{} is not UTF-8 text; check the file", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits::MIB;
+
+    #[test]
+    fn caps_refuse_big_and_special_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f");
+        std::fs::write(&file, b"0123456789").unwrap();
+        assert_eq!(read_capped(&file, 10).unwrap().len(), 10);
+        assert!(read_capped(&file, 9).unwrap_err().to_string().contains("larger than 9 bytes"));
+        let fifo = dir.path().join("fifo");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        assert!(read_capped(&fifo, 10).unwrap_err().to_string().contains("not a regular file"));
+        assert_eq!(show_bytes(256 * MIB), "256 MiB");
+    }
 }

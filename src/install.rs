@@ -419,7 +419,7 @@ fn check_lua_version(tree: &Path, wanted: &crate::version::Version) -> Result<()
     if !lua_h.is_file() {
         return Err(usage("the source has no src/lua.h: it is not a Lua source tree; give the tarball or folder of a Lua release"));
     }
-    let text = crate::limits::read_text_capped(&lua_h, crate::limits::MAX_TEXT)?;
+    let text = crate::fs::read_text_capped(&lua_h, crate::limits::MAX_TEXT)?;
     let Some(found) = verify::lua_h_version(&text) else {
         bail!("cannot read the Lua version from the source's src/lua.h; give the tarball or folder of a Lua release");
     };

@@ -2,13 +2,9 @@
 //! bytes and entries per unpacked tree, size of small text files. Each cap has an
 //! environment variable so tests (and unusual users) can move it.
 
-use std::io::Read;
-use std::path::Path;
 use std::time::Duration;
 
-use anyhow::{Context as _, Result, bail};
-
-const MIB: u64 = 1024 * 1024;
+pub const MIB: u64 = 1024 * 1024;
 
 fn from_env(var: &str, default: u64) -> u64 {
     std::env::var(var).ok().and_then(|v| v.trim().parse().ok()).filter(|&n| n > 0).unwrap_or(default)
@@ -43,28 +39,6 @@ pub fn max_tree_entries() -> u64 {
 /// The largest small text file luaenv reads whole (SHA256SUMS, a header, trusted-sums).
 pub const MAX_TEXT: u64 = MIB;
 
-/// Reads a regular file of at most `cap` bytes. A FIFO, device or socket is refused without
-/// opening it (opening a FIFO blocks), and a larger file is an error instead of a memory hog.
-pub fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>> {
-    let meta = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
-    if !meta.is_file() {
-        bail!("{} is not a regular file (a FIFO, device or folder?); luaenv reads only plain files there", path.display());
-    }
-    let file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut bytes = Vec::new();
-    file.take(cap + 1).read_to_end(&mut bytes).with_context(|| format!("cannot read {}", path.display()))?;
-    if bytes.len() as u64 > cap {
-        bail!("{} is larger than {}; it cannot be what luaenv expects there, check the file", path.display(), show_bytes(cap));
-    }
-    Ok(bytes)
-}
-
-/// Reads a capped UTF-8 text file.
-pub fn read_text_capped(path: &Path, cap: u64) -> Result<String> {
-    let bytes = read_capped(path, cap)?;
-    String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{} is not UTF-8 text; check the file", path.display()))
-}
-
 /// `256 MiB`, `1024 KiB`, `12 bytes`: caps as people read them.
 pub fn show_bytes(n: u64) -> String {
     if n >= MIB && n.is_multiple_of(MIB) {
@@ -80,16 +54,4 @@ pub fn show_bytes(n: u64) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn caps_refuse_big_and_special_files() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("f");
-        std::fs::write(&file, b"0123456789").unwrap();
-        assert_eq!(read_capped(&file, 10).unwrap().len(), 10);
-        assert!(read_capped(&file, 9).unwrap_err().to_string().contains("larger than 9 bytes"));
-        let fifo = dir.path().join("fifo");
-        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
-        assert!(read_capped(&fifo, 10).unwrap_err().to_string().contains("not a regular file"));
-        assert_eq!(show_bytes(256 * MIB), "256 MiB");
-    }
 }

@@ -55,33 +55,10 @@ pub const SMALL_FILE_MAX: u64 = 64 * 1024;
 /// The registry of projects and lock files may be longer than a version file.
 pub const PROJECTS_MAX: u64 = 1024 * 1024;
 
-/// Reads a small file a repository or a user may have replaced by anything: opened without
-/// blocking (a FIFO would hang every shim) and checked with the open file's own metadata, so
-/// only a regular file of at most `max` bytes is read. One open, one fstat, one read.
-pub fn read_small_file(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
-    use std::io::{Error, ErrorKind, Read as _};
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let file = std::fs::File::options().read(true).custom_flags(libc::O_NONBLOCK).open(path)?;
-    let meta = file.metadata()?;
-    if !meta.is_file() {
-        return Err(Error::new(ErrorKind::InvalidInput, "not a regular file"));
-    }
-    let too_big = || Error::new(ErrorKind::InvalidData, format!("larger than {} KiB", max / 1024));
-    if meta.len() > max {
-        return Err(too_big());
-    }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.take(max + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > max {
-        return Err(too_big());
-    }
-    Ok(bytes)
-}
-
 /// A small text file: `Ok(None)` when it does not exist, an error that names the file when it
 /// is not a regular file, too big or not UTF-8.
 pub fn read_small_text(path: &Path, max: u64) -> Result<Option<String>, String> {
-    let bytes = match read_small_file(path, max) {
+    let bytes = match crate::fs::read_small_file(path, max) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("cannot read {}: {e}; replace it with a plain text file", path.display())),

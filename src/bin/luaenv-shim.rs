@@ -11,6 +11,10 @@
 mod context;
 #[path = "../error.rs"]
 mod error;
+#[path = "../fs.rs"]
+mod fs;
+#[path = "../limits.rs"]
+mod limits;
 #[path = "../lock.rs"]
 mod lock;
 #[path = "../sandbox.rs"]

@@ -38,7 +38,7 @@ impl Args {
             }
             MirrorCommand::Unset => {
                 // The saved mirror's password goes with it.
-                let saved = crate::limits::read_text_capped(&ctx.mirror_file(), crate::limits::MAX_TEXT).unwrap_or_default();
+                let saved = crate::fs::read_text_capped(&ctx.mirror_file(), crate::limits::MAX_TEXT).unwrap_or_default();
                 if let Ok(url) = url::Url::parse(saved.trim()) {
                     crate::credentials::mirror::forget(ctx, &url)?;
                 }

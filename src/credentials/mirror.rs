@@ -26,7 +26,7 @@ fn load(root: &Path) -> Result<Vec<Url>> {
     if !file.exists() {
         return Ok(Vec::new());
     }
-    let text = crate::limits::read_text_capped(&file, crate::limits::MAX_TEXT)?;
+    let text = crate::fs::read_text_capped(&file, crate::limits::MAX_TEXT)?;
     let mut entries = Vec::new();
     for (n, line) in text.lines().enumerate().map(|(n, l)| (n + 1, l.trim())) {
         if line.is_empty() || line.starts_with('#') {

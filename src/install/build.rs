@@ -174,7 +174,7 @@ fn compat_defines(series: &Version, compat: Compat, parts: &Parts) -> Vec<String
 /// The patched file replaces the old one by a rename: a write never goes through a link.
 fn patch_luaconf(src: &Path, prefix: &Path) -> Result<()> {
     let path = src.join("luaconf.h");
-    let text = crate::limits::read_text_capped(&path, crate::limits::MAX_TEXT)?;
+    let text = crate::fs::read_text_capped(&path, crate::limits::MAX_TEXT)?;
     let root = format!("{}/", prefix.display()).replace('\\', "\\\\").replace('"', "\\\"");
     let patched: Vec<String> = text
         .lines()

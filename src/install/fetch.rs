@@ -222,7 +222,7 @@ pub fn read_text(location: &Location) -> Result<Option<String>> {
     let cap = limits::MAX_TEXT;
     let bytes = match location {
         Location::Path(p) if !p.exists() => return Ok(None),
-        Location::Path(p) => limits::read_capped(p, cap)?,
+        Location::Path(p) => crate::fs::read_capped(p, cap)?,
         Location::Url(url) => match get(&crate::context::root_dir(), url) {
             Ok(r) => {
                 let mut bytes = Vec::new();

@@ -138,7 +138,7 @@ pub mod trusted {
         if std::fs::symlink_metadata(&file).is_err() {
             return Ok(Vec::new());
         }
-        let bytes = crate::limits::read_capped(&file, crate::limits::MAX_TEXT)?;
+        let bytes = crate::fs::read_capped(&file, crate::limits::MAX_TEXT)?;
         parse(&bytes).map_err(|line| {
             anyhow::anyhow!(
                 "{} is damaged (line {line} is not `<file name> <sha256>`); nothing was trusted. Fix or delete that line (deleting it trusts that file again on its next install)",
