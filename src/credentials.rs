@@ -12,7 +12,7 @@ pub mod mirror;
 
 use std::io::Write as _;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
 
