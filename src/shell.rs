@@ -69,15 +69,20 @@ pub fn render(template: &str, shell: Shell, values: &[(&str, Value)]) -> String 
     out
 }
 
-/// Replaces each line `@KEY@` of an `Include` value with that template's text.
-fn splice_includes<'t, 'k>(template: &'t str, values: &[(&'k str, Value)], used: &mut HashSet<&'k str>) -> Cow<'t, str> {
-    let mut text = Cow::Borrowed(template);
-    for (key, value) in values {
-        if let Value::Include(included) = value {
-            let line = format!("@{key}@\n");
-            assert!(text.contains(&line), "template has no line @{key}@ to include a template at");
-            text = Cow::Owned(text.replace(&line, included));
-            used.insert(*key);
+/// Replaces each line that holds only the `@KEY@` of an `Include` value with that template.
+fn splice_includes<'k>(template: &str, values: &[(&'k str, Value)], used: &mut HashSet<&'k str>) -> String {
+    let mut text = String::with_capacity(template.len());
+    for line in template.split_inclusive('\n') {
+        let include = values.iter().find_map(|(key, value)| match value {
+            Value::Include(included) if line.trim_end_matches('\n') == format!("@{key}@") => Some((*key, *included)),
+            _ => None,
+        });
+        match include {
+            Some((key, included)) => {
+                used.insert(key);
+                text.push_str(included);
+            }
+            None => text.push_str(line),
         }
     }
     text
@@ -272,5 +277,11 @@ mod tests {
     #[should_panic(expected = "does not fit")]
     fn render_refuses_a_word_where_a_list_is_expected() {
         render("@E.NAME@\n", Shell::Bash, &[("E", word("x"))]);
+    }
+
+    #[test]
+    #[should_panic(expected = "does not fit")]
+    fn render_includes_a_template_only_on_a_line_of_its_own() {
+        render("x @MORE@\n", Shell::Bash, &[("MORE", Value::Include("y\n"))]);
     }
 }
