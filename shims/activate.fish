@@ -9,3 +9,4 @@ contains -- $__luaenv_bin $PATH; or set -gx PATH $PATH $__luaenv_bin
 if status is-interactive
     @EXE@ completions fish | source
 end
+set -gx LUAENV_ROOT @ROOT@

@@ -7,3 +7,4 @@ if ($__luaenvRest -notcontains $__luaenvBin) { $__luaenvRest += $__luaenvBin }
 $env:PATH = (@($__luaenvShims) + $__luaenvRest) -join $__luaenvSep
 & @EXE@ completions powershell | Out-String | Invoke-Expression
 Remove-Variable __luaenvShims, __luaenvBin, __luaenvSep, __luaenvRest
+$env:LUAENV_ROOT = @ROOT@

@@ -14,3 +14,5 @@ case ":${PATH}:" in
 esac
 export PATH
 unset __luaenv_shims __luaenv_bin __luaenv_path
+@COMPLETIONS@
+export LUAENV_ROOT=@ROOT@

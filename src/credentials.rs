@@ -12,13 +12,13 @@ pub mod mirror;
 
 use std::io::Write as _;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
 
 use crate::context::Context;
 use crate::error::usage;
-use crate::shell::{Shell, quote};
+use crate::shell::{Shell, Value, render};
 
 /// One `machine` line of the credentials file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,44 +164,20 @@ fn write_wrappers(ctx: &Context) -> Result<()> {
     Ok(())
 }
 
-fn wrapper_scripts(ctx: &Context) -> [(PathBuf, String); 2] {
-    let q = |p: &Path| quote(Shell::Bash, &p.to_string_lossy());
-    let (wget, curl) = wrapper_paths(ctx);
-    let pick = PICK_ENTRY.replace("{file}", &q(&netrc_path(ctx)));
-    let wget_script = format!(
-        "#!/bin/sh\n# Written by luaenv: wget with the credentials luaenv keeps for the server of the URL (the last argument).\n\
-# Keep the user's own wgetrc, which wget looks for under HOME.\n\
-if [ -z \"$WGETRC\" ] && [ -f \"$HOME/.wgetrc\" ]; then WGETRC=\"$HOME/.wgetrc\"; export WGETRC; fi\n\
-{pick}if [ -z \"$netrc\" ]; then exec wget \"$@\"; fi\n\
-# wget reads only $HOME/.netrc, and sends its credentials only when the server asks.\n\
-HOME=\"$dir\" wget \"$@\"\n"
-    );
-    let curl_script = format!(
-        "#!/bin/sh\n# Written by luaenv: curl with the credentials luaenv keeps for the server of the URL (the last argument).\n\
-{pick}if [ -z \"$netrc\" ]; then exec curl \"$@\"; fi\n\
-curl --netrc-file \"$netrc\" \"$@\"\n"
-    );
-    [(wget, wget_script), (curl, curl_script)]
-}
+const WGET_WRAPPER: &str = include_str!("../shims/credentials-wget.sh");
+const CURL_WRAPPER: &str = include_str!("../shims/credentials-curl.sh");
 
 /// Shell code shared by the wrappers: the URL's `host:port` (the scheme's port when none is
 /// given), and that one entry of the credentials file copied into a private temporary netrc
 /// (`$netrc`, in `$dir`, removed at exit), with the plain host as its `machine`.
-const PICK_ENTRY: &str = r#"creds={file}
-url=; for arg in "$@"; do url=$arg; done
-case $url in https://*) port=443 ;; http://*) port=80 ;; *) port= ;; esac
-rest=${url#*://}; authority=${rest%%[/?#]*}; authority=${authority##*@}
-case $authority in *\]) key=$authority:$port ;; *:*) key=$authority ;; *) key=$authority:$port ;; esac
-netrc=
-if [ -n "$port" ] && [ -f "$creds" ]; then
-    dir=$(mktemp -d) || exit 1
-    trap 'rm -rf "$dir"' EXIT
-    trap 'exit 130' INT
-    trap 'exit 143' TERM
-    awk -v key="$key" -v host="${key%:*}" '$1 == "machine" && $2 == key { $2 = host; print }' "$creds" > "$dir/.netrc"
-    if [ -s "$dir/.netrc" ]; then netrc=$dir/.netrc; fi
-fi
-"#;
+const PICK_ENTRY: &str = include_str!("../shims/credentials-pick-entry.sh");
+
+fn wrapper_scripts(ctx: &Context) -> [(PathBuf, String); 2] {
+    let (wget, curl) = wrapper_paths(ctx);
+    let netrc = netrc_path(ctx);
+    let script = |template| render(template, Shell::Bash, &[("NETRC", Value::path(&netrc)), ("PICK_ENTRY", Value::Include(PICK_ENTRY))]);
+    [(wget, script(WGET_WRAPPER)), (curl, script(CURL_WRAPPER))]
+}
 
 /// A server's key in the credentials file: `host:port`, the scheme's port when none is given.
 pub fn host_of(url: &reqwest::Url) -> Option<String> {
