@@ -64,16 +64,12 @@ fn wrapper_script(program: &str, name: &str, prefix: &Path, env: &[(String, Stri
 /// Shell code that enters the sandbox: its bin folders first on PATH, its variables set,
 /// and `deactivate` to leave it.
 fn activate_script(shell: Shell, project: &Path, paths: &[PathBuf; 2], env: &[(String, String)]) -> String {
-    let mut values = vec![("BIN", Value::path(&paths[0])), ("TREE_BIN", Value::path(&paths[1])), ("ENV", Value::Vars(env))];
+    let values = [("BIN", Value::path(&paths[0])), ("TREE_BIN", Value::path(&paths[1])), ("ENV", Value::Vars(env)), ("PROJECT", Value::path(project))];
     let template = match shell {
         Shell::Bash | Shell::Zsh => ACTIVATE_SH,
         Shell::Fish => ACTIVATE_FISH,
         Shell::Powershell => ACTIVATE_PS1,
     };
-    // The PowerShell script does not set LUAENV_PROJECT.
-    if shell != Shell::Powershell {
-        values.push(("PROJECT", Value::path(project)));
-    }
     render(template, shell, &values)
 }
 
