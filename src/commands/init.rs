@@ -15,9 +15,6 @@ pub struct Args {
     /// The Lua to pin (installed first if needed); default: the one selected there
     #[arg(long, value_name = "SPEC")]
     lua: Option<String>,
-    /// pyenv's `init --path`: accepted only to say that shell setup is `luaenv activate`
-    #[arg(long, hide = true)]
-    path: bool,
     /// rbenv's and pyenv's `init - bash`: the shell word after `-`, refused with the same advice
     #[arg(hide = true)]
     shell: Option<String>,
@@ -71,20 +68,26 @@ impl Args {
         let typed = self.dir.to_str().unwrap_or_default();
         let named_shell = self.shell.as_deref().or(Some(typed).filter(|t| SHELLS.contains(t)));
         let shell_word = SHELLS.contains(&typed) && !self.dir.exists();
-        if !(typed == "-" || self.path || self.shell.is_some() || shell_word) {
+        if !(typed == "-" || self.shell.is_some() || shell_word) {
             return Ok(());
         }
         if let Some(extra) = self.shell.as_deref().filter(|_| typed != "-") {
             return Err(usage(format!("`luaenv init` takes one project folder, not '{}' and '{extra}'; nothing was created", self.dir.display())));
         }
-        let shell = named_shell.filter(|s| SHELLS.contains(s)).map_or_else(login_shell, String::from);
-        let line = match shell.as_str() {
-            "fish" => "luaenv activate fish | source".to_string(),
-            "powershell" => "luaenv activate powershell | Out-String | Invoke-Expression".to_string(),
-            _ => format!("eval \"$(luaenv activate {shell})\""),
-        };
-        Err(usage(format!("`luaenv init` makes a project folder; shell setup is `{line}` (put it in your shell's start-up file); nothing was created")))
+        Err(shell_setup_refusal(named_shell))
     }
+}
+
+/// "`luaenv init` makes a project folder; shell setup is `eval "$(luaenv activate bash)"`": for
+/// `init -`, `init bash` and pyenv's `init --path` (which `crate::commands::not_a_command` sees).
+pub fn shell_setup_refusal(named_shell: Option<&str>) -> anyhow::Error {
+    let shell = named_shell.filter(|s| SHELLS.contains(s)).map_or_else(login_shell, String::from);
+    let line = match shell.as_str() {
+        "fish" => "luaenv activate fish | source".to_string(),
+        "powershell" => "luaenv activate powershell | Out-String | Invoke-Expression".to_string(),
+        _ => format!("eval \"$(luaenv activate {shell})\""),
+    };
+    usage(format!("`luaenv init` makes a project folder; shell setup is `{line}` (put it in your shell's start-up file); nothing was created"))
 }
 
 /// The user's shell from `$SHELL` when luaenv can activate it, else bash.

@@ -68,9 +68,6 @@ pub enum Command {
     Sync(sync::Args),
     /// Check compiler, PATH order, shims, prefixes, config; say how to fix each finding
     Doctor(doctor::Args),
-    /// Not a luaenv command: says which ones choose a version
-    #[command(hide = true)]
-    Use(use_::Args),
 }
 
 impl Command {
@@ -93,8 +90,18 @@ impl Command {
             Command::Init(a) => a.run(ctx),
             Command::Sync(a) => a.run(ctx),
             Command::Doctor(a) => a.run(ctx),
-            Command::Use(a) => a.run(ctx),
         }
+    }
+}
+
+/// Words from other tools that clap would answer with its nearest word (`use` → `uninstall`)
+/// or a bare "unexpected argument": luaenv's own answer, naming what luaenv calls it.
+pub fn not_a_command(err: &clap::Error, ctx: &Context) -> Option<anyhow::Error> {
+    let args: Vec<String> = std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned()).collect();
+    match (err.kind(), args.first().map(String::as_str)) {
+        (clap::error::ErrorKind::InvalidSubcommand, Some("use")) => Some(use_::refusal(ctx, &args[1..])),
+        (clap::error::ErrorKind::UnknownArgument, Some("init")) if args.iter().any(|a| a == "--path") => Some(init::shell_setup_refusal(None)),
+        _ => None,
     }
 }
 
