@@ -265,11 +265,9 @@ fn file_name_of(location: &Location) -> String {
 /// Resolve, letting `--from` name an exact version the catalogue does not know, and a mirror
 /// that lists what it holds choose the newest release of a series that is really there.
 fn resolve_request(req: &Request) -> Result<Resolved> {
-    if let (None, Some(mirror)) = (&req.from, &req.mirror)
-        && let Some(held) = holdings::list(mirror)
-    {
+    if let (None, Some(mirror)) = (&req.from, &req.mirror) {
         let shown = Location::parse(mirror).display();
-        if let Some(resolved) = resolve::newest_held(&req.spec, &shown, |name| held.contains(name))? {
+        if let Some(resolved) = resolve::newest_held(&req.spec, &shown, || holdings::list(mirror))? {
             let series = crate::version::plain_lua_spec(req.spec.trim()).unwrap_or(req.spec.trim()).to_string();
             let which = if series == "latest" { "release".to_string() } else { series.clone() };
             eprintln!("luaenv: {series} → {}, the newest {which} the mirror has", resolved.install_name);

@@ -1,5 +1,7 @@
 //! Resolve: a user's spec (`5.4`, `latest`, `luajit-2.1`) to one concrete release.
 
+use std::collections::BTreeSet;
+
 use anyhow::Result;
 
 use crate::catalog::{self, Kind};
@@ -90,12 +92,14 @@ impl Resolved {
 /// release of that series the mirror has. `Ok(None)` when the spec is not a Lua series or the
 /// mirror lists no Lua release at all (then its list says nothing about Lua); an error naming
 /// the Lua releases it does list when none of them is of that series.
-pub fn newest_held(spec: &str, mirror_shown: &str, holds: impl Fn(&str) -> bool) -> Result<Option<Resolved>> {
+/// `list` is asked only for a series: an exact version costs the mirror no extra request.
+pub fn newest_held(spec: &str, mirror_shown: &str, list: impl FnOnce() -> Option<BTreeSet<String>>) -> Result<Option<Resolved>> {
     let spec = spec.trim();
     let plain = crate::version::plain_lua_spec(spec).unwrap_or(spec);
     let wanted = if plain == "latest" { Some(vec![]) } else { Version::parse(plain).filter(|v| v.pre.is_none() && (1..3).contains(&v.parts.len())).map(|v| v.parts) };
     let Some(wanted) = wanted else { return Ok(None) };
-    let held: Vec<catalog::Release> = catalog::of_kind(Kind::Lua).into_iter().filter(|r| holds(&r.file_name())).collect();
+    let Some(holds) = list() else { return Ok(None) };
+    let held: Vec<catalog::Release> = catalog::of_kind(Kind::Lua).into_iter().filter(|r| holds.contains(&r.file_name())).collect();
     if held.is_empty() {
         return Ok(None);
     }
@@ -228,7 +232,7 @@ mod tests {
 
     #[test]
     fn a_series_resolves_to_the_newest_release_the_mirror_holds() {
-        let holds = |name: &str| ["lua-5.4.7.tar.gz", "lua-5.3.6.tar.gz", "LuaJIT-2.1.tar.gz"].contains(&name);
+        let holds = || Some(["lua-5.4.7.tar.gz", "lua-5.3.6.tar.gz", "LuaJIT-2.1.tar.gz"].map(String::from).into());
         assert_eq!(newest_held("5.4", "m", holds).unwrap().unwrap().install_name, "5.4.7");
         assert_eq!(newest_held("v5", "m", holds).unwrap().unwrap().install_name, "5.4.7");
         assert_eq!(newest_held("latest", "m", holds).unwrap().unwrap().install_name, "5.4.7");
@@ -238,7 +242,8 @@ mod tests {
         let err = newest_held("5.2", "m", holds).unwrap_err().to_string();
         assert!(err.contains("no Lua 5.2 release") && err.contains("5.4.7, 5.3.6"), "{err}");
         // A list without any Lua release says nothing about Lua.
-        assert!(newest_held("5.4", "m", |n: &str| n == "LuaJIT-2.1.tar.gz").unwrap().is_none());
+        assert!(newest_held("5.4", "m", || Some(["LuaJIT-2.1.tar.gz".to_string()].into())).unwrap().is_none());
+        assert!(newest_held("5.4", "m", || None).unwrap().is_none());
     }
 
     #[test]
