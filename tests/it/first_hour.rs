@@ -66,12 +66,18 @@ fn tag_and_archive_spellings_are_read_as_plain_versions() {
     let project = tempfile::tempdir().unwrap();
     ok(env.luaenv().args(["local", "v5.4"]).current_dir(project.path()));
     assert_eq!(std::fs::read_to_string(project.path().join(".lua-version")).unwrap(), "5.4\n");
-    // Version files written by hand (or by another tool) in those spellings select the same.
+    // Version files written by hand (or by another tool) in those spellings select the same,
+    // for the CLI and for the shim alike.
+    ok(env.luaenv().arg("rehash"));
     for written in ["v5.4.7", "lua-5.4.7", "v5.4"] {
         std::fs::write(project.path().join(".lua-version"), format!("{written}\n")).unwrap();
         assert_eq!(ok(env.luaenv().arg("prefix").current_dir(project.path())).trim(), prefix, ".lua-version {written}");
         let version = ok(env.luaenv().args(["exec", "lua", "-e", "print(_VERSION)"]).current_dir(project.path()));
         assert_eq!(version.trim(), "Lua 5.4", ".lua-version {written}");
+        let mut shim = Command::new(env.root().join("shims/lua"));
+        env.apply(&mut shim);
+        let version = ok(shim.args(["-e", "print(_VERSION)"]).current_dir(project.path()));
+        assert_eq!(version.trim(), "Lua 5.4", "shim with .lua-version {written}");
     }
     // Removing is exact: the plain name is suggested rather than guessed.
     fails(env.luaenv().args(["uninstall", "v5.4.7"]), 2, "did you mean `luaenv uninstall 5.4.7`?");
