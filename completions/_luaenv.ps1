@@ -28,6 +28,7 @@ Register-ArgumentCompleter -Native -CommandName 'luaenv' -ScriptBlock {
             [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Download, verify, build and install Lua versions; prints each prefix')
             [CompletionResult]::new('uninstall', 'uninstall', [CompletionResultType]::ParameterValue, 'Remove one installed version')
             [CompletionResult]::new('versions', 'versions', [CompletionResultType]::ParameterValue, 'List installed versions, the selected one marked')
+            [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List installed versions, the selected one marked')
             [CompletionResult]::new('current', 'current', [CompletionResultType]::ParameterValue, 'Print the selected version and where that choice came from')
             [CompletionResult]::new('global', 'global', [CompletionResultType]::ParameterValue, 'Read or write the global default version')
             [CompletionResult]::new('local', 'local', [CompletionResultType]::ParameterValue, 'Read or write ./.lua-version')
@@ -66,12 +67,18 @@ Register-ArgumentCompleter -Native -CommandName 'luaenv' -ScriptBlock {
             break
         }
         'luaenv;uninstall' {
-            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Remove it even when the current project pins it')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Remove it even when the current project pins it or it is the global default (which is then cleared)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
         'luaenv;versions' {
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of text')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'luaenv;ls' {
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of text')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')

@@ -46,6 +46,9 @@ _luaenv() {
             luaenv,local)
                 cmd="luaenv__subcmd__local"
                 ;;
+            luaenv,ls)
+                cmd="luaenv__subcmd__versions"
+                ;;
             luaenv,mirror)
                 cmd="luaenv__subcmd__mirror"
                 ;;
@@ -206,7 +209,7 @@ _luaenv() {
 
     case "${cmd}" in
         luaenv)
-            opts="-h -V --help --version install uninstall versions current global local which prefix exec rehash activate completions rocks mirror init sync doctor help"
+            opts="-h -V --help --version install uninstall versions ls current global local which prefix exec rehash activate completions rocks mirror init sync doctor help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -13,6 +13,7 @@ use crate::{catalog, lock, rocks};
 pub mod build;
 pub mod cache;
 pub mod fetch;
+pub mod holdings;
 pub mod layout;
 pub mod luajit;
 pub mod resolve;
@@ -261,8 +262,18 @@ fn file_name_of(location: &Location) -> String {
     }
 }
 
-/// Resolve, letting `--from` name an exact version the catalogue does not know.
+/// Resolve, letting `--from` name an exact version the catalogue does not know, and a mirror
+/// that lists what it holds choose the newest release of a series that is really there.
 fn resolve_request(req: &Request) -> Result<Resolved> {
+    if let (None, Some(mirror)) = (&req.from, &req.mirror) {
+        let shown = Location::parse(mirror).display();
+        if let Some(resolved) = resolve::newest_held(&req.spec, &shown, || holdings::list(mirror))? {
+            let series = crate::version::plain_lua_spec(req.spec.trim()).unwrap_or(req.spec.trim()).to_string();
+            let which = if series == "latest" { "release".to_string() } else { series.clone() };
+            eprintln!("luaenv: {series} → {}, the newest {which} the mirror has", resolved.install_name);
+            return Ok(resolved);
+        }
+    }
     match resolve::resolve(&req.spec) {
         Err(e) if req.from.is_some() => {
             let v = resolve::parse_lua_spec(&req.spec)?;

@@ -39,7 +39,13 @@ extern "C" fn main(_argc: std::ffi::c_int, _argv: *const *const std::ffi::c_char
     // quietly, as C tools do.
     let cli = match <commands::Cli as clap::Parser>::try_parse() {
         Ok(cli) => cli,
-        Err(err) => return error::report_usage(err),
+        Err(err) => match commands::not_a_command(&err, &context::Context::from_env()) {
+            Some(answer) => {
+                error::report(&answer);
+                return error::exit_code(&answer).into();
+            }
+            None => return error::report_usage(err),
+        },
     };
     let ctx = context::Context::from_env();
     let code = match cli.command.run(&ctx) {

@@ -143,6 +143,10 @@ pub fn installed_name(versions_dir: &Path, requested: &str) -> Option<String> {
     if versions_dir.join(requested).is_dir() {
         return Some(requested.to_string());
     }
+    // `v5.4.7`, `lua-5.4` in a version file or an argument: what `5.4.7`, `5.4` name.
+    if let Some(plain) = crate::version::plain_lua_spec(requested) {
+        return installed_name(versions_dir, plain);
+    }
     let wanted = if requested == "latest" { Some(vec![]) } else { Version::parse(requested).map(|v| v.parts) };
     let wanted = wanted.filter(|p| p.len() < 3)?;
     crate::context::installed_in(versions_dir)
@@ -197,6 +201,8 @@ mod tests {
         assert_eq!(installed_name(dir.path(), "5.3.6").as_deref(), Some("5.3.6"));
         assert_eq!(installed_name(dir.path(), "latest").as_deref(), Some("5.4.7"));
         assert_eq!(installed_name(dir.path(), "5.1"), None);
+        assert_eq!(installed_name(dir.path(), "v5.4").as_deref(), Some("5.4.7"));
+        assert_eq!(installed_name(dir.path(), "lua-5.3.6").as_deref(), Some("5.3.6"));
         std::fs::create_dir(dir.path().join(".staging-5.4.7-x")).unwrap();
         for hostile in ["..", ".", ".staging-5.4.7-x", "../versions/5.4.7", ""] {
             assert_eq!(installed_name(dir.path(), hostile), None, "{hostile}");

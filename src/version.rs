@@ -69,6 +69,20 @@ impl std::fmt::Display for Version {
     }
 }
 
+/// The plain spec behind a Lua version written as tags and archives name it: `v5.4.7`,
+/// `lua-5.4.7`, `Lua-5.4`, `lua5.4` mean `5.4.7`/`5.4`. `None` when nothing was stripped or
+/// what is left is not 1 to 3 dot-separated numbers: other names are left to their own rules.
+pub fn plain_lua_spec(spec: &str) -> Option<&str> {
+    let lower = spec.get(..4).map(str::to_ascii_lowercase);
+    let rest = match lower.as_deref() {
+        Some("lua-") => &spec[4..],
+        _ if spec.len() > 3 && spec[..3].eq_ignore_ascii_case("lua") => &spec[3..],
+        _ => spec.strip_prefix(['v', 'V'])?,
+    };
+    let v = Version::parse(rest)?;
+    (v.pre.is_none() && (1..=3).contains(&v.parts.len())).then_some(rest)
+}
+
 /// Orders text with embedded numbers by value (`beta10` after `beta9`).
 pub fn natural(a: &str, b: &str) -> Ordering {
     let (mut a, mut b) = (a.as_bytes(), b.as_bytes());
@@ -131,6 +145,16 @@ mod tests {
         assert_eq!(v("5.4.7").series(), "5.4");
         assert!(Version::parse("5.4.x").is_none());
         assert!(Version::parse("5..4").is_none());
+    }
+
+    #[test]
+    fn reads_tag_and_archive_spellings_as_plain_specs() {
+        for (typed, plain) in [("v5.4.7", "5.4.7"), ("V5.4", "5.4"), ("lua-5.4.7", "5.4.7"), ("Lua-5.4.7", "5.4.7"), ("lua-5.4", "5.4"), ("lua5.4", "5.4")] {
+            assert_eq!(plain_lua_spec(typed), Some(plain), "{typed}");
+        }
+        for other in ["5.4.7", "luajit-2.1", "lua", "v", "vx", "lua-", "lua-5.4.x", "luajit-2.1.0-beta3", "v5.4.7-rc1"] {
+            assert_eq!(plain_lua_spec(other), None, "{other}");
+        }
     }
 
     #[test]

@@ -260,9 +260,11 @@ fn pin(ctx: &Context, out: &mut Vec<Finding>) {
     if crate::selection::installed_name(&ctx.versions_dir(), &selected.requested).is_none() {
         let fix = match &selected.problem {
             Some(_) => "rewrite that file with one version name, e.g. `luaenv local 5.4.7`".to_string(),
-            None if crate::context::is_install_name(&selected.requested) => format!("run `luaenv install {}`", selected.requested),
-            None => "pin a version name such as 5.4.7 with `luaenv local <name>`".to_string(),
+            None => match crate::commands::install_hint(&selected.requested) {
+                Some(spec) => format!("run `luaenv install {spec}`, or pin an installed version with `luaenv local <name>` / `luaenv global <name>`"),
+                None => "pin a version name such as 5.4.7 with `luaenv local <name>` / `luaenv global <name>`".to_string(),
+            },
         };
-        out.push(Finding::problem(crate::selection::not_installed(&selected), fix));
+        out.push(Finding::problem(crate::commands::not_installed(&selected), fix));
     }
 }

@@ -15,10 +15,16 @@ pub struct Args {
     /// The Lua to pin (installed first if needed); default: the one selected there
     #[arg(long, value_name = "SPEC")]
     lua: Option<String>,
+    /// rbenv's and pyenv's `init - bash`: the shell word after `-`, refused with the same advice
+    #[arg(hide = true)]
+    shell: Option<String>,
 }
+
+const SHELLS: [&str; 4] = ["bash", "zsh", "fish", "powershell"];
 
 impl Args {
     pub fn run(self, ctx: &Context) -> Result<()> {
+        self.refuse_shell_setup()?;
         let wanted = if self.dir.is_absolute() { self.dir.clone() } else { crate::commands::cwd()?.join(&self.dir) };
         std::fs::create_dir_all(&wanted).with_context(|| format!("cannot create {}", wanted.display()))?;
         let dir = std::fs::canonicalize(&wanted).with_context(|| format!("cannot find {}", wanted.display()))?;
@@ -32,7 +38,7 @@ impl Args {
                 None => install(ctx, spec)?,
             },
             None => match crate::selection::select(&ctx.root, &[&dir]) {
-                Some(sel) => crate::selection::installed_name(&ctx.versions_dir(), &sel.requested).ok_or_else(|| usage(crate::selection::not_installed(&sel)))?,
+                Some(sel) => crate::selection::installed_name(&ctx.versions_dir(), &sel.requested).ok_or_else(|| usage(crate::commands::not_installed(&sel)))?,
                 None => return Err(usage("no Lua version to pin: pass --lua <spec> (e.g. `luaenv init --lua 5.4`)")),
             },
         };
@@ -49,6 +55,49 @@ impl Args {
         eprintln!("{} is a luaenv project: Lua {name}, rocks tree {}/, sandbox {}/ (`. {}/activate` to enter it by hand)", dir.display(), project::TREE, project::GENERATED, project::GENERATED);
         println!("{}", dir.display());
         Ok(())
+    }
+}
+
+impl Args {
+    /// `eval "$(luaenv init -)"` is how rbenv, pyenv and the older bash luaenv set up a shell:
+    /// here `init` makes projects, so that line would make a folder named `-`. Such lines are
+    /// refused (exit 2) before anything is created, naming the line that sets up a shell.
+    /// A shell's name (`init bash`) is refused only when no folder of that name exists yet: an
+    /// existing folder called `bash` is a real project someone asks to initialise.
+    fn refuse_shell_setup(&self) -> Result<()> {
+        let typed = self.dir.to_str().unwrap_or_default();
+        let named_shell = self.shell.as_deref().or(Some(typed).filter(|t| SHELLS.contains(t)));
+        let shell_word = SHELLS.contains(&typed) && !self.dir.exists();
+        if !(typed == "-" || self.shell.is_some() || shell_word) {
+            return Ok(());
+        }
+        if let Some(extra) = self.shell.as_deref().filter(|_| typed != "-") {
+            return Err(usage(format!("`luaenv init` takes one project folder, not '{}' and '{extra}'; nothing was created", self.dir.display())));
+        }
+        Err(shell_setup_refusal(named_shell))
+    }
+}
+
+/// "`luaenv init` makes a project folder; shell setup is `eval "$(luaenv activate bash)"`": for
+/// `init -`, `init bash` and pyenv's `init --path` (which `crate::commands::not_a_command` sees).
+pub fn shell_setup_refusal(named_shell: Option<&str>) -> anyhow::Error {
+    let shell = named_shell.filter(|s| SHELLS.contains(s)).map_or_else(login_shell, String::from);
+    let line = match shell.as_str() {
+        "fish" => "luaenv activate fish | source".to_string(),
+        "powershell" => "luaenv activate powershell | Out-String | Invoke-Expression".to_string(),
+        _ => format!("eval \"$(luaenv activate {shell})\""),
+    };
+    usage(format!("`luaenv init` makes a project folder; shell setup is `{line}` (put it in your shell's start-up file); nothing was created"))
+}
+
+/// The user's shell from `$SHELL` when luaenv can activate it, else bash.
+fn login_shell() -> String {
+    let shell = std::env::var("SHELL").unwrap_or_default();
+    let name = std::path::Path::new(&shell).file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    match name {
+        "pwsh" => "powershell".into(),
+        n if SHELLS.contains(&n) => n.into(),
+        _ => "bash".into(),
     }
 }
 

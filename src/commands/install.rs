@@ -64,6 +64,12 @@ impl Args {
         if self.from.is_some() && self.specs.len() > 1 {
             return Err(usage("--from names one source: install one version at a time with it"));
         }
+        // Checked before LuaRocks or anything else is fetched: a typo in a path is the request's fault.
+        if let Some(from) = self.from.as_deref().filter(|f| !f.contains("://") && !f.is_empty())
+            && std::fs::symlink_metadata(from).is_err()
+        {
+            return Err(usage(format!("--from {from} does not exist: give the path of a Lua source tarball or of an unpacked source folder; nothing was installed")));
+        }
         if let Some(target) = &self.target {
             check_target(target)?;
         }
@@ -98,7 +104,7 @@ impl Args {
                 eprintln!("{} is already installed (use --force to reinstall)", outcome.name);
             }
             if self.json {
-                receipts.push(Receipt::read(&outcome.prefix));
+                receipts.push(json_row(spec, &outcome));
             } else {
                 println!("{}", outcome.prefix.display());
             }
@@ -108,6 +114,24 @@ impl Args {
         }
         Ok(())
     }
+}
+
+/// One installed spec for `install --json`: what was asked, where it is, how it got there
+/// (`built`, `restored` from the build cache, `already-installed`), then the receipt's fields.
+fn json_row(spec: &str, outcome: &install::Outcome) -> serde_json::Value {
+    let how = match outcome.how {
+        How::Built => "built",
+        How::FromBuildCache => "restored",
+        How::AlreadyInstalled => "already-installed",
+    };
+    let mut row = serde_json::json!({ "spec": spec, "name": outcome.name, "prefix": outcome.prefix, "how": how });
+    if let Some(serde_json::Value::Object(fields)) = Receipt::read(&outcome.prefix).and_then(|r| serde_json::to_value(r).ok()) {
+        let row = row.as_object_mut().unwrap();
+        for (key, value) in fields {
+            row.entry(key).or_insert(value);
+        }
+    }
+    row
 }
 
 /// A target triple that target-lexicon knows, written the way it writes it back: `x-y-z` and

@@ -20,6 +20,8 @@ impl Args {
             Some(name) => {
                 // A spec like 5.4 is kept as written: it follows the newest installed 5.4.x.
                 crate::commands::installed_arg(ctx, &name)?;
+                // `v5.4` is stored as `5.4`, the form every version manager reads.
+                let name = crate::version::plain_lua_spec(&name).map_or(name.clone(), String::from);
                 crate::fs::write_atomic(&cwd.join(".lua-version"), format!("{name}\n").as_bytes())?;
                 eprintln!("pinned {name} in {}", cwd.join(".lua-version").display());
             }

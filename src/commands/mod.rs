@@ -20,6 +20,7 @@ mod rehash;
 mod rocks;
 mod sync;
 mod uninstall;
+mod use_;
 mod versions;
 mod which;
 
@@ -37,6 +38,7 @@ pub enum Command {
     /// Remove one installed version
     Uninstall(uninstall::Args),
     /// List installed versions, the selected one marked
+    #[command(visible_alias = "ls", alias = "list")]
     Versions(versions::Args),
     /// Print the selected version and where that choice came from
     Current(current::Args),
@@ -92,6 +94,17 @@ impl Command {
     }
 }
 
+/// Words from other tools that clap would answer with its nearest word (`use` → `uninstall`)
+/// or a bare "unexpected argument": luaenv's own answer, naming what luaenv calls it.
+pub fn not_a_command(err: &clap::Error, ctx: &Context) -> Option<anyhow::Error> {
+    let args: Vec<String> = std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned()).collect();
+    match (err.kind(), args.first().map(String::as_str)) {
+        (clap::error::ErrorKind::InvalidSubcommand, Some("use")) => Some(use_::refusal(ctx, &args[1..])),
+        (clap::error::ErrorKind::UnknownArgument, Some("init")) if args.iter().any(|a| a == "--path") => Some(init::shell_setup_refusal(None)),
+        _ => None,
+    }
+}
+
 /// The current folder, or an error that says what happened to it and what to do.
 pub fn cwd() -> Result<std::path::PathBuf> {
     std::env::current_dir().map_err(|e| match e.kind() {
@@ -112,8 +125,34 @@ pub fn selected(ctx: &Context) -> Result<crate::selection::Selected> {
 pub fn selected_name(ctx: &Context) -> Result<(String, crate::selection::Selected)> {
     let sel = selected(ctx)?;
     let name = crate::selection::installed_name(&ctx.versions_dir(), &sel.requested)
-        .ok_or_else(|| crate::error::Error::NotInstalled(crate::selection::not_installed(&sel)))?;
+        .ok_or_else(|| crate::error::Error::NotInstalled(not_installed(&sel)))?;
     Ok((name, sel))
+}
+
+/// `selection::not_installed` (which the shim shares), with a hint that runs as written:
+/// `luaenv install X` only for an X the catalogue knows, else where to find what it knows.
+pub fn not_installed(sel: &crate::selection::Selected) -> String {
+    if sel.problem.is_some() || !crate::context::is_install_name(&sel.requested) {
+        return crate::selection::not_installed(sel);
+    }
+    let source = match &sel.origin {
+        crate::selection::Origin::Env => "LUAENV_VERSION".to_string(),
+        crate::selection::Origin::File(p) | crate::selection::Origin::Global(p) => p.display().to_string(),
+    };
+    let requested = &sel.requested;
+    match install_hint(requested) {
+        Some(spec) => format!("{source} selects Lua '{requested}', which is not installed; run `luaenv install {spec}`"),
+        None => format!(
+            "{source} selects Lua '{requested}', which is not installed and is not a version luaenv knows; fix that file (`luaenv install --list` shows what luaenv can install, `luaenv versions` what is installed)"
+        ),
+    }
+}
+
+/// The spec to suggest installing for a name: its plain form (`v5.4.7` → `5.4.7`), when the
+/// catalogue knows it; `None` when `luaenv install` would refuse it.
+pub fn install_hint(name: &str) -> Option<String> {
+    let plain = crate::version::plain_lua_spec(name).unwrap_or(name);
+    crate::install::resolve::resolve(plain).is_ok().then(|| plain.to_string())
 }
 
 /// Checks that an install name given on the command line is a plain name and is installed.
@@ -124,7 +163,11 @@ pub fn installed_arg(ctx: &Context, name: &str) -> Result<String> {
     crate::selection::installed_name(&ctx.versions_dir(), name).ok_or_else(|| {
         let installed = ctx.installed();
         let list = if installed.is_empty() { "none".to_string() } else { installed.join(", ") };
-        crate::error::Error::NotInstalled(format!("Lua '{name}' is not installed (installed: {list}); run `luaenv install {name}`")).into()
+        let msg = match install_hint(name) {
+            Some(spec) => format!("Lua '{name}' is not installed (installed: {list}); run `luaenv install {spec}`"),
+            None => format!("Lua '{name}' is not installed (installed: {list}), nor a version luaenv knows; `luaenv install --list` shows what it can install"),
+        };
+        crate::error::Error::NotInstalled(msg).into()
     })
 }
 

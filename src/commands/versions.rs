@@ -15,6 +15,12 @@ impl Args {
         let current = selection.as_ref().and_then(|s| crate::selection::installed_name(&ctx.versions_dir(), &s.requested));
         let installed = ctx.installed();
         if self.json {
+            // The origin as a value a script can match on, and the file that made the choice.
+            let origin = selection.as_ref().map(|s| match &s.origin {
+                crate::selection::Origin::Env => ("env", None),
+                crate::selection::Origin::File(p) => ("file", Some(p.as_path())),
+                crate::selection::Origin::Global(p) => ("global", Some(p.as_path())),
+            });
             let rows: Vec<_> = installed
                 .iter()
                 .map(|name| {
@@ -23,7 +29,8 @@ impl Args {
                         "name": name,
                         "prefix": ctx.prefix(name),
                         "selected": selected,
-                        "origin": selection.as_ref().filter(|_| selected).map(|s| s.origin.describe()),
+                        "origin": origin.filter(|_| selected).map(|(kind, _)| kind),
+                        "origin_path": origin.filter(|_| selected).and_then(|(_, path)| path),
                     })
                 })
                 .collect();

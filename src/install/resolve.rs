@@ -1,5 +1,7 @@
 //! Resolve: a user's spec (`5.4`, `latest`, `luajit-2.1`) to one concrete release.
 
+use std::collections::BTreeSet;
+
 use anyhow::Result;
 
 use crate::catalog::{self, Kind};
@@ -31,6 +33,13 @@ const SPEC_HELP: &str = "expected a Lua version like 5.4.7 or 5.4, `latest`, lua
 
 pub fn resolve(spec: &str) -> Result<Resolved> {
     let spec = spec.trim();
+    // `v5.4.7`, `lua-5.4.7`: the same release as `5.4.7` (the install command says so).
+    if let Some(plain) = crate::version::plain_lua_spec(spec) {
+        return resolve(plain);
+    }
+    if let Some(family) = bare_family(spec) {
+        return Err(usage(family));
+    }
     if spec == "latest" {
         return Ok(lua_release(&catalog::of_kind(Kind::Lua)[0]));
     }
@@ -76,6 +85,57 @@ impl Resolved {
             Flavor::Lua => "lua",
             Flavor::LuaJit | Flavor::OpenResty => "luajit",
         }
+    }
+}
+
+/// A series spec (`5.4`, `5`, `latest`, also `v5.4`) against what a mirror holds: the newest
+/// release of that series the mirror has. `Ok(None)` when the spec is not a Lua series or the
+/// mirror lists no Lua release at all (then its list says nothing about Lua); an error naming
+/// the Lua releases it does list when none of them is of that series.
+/// `list` is asked only for a series: an exact version costs the mirror no extra request.
+pub fn newest_held(spec: &str, mirror_shown: &str, list: impl FnOnce() -> Option<BTreeSet<String>>) -> Result<Option<Resolved>> {
+    let spec = spec.trim();
+    let plain = crate::version::plain_lua_spec(spec).unwrap_or(spec);
+    let wanted = if plain == "latest" { Some(vec![]) } else { Version::parse(plain).filter(|v| v.pre.is_none() && (1..3).contains(&v.parts.len())).map(|v| v.parts) };
+    let Some(wanted) = wanted else { return Ok(None) };
+    let Some(holds) = list() else { return Ok(None) };
+    let held: Vec<catalog::Release> = catalog::of_kind(Kind::Lua).into_iter().filter(|r| holds.contains(&r.file_name())).collect();
+    if held.is_empty() {
+        return Ok(None);
+    }
+    match held.iter().find(|r| r.version.starts_with(&wanted)) {
+        Some(r) => Ok(Some(lua_release(r))),
+        None => {
+            let names: Vec<String> = held.iter().map(|r| r.version.to_string()).collect();
+            anyhow::bail!(
+                "the mirror {mirror_shown} has no Lua {plain} release (it lists Lua {}); ask for one of those, or add the release's tarball to the mirror",
+                names.join(", ")
+            )
+        }
+    }
+}
+
+/// `luajit` or `openresty` alone names no release: the message lists the names that do.
+fn bare_family(spec: &str) -> Option<String> {
+    let names = |kind: &str| -> Vec<String> {
+        match kind {
+            "luajit" => std::iter::once("luajit-2.1 (the rolling v2.1 branch)".to_string())
+                .chain(catalog::of_kind(Kind::Luajit).iter().map(|r| format!("luajit-{}", r.version)))
+                .collect(),
+            _ => vec!["openresty-2.1-<date> (a tag of openresty/luajit2, e.g. openresty-2.1-20251030)".to_string()],
+        }
+    };
+    match spec.to_ascii_lowercase().as_str() {
+        "luajit" | "luajit-" => Some(format!(
+            "'{spec}' names no release: LuaJIT is installed by one of {}, or OpenResty's as {}; run `luaenv install luajit-2.1`",
+            names("luajit").join(", "),
+            names("openresty").join(", ")
+        )),
+        "openresty" | "openresty-" | "openresty-2.1" => Some(format!(
+            "'{spec}' names no release: OpenResty's LuaJIT is installed as {}; run `luaenv install openresty-2.1-20251030`",
+            names("openresty").join(", ")
+        )),
+        _ => None,
     }
 }
 
@@ -156,6 +216,34 @@ mod tests {
         assert_eq!(resolve("luajit-2.1.0-beta3").unwrap().file_name, "LuaJIT-2.1.0-beta3.tar.gz");
         assert!(resolve("luajit-2.1").unwrap().rolling);
         assert_eq!(resolve("openresty-2.1-20251030").unwrap().file_name, "luajit2-2.1-20251030.tar.gz");
+    }
+
+    #[test]
+    fn tag_spellings_resolve_and_a_bare_family_lists_its_names() {
+        for typed in ["v5.4.7", "lua-5.4.7", "Lua-5.4.7"] {
+            assert_eq!(resolve(typed).unwrap().install_name, "5.4.7", "{typed}");
+        }
+        assert_eq!(resolve("v5.4").unwrap().install_name, "5.4.9");
+        let err = resolve("luajit").unwrap_err();
+        assert_eq!(exit_code(&err), 2);
+        assert!(err.to_string().contains("luajit-2.1.0-beta3") && err.to_string().contains("`luaenv install luajit-2.1`"), "{err}");
+        assert!(resolve("openresty").unwrap_err().to_string().contains("openresty-2.1-20251030"));
+    }
+
+    #[test]
+    fn a_series_resolves_to_the_newest_release_the_mirror_holds() {
+        let holds = || Some(["lua-5.4.7.tar.gz", "lua-5.3.6.tar.gz", "LuaJIT-2.1.tar.gz"].map(String::from).into());
+        assert_eq!(newest_held("5.4", "m", holds).unwrap().unwrap().install_name, "5.4.7");
+        assert_eq!(newest_held("v5", "m", holds).unwrap().unwrap().install_name, "5.4.7");
+        assert_eq!(newest_held("latest", "m", holds).unwrap().unwrap().install_name, "5.4.7");
+        // Exact versions and other families are not chosen from the list.
+        assert!(newest_held("5.4.9", "m", holds).unwrap().is_none());
+        assert!(newest_held("luajit-2.1", "m", holds).unwrap().is_none());
+        let err = newest_held("5.2", "m", holds).unwrap_err().to_string();
+        assert!(err.contains("no Lua 5.2 release") && err.contains("5.4.7, 5.3.6"), "{err}");
+        // A list without any Lua release says nothing about Lua.
+        assert!(newest_held("5.4", "m", || Some(["LuaJIT-2.1.tar.gz".to_string()].into())).unwrap().is_none());
+        assert!(newest_held("5.4", "m", || None).unwrap().is_none());
     }
 
     #[test]

@@ -1,0 +1,314 @@
+//! A newcomer's first hour: the setup lines of other version managers, the spellings of a
+//! version that tags and archives use, the words other tools use for luaenv's commands, the
+//! global default removed, JSON a script can read, a mirror that lacks the newest release, and
+//! every command a message suggests runs as written.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::support::{Env, Server, fails, fixtures_or_skip, ok, run, stderr, world_or_skip};
+
+/// Everything under a folder, as relative paths: empty means nothing was created there.
+fn entries(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir).into_iter().flatten().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect()
+}
+
+/// A private root holding real copies of the shared World's prefixes: for tests that remove
+/// versions, which must never touch what other tests read.
+fn env_with_copies(world: &crate::support::World, names: &[&str]) -> Env {
+    let env = Env::new();
+    std::fs::create_dir_all(env.root().join("versions")).unwrap();
+    for name in names {
+        ok(Command::new("cp").arg("-a").arg(world.env.prefix(name)).arg(env.prefix(name)));
+    }
+    env
+}
+
+#[test]
+fn init_dash_and_other_shell_setup_lines_create_nothing_and_name_activate() {
+    let env = Env::new();
+    let cwd = tempfile::tempdir().unwrap();
+    let lines: [&[&str]; 7] = [&["-"], &["--path"], &["-", "bash"], &["-", "zsh"], &["bash"], &["zsh"], &["-", "powershell"]];
+    for args in lines {
+        let first = fails(env.luaenv().arg("init").args(args).current_dir(cwd.path()).env("SHELL", "/bin/bash"), 2, "shell setup is `");
+        assert!(first.contains("luaenv activate") && first.contains("nothing was created"), "{args:?}: {first}");
+        assert_eq!(entries(cwd.path()), Vec::<String>::new(), "`luaenv init {args:?}` created something");
+        assert!(!env.root().exists(), "`luaenv init {args:?}` created the root");
+    }
+    let zsh = fails(env.luaenv().args(["init", "-"]).current_dir(cwd.path()).env("SHELL", "/usr/bin/zsh"), 2, "activate");
+    assert!(zsh.contains(r#"`eval "$(luaenv activate zsh)"`"#), "{zsh}");
+    let fish = fails(env.luaenv().args(["init", "fish"]).current_dir(cwd.path()), 2, "activate");
+    assert!(fish.contains("`luaenv activate fish | source`"), "{fish}");
+    fails(env.luaenv().args(["init", "a", "b"]).current_dir(cwd.path()), 2, "takes one project folder");
+    assert_eq!(entries(cwd.path()), Vec::<String>::new());
+}
+
+#[test]
+fn an_existing_folder_named_like_a_shell_is_still_a_project() {
+    let world = world_or_skip!("an_existing_folder_named_like_a_shell_is_still_a_project");
+    let env = world.view();
+    let cwd = tempfile::tempdir().unwrap();
+    std::fs::create_dir(cwd.path().join("bash")).unwrap();
+    ok(env.luaenv().args(["init", "bash", "--lua", "5.4.7"]).current_dir(cwd.path()));
+    assert_eq!(std::fs::read_to_string(cwd.path().join("bash/.lua-version")).unwrap(), "5.4.7\n");
+}
+
+#[test]
+fn tag_and_archive_spellings_are_read_as_plain_versions() {
+    let world = world_or_skip!("tag_and_archive_spellings_are_read_as_plain_versions");
+    let env = world.view();
+    let prefix = env.prefix("5.4.7").display().to_string();
+    for typed in ["5.4.7", "v5.4.7", "lua-5.4.7", "Lua-5.4.7", "v5.4", "lua-5.4"] {
+        assert_eq!(ok(env.luaenv().args(["prefix", typed])).trim(), prefix, "prefix {typed}");
+    }
+    ok(env.luaenv().args(["global", "Lua-5.3.6"]));
+    assert_eq!(std::fs::read_to_string(env.root().join("version")).unwrap(), "5.3.6\n");
+    let project = tempfile::tempdir().unwrap();
+    ok(env.luaenv().args(["local", "v5.4"]).current_dir(project.path()));
+    assert_eq!(std::fs::read_to_string(project.path().join(".lua-version")).unwrap(), "5.4\n");
+    // Version files written by hand (or by another tool) in those spellings select the same,
+    // for the CLI and for the shim alike.
+    ok(env.luaenv().arg("rehash"));
+    for written in ["v5.4.7", "lua-5.4.7", "v5.4"] {
+        std::fs::write(project.path().join(".lua-version"), format!("{written}\n")).unwrap();
+        assert_eq!(ok(env.luaenv().arg("prefix").current_dir(project.path())).trim(), prefix, ".lua-version {written}");
+        let version = ok(env.luaenv().args(["exec", "lua", "-e", "print(_VERSION)"]).current_dir(project.path()));
+        assert_eq!(version.trim(), "Lua 5.4", ".lua-version {written}");
+        let mut shim = Command::new(env.root().join("shims/lua"));
+        env.apply(&mut shim);
+        let version = ok(shim.args(["-e", "print(_VERSION)"]).current_dir(project.path()));
+        assert_eq!(version.trim(), "Lua 5.4", "shim with .lua-version {written}");
+    }
+    // Removing is exact: the plain name is suggested rather than guessed.
+    fails(env.luaenv().args(["uninstall", "v5.4.7"]), 2, "did you mean `luaenv uninstall 5.4.7`?");
+    assert!(env.prefix("5.4.7").is_dir());
+    let luajit = fails(env.luaenv().args(["install", "luajit"]), 2, "names no release");
+    for name in ["luajit-2.1 ", "luajit-2.1.0-beta3", "luajit-2.0.5", "openresty-2.1-20251030"] {
+        assert!(luajit.contains(name), "{name} missing: {luajit}");
+    }
+}
+
+#[test]
+fn ls_list_and_use_point_to_what_luaenv_calls_them() {
+    let world = world_or_skip!("ls_list_and_use_point_to_what_luaenv_calls_them");
+    let env = world.view();
+    let versions = ok(env.luaenv().arg("versions"));
+    assert!(versions.contains("5.4.7"), "{versions}");
+    assert_eq!(ok(env.luaenv().arg("ls")), versions);
+    assert_eq!(ok(env.luaenv().arg("list")), versions);
+    let first = fails(env.luaenv().args(["use", "5.4.7"]), 2, "luaenv has no `use`");
+    assert!(first.contains("`luaenv local 5.4.7`") && first.contains("`luaenv global 5.4.7`"), "{first}");
+    let first = fails(env.luaenv().args(["use", "v5.3.6"]), 2, "`luaenv local 5.3.6`");
+    assert!(!first.contains("uninstall"), "clap's nearest word leaked: {first}");
+    fails(env.luaenv().arg("use"), 2, "`luaenv local ");
+    fails(Env::new().luaenv().args(["use", "5.4"]), 2, "run `luaenv install 5.4`");
+}
+
+#[test]
+fn uninstalling_the_global_default_needs_force_and_clears_it() {
+    let world = world_or_skip!("uninstalling_the_global_default_needs_force_and_clears_it");
+    let env = env_with_copies(world, &["5.5.1"]);
+    let cwd = tempfile::tempdir().unwrap();
+    ok(env.luaenv().args(["global", "5.5.1"]));
+    let global = env.root().join("version");
+    let first = fails(env.luaenv().args(["uninstall", "5.5.1"]).current_dir(cwd.path()), 2, "is the global default");
+    assert!(first.contains(&global.display().to_string()) && first.contains("`luaenv uninstall 5.5.1 --force`"), "{first}");
+    assert!(env.prefix("5.5.1").is_dir() && global.is_file(), "a refused uninstall changed something");
+    let out = run(env.luaenv().args(["uninstall", "5.5.1", "--force"]).current_dir(cwd.path()));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains(&format!("cleared the global default ({})", global.display())), "{}", stderr(&out));
+    assert!(!env.prefix("5.5.1").exists() && !global.exists());
+    // Nothing stale is left for doctor to find.
+    let out = run(env.luaenv().arg("doctor").current_dir(cwd.path()));
+    assert!(out.status.success(), "doctor after a forced uninstall: {}{}", crate::support::stdout(&out), stderr(&out));
+}
+
+#[test]
+fn doctor_names_a_global_or_project_pin_on_a_missing_version() {
+    let world = world_or_skip!("doctor_names_a_global_or_project_pin_on_a_missing_version");
+    let env = env_with_copies(world, &["5.5.1"]);
+    let cwd = tempfile::tempdir().unwrap();
+    ok(env.luaenv().args(["global", "5.5.1"]));
+    ok(env.luaenv().arg("rehash"));
+    ok(env.luaenv().arg("doctor").current_dir(cwd.path()));
+    // Removed behind luaenv's back: the global default now names nothing.
+    std::fs::remove_dir_all(env.prefix("5.5.1")).unwrap();
+    let out = run(env.luaenv().arg("doctor").current_dir(cwd.path()));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report = crate::support::stdout(&out);
+    let line = report.lines().find(|l| l.starts_with("problem") && l.contains("5.5.1")).unwrap_or_else(|| panic!("no finding names 5.5.1:\n{report}"));
+    assert!(line.contains(&env.root().join("version").display().to_string()), "{line}");
+    assert!(report.contains("run `luaenv install 5.5.1`"), "{report}");
+    // A project pin on a version luaenv does not know is named with the file.
+    std::fs::write(cwd.path().join(".lua-version"), "5.9\n").unwrap();
+    let out = run(env.luaenv().arg("doctor").current_dir(cwd.path()));
+    assert_eq!(out.status.code(), Some(1));
+    let report = crate::support::stdout(&out);
+    assert!(report.lines().any(|l| l.starts_with("problem") && l.contains(".lua-version selects Lua '5.9'")), "{report}");
+}
+
+#[test]
+fn versions_json_gives_the_origin_as_a_value_and_its_path() {
+    let world = world_or_skip!("versions_json_gives_the_origin_as_a_value_and_its_path");
+    let env = world.view();
+    let project = tempfile::tempdir().unwrap();
+    std::fs::write(project.path().join(".lua-version"), "5.3.6\n").unwrap();
+    ok(env.luaenv().args(["global", "5.4.7"]));
+    let elsewhere = tempfile::tempdir().unwrap();
+    let selected = |cmd: &mut Command| -> serde_json::Value {
+        let json: serde_json::Value = serde_json::from_str(&ok(cmd)).unwrap();
+        let rows: Vec<serde_json::Value> = json.as_array().unwrap().iter().filter(|r| r["selected"] == true).cloned().collect();
+        assert_eq!(rows.len(), 1, "{json}");
+        rows[0].clone()
+    };
+    let row = selected(env.luaenv().args(["versions", "--json"]).current_dir(project.path()));
+    assert_eq!((row["name"].as_str(), row["origin"].as_str()), (Some("5.3.6"), Some("file")));
+    assert_eq!(row["origin_path"], project.path().join(".lua-version").display().to_string());
+    let row = selected(env.luaenv().args(["versions", "--json"]).current_dir(elsewhere.path()));
+    assert_eq!((row["name"].as_str(), row["origin"].as_str()), (Some("5.4.7"), Some("global")));
+    assert_eq!(row["origin_path"], env.root().join("version").display().to_string());
+    let row = selected(env.luaenv().args(["versions", "--json"]).current_dir(project.path()).env("LUAENV_VERSION", "5.1.5"));
+    assert_eq!((row["name"].as_str(), row["origin"].as_str()), (Some("5.1.5"), Some("env")));
+    assert!(row["origin_path"].is_null());
+}
+
+/// The fixtures mirror has lua-5.4.7 while the catalogue's newest 5.4 is 5.4.9: `install 5.4`
+/// takes 5.4.7 from it, says so, and reports how each install got there.
+#[test]
+fn a_series_installs_the_newest_release_an_http_mirror_lists_and_json_says_how() {
+    let fixtures = fixtures_or_skip!("a_series_installs_the_newest_release_an_http_mirror_lists_and_json_says_how");
+    let env = Env::new();
+    let server = Server::serve(&fixtures.join("mirror"));
+    let install = |spec: &str| -> (serde_json::Value, String) {
+        let out = run(env.luaenv().args(["install", spec, "--no-rocks", "--json", "--mirror", &server.url]));
+        assert!(out.status.success(), "install {spec}: {}", stderr(&out));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(json.as_array().map(Vec::len), Some(1), "{json}");
+        (json[0].clone(), stderr(&out))
+    };
+    let (row, err) = install("5.4");
+    assert!(err.contains("luaenv: 5.4 → 5.4.7, the newest 5.4 the mirror has"), "{err}");
+    assert_eq!((row["spec"].as_str(), row["name"].as_str(), row["how"].as_str()), (Some("5.4"), Some("5.4.7"), Some("built")));
+    assert_eq!(row["prefix"], env.prefix("5.4.7").display().to_string());
+    assert_eq!(row["source"]["sha256"], "9fbf5e28ef86c69858f6d3d34eccc32e911c1a28b4120ff3e84aaa70cfbf1e30");
+    assert_eq!(row["version"], "5.4.7");
+    let version = ok(env.luaenv().args(["exec", "lua", "-e", "print(_VERSION)"]).env("LUAENV_VERSION", "5.4.7"));
+    assert_eq!(version.trim(), "Lua 5.4");
+    let (row, _) = install("v5.4.7");
+    assert_eq!((row["name"].as_str(), row["how"].as_str()), (Some("5.4.7"), Some("already-installed")));
+    ok(env.luaenv().args(["uninstall", "5.4.7"]));
+    let (row, _) = install("5.4");
+    assert_eq!((row["name"].as_str(), row["how"].as_str()), (Some("5.4.7"), Some("restored")));
+    assert!(env.prefix("5.4.7").join("bin/lua").is_file());
+    // A series the mirror has none of: the error names what it does have, nothing is installed.
+    let first = fails(env.luaenv().args(["install", "5.2", "--no-rocks", "--mirror", &server.url]), 1, "has no Lua 5.2 release");
+    assert!(first.contains("5.5.1, 5.4.7, 5.3.6, 5.1.5"), "{first}");
+    assert_eq!(env.versions_entries(), ["5.4.7"]);
+}
+
+#[test]
+fn a_series_installs_the_newest_release_a_mirror_folder_holds() {
+    let fixtures = fixtures_or_skip!("a_series_installs_the_newest_release_a_mirror_folder_holds");
+    let env = Env::new();
+    // A folder without SHA256SUMS: its listing is what it holds.
+    let folder = tempfile::tempdir().unwrap();
+    for name in ["lua-5.4.7.tar.gz", "lua-5.3.6.tar.gz"] {
+        std::fs::copy(fixtures.join("mirror").join(name), folder.path().join(name)).unwrap();
+    }
+    for mirror in [fixtures.join("mirror"), folder.path().to_path_buf()] {
+        let env = Env::new();
+        let out = run(env.luaenv().args(["install", "5.4", "--no-rocks", "--mirror"]).arg(&mirror));
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(stderr(&out).contains("5.4 → 5.4.7, the newest 5.4 the mirror has"), "{}", stderr(&out));
+        assert_eq!(crate::support::stdout(&out).trim(), env.prefix("5.4.7").display().to_string());
+    }
+    let first = fails(env.luaenv().args(["install", "latest", "--no-rocks", "--mirror"]).arg(folder.path()).arg("--from").arg("/nonexistent/lua.tar.gz"), 2, "--from /nonexistent/lua.tar.gz does not exist");
+    assert!(first.contains("nothing was installed"), "{first}");
+}
+
+/// A command a message suggests: the environment it sets (`LUAENV_VERSION=5.4.7 luaenv …`)
+/// and luaenv's arguments.
+type Suggested = (Vec<(String, String)>, Vec<String>);
+
+/// The commands a message suggests: each text in backticks that runs luaenv (`run
+/// \`luaenv …\``, `did you mean \`luaenv …\``, a setup line holding `luaenv activate …`, up to
+/// a pipe). Templates (`<name>`) are left out: they are not commands.
+fn suggested_commands(message: &str) -> Vec<Suggested> {
+    let quoted = message.split('`').skip(1).step_by(2);
+    quoted
+        .filter_map(|text| {
+            let at = text.find("luaenv ")?;
+            let command = text[at + "luaenv ".len()..].split('|').next().unwrap().trim().trim_end_matches([')', '"', '?']);
+            let before = text[..at].trim().trim_end_matches("$(").trim_end_matches("eval \"").trim();
+            let env: Vec<(String, String)> = before.split_whitespace().filter_map(|w| w.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            let words: Vec<String> = command.split_whitespace().map(String::from).collect();
+            (!command.contains('<') && !command.contains('…')).then_some((env, words))
+        })
+        .collect()
+}
+
+#[test]
+fn suggested_commands_are_found_in_messages() {
+    let found = suggested_commands(
+        "x; run `luaenv install 5.4.7`, `eval \"$(luaenv activate zsh)\"`, `luaenv activate fish | source`, `LUAENV_VERSION=5.1.5 luaenv rocks install` or `luaenv local <name>`; did you mean `luaenv uninstall 5.4.7`?",
+    );
+    let words: Vec<Vec<String>> = found.iter().map(|(_, w)| w.clone()).collect();
+    assert_eq!(words, [vec!["install", "5.4.7"], vec!["activate", "zsh"], vec!["activate", "fish"], vec!["rocks", "install"], vec!["uninstall", "5.4.7"]]);
+    assert_eq!(found[3].0, [("LUAENV_VERSION".to_string(), "5.1.5".to_string())]);
+}
+
+/// For bad inputs a newcomer types, every command the error suggests is accepted as written:
+/// it may still fail at its work (exit 1: nothing to download here), never as a wrong request.
+#[test]
+fn every_hint_runs_as_written() {
+    let world = world_or_skip!("every_hint_runs_as_written");
+    let empty_mirror = tempfile::tempdir().unwrap();
+    let project = tempfile::tempdir().unwrap();
+    // Each case: the version file to write ("" for none), the command, and the part of the
+    // message that must be there.
+    let cases: &[(&str, &[&str], &str)] = &[
+        ("", &["init", "-"], "luaenv activate"),
+        ("", &["init", "--path"], "luaenv activate"),
+        ("", &["install", "luajit"], "luaenv install luajit-2.1"),
+        ("", &["install", "5.4.99"], "luaenv install --list"),
+        ("", &["install", "5.4.7", "--from", "/nonexistent/lua-5.4.7.tar.gz"], "does not exist"),
+        ("", &["use", "5.4.7"], "luaenv local 5.4.7"),
+        ("", &["use", "9.9"], "luaenv install --list"),
+        ("", &["global", "foo"], "luaenv install --list"),
+        ("", &["global", "5.4.99"], "luaenv install --list"),
+        ("", &["local", "5.2.4"], "luaenv install 5.2.4"),
+        ("", &["uninstall", "5.2.4"], "luaenv install 5.2.4"),
+        ("", &["uninstall", "v5.4.7"], "luaenv uninstall 5.4.7"),
+        ("", &["uninstall", "5.5.1"], "luaenv uninstall 5.5.1 --force"),
+        ("v5.9", &["prefix"], "luaenv install --list"),
+        ("5.2.4", &["prefix"], "luaenv install 5.2.4"),
+        ("lua-5.2", &["exec", "lua", "-v"], "luaenv install 5.2"),
+    ];
+    let mut refused = Vec::new();
+    let mut ran = 0;
+    for (version_file, args, needle) in cases {
+        // Hints may remove versions: each case has its own root with copies of the World's.
+        let env = env_with_copies(world, &["5.4.7", "5.5.1"]);
+        ok(env.luaenv().args(["global", "5.5.1"]));
+        let file = project.path().join(".lua-version");
+        if version_file.is_empty() {
+            let _ = std::fs::remove_file(&file);
+        } else {
+            std::fs::write(&file, format!("{version_file}\n")).unwrap();
+        }
+        let out = run(env.luaenv().args(*args).current_dir(project.path()).env("LUAENV_MIRROR", empty_mirror.path()));
+        let message = stderr(&out);
+        let first = message.lines().next().unwrap_or("");
+        assert!(!out.status.success() && first.starts_with("luaenv: ") && first.contains(needle), "{args:?}: expected {needle:?} in: {message}");
+        for (vars, hint) in suggested_commands(first) {
+            let _ = std::fs::remove_file(&file);
+            ran += 1;
+            let out = run(env.luaenv().args(&hint).envs(vars).current_dir(project.path()).env("LUAENV_MIRROR", empty_mirror.path()));
+            if out.status.code() == Some(2) {
+                refused.push(format!("`luaenv {}` (suggested by `luaenv {}`) was refused: {}", hint.join(" "), args.join(" "), stderr(&out).lines().next().unwrap_or("")));
+            }
+        }
+    }
+    assert!(ran >= cases.len(), "only {ran} suggested commands found for {} cases", cases.len());
+    assert!(refused.is_empty(), "hints that do not run:\n{}", refused.join("\n"));
+}
