@@ -49,9 +49,3 @@ pub fn show_bytes(n: u64) -> String {
         format!("{n} bytes")
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-}
