@@ -25,8 +25,8 @@ while [ $# -gt 0 ]; do
 done
 
 if [ -z "$binary" ]; then
-  echo "building luaenv (cargo build --release)..."
-  (cd "$here" && cargo build --release --quiet)
+  echo "building luaenv (cargo build --release; a few minutes the first time)..."
+  (cd "$here" && cargo build --release)
   binary="$here/target/release/luaenv"
 fi
 mkdir -p "$bin_dir"
