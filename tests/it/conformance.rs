@@ -132,3 +132,55 @@ fn official_5_4_suite_with_its_c_libraries_passes_on_a_native_readline_build() {
     build_test_libraries(&prefix, &testes);
     run_suite(&[&prefix.join("bin/lua")], false, &testes);
 }
+
+/// `luajit -jv` loads `jit.v` from the folder the interpreter was built to search.
+fn prints_traces(luajit: &mut Command) {
+    let out = run(luajit.args(["-jv", "-e", "for i = 1, 200 do end"]));
+    // jit.v writes its trace lines to stderr.
+    let said = stderr(&out);
+    assert!(out.status.success(), "{luajit:?} failed: {said}");
+    assert!(said.lines().any(|l| l.starts_with("[TRACE") && l.contains("loop")), "no trace line from -jv: {said}");
+}
+
+/// LuaJIT's 2.0 branch names its module folder `share/luajit-2.0/` in its luaconf.h: the jit.*
+/// modules go there, and a project sandbox (whose LUA_PATH replaces the default) finds them too.
+#[test]
+fn luajit_2_0_gets_its_jit_modules_where_its_luaconf_says() {
+    let test = "luajit_2_0_gets_its_jit_modules_where_its_luaconf_says";
+    let fixtures = fixtures_or_skip!(test);
+    let env = Env::new();
+    let tarball = fixtures.join("local/LuaJIT-2.0-git.tar.gz");
+    let sum = ok(Command::new("sha256sum").arg(&tarball)).split_whitespace().next().unwrap().to_string();
+    ok(env.luaenv().args(["install", "luajit-2.0", "--no-rocks", "--sha256", &sum, "--from"]).arg(&tarball));
+    let prefix = env.prefix("luajit-2.0");
+    assert!(prefix.join("share/luajit-2.0/jit/v.lua").is_file() && !prefix.join("share/luajit-2.1").exists());
+    prints_traces(&mut Command::new(prefix.join("bin/luajit")));
+
+    ok(env.luaenv().args(["rocks", "install", "3.8.0", "--from"]).arg(fixtures.join("local/luarocks-3.8.0-dfsg.tar.gz")).env("LUAENV_VERSION", "luajit-2.0"));
+    let project = env.dir.path().join("proj");
+    ok(env.luaenv().arg("init").arg(&project).args(["--lua", "luajit-2.0"]));
+    let in_project = || {
+        let mut shim = Command::new(env.root().join("shims/luajit"));
+        env.apply(&mut shim);
+        shim.current_dir(&project);
+        shim
+    };
+    let path = ok(in_project().args(["-e", "io.write(package.path)"]));
+    assert!(path.contains("lua_modules") && !path.contains("luajit-2.1"), "not the sandbox's path: {path}");
+    prints_traces(&mut in_project());
+}
+
+/// The rolling 2.1 branch, served by a loopback mirror whose SHA256SUMS vouches for it.
+#[test]
+fn luajit_2_1_branch_from_the_mirror_traces_with_jv() {
+    let test = "luajit_2_1_branch_from_the_mirror_traces_with_jv";
+    let fixtures = fixtures_or_skip!(test);
+    let env = Env::new();
+    let server = Server::serve(&fixtures.join("mirror"));
+    ok(env.luaenv().args(["install", "luajit-2.1", "--no-rocks", "--mirror", &server.url]));
+    let prefix = env.prefix("luajit-2.1");
+    let receipt: serde_json::Value = serde_json::from_slice(&std::fs::read(prefix.join("luaenv-receipt.json")).unwrap()).unwrap();
+    assert_eq!(receipt["source"]["checksum"], "mirror");
+    assert!(prefix.join("share/luajit-2.1/jit/v.lua").is_file());
+    prints_traces(&mut Command::new(prefix.join("bin/luajit")));
+}
