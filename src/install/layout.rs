@@ -8,6 +8,10 @@ use anyhow::Result;
 use crate::install::build::Built;
 use crate::version::Version;
 
+/// What a prefix holds, in the build cache's key: bumped when a layout changes, so a build
+/// cached by an earlier luaenv (e.g. LuaJIT without `share/luajit`) is not copied.
+pub const LAYOUT: u32 = 2;
+
 /// Copies the built Lua into a staging folder laid out as the spec's prefix.
 /// `prefix` is where it will finally live (for `lua.pc`).
 pub fn lay_out_lua(staging: &Path, prefix: &Path, tree: &Path, built: &Built, version: &Version) -> Result<()> {
