@@ -102,7 +102,7 @@ pub fn install(ctx: &Context, req: &Request) -> Result<Outcome> {
     let staging = Staging::new(ctx, &name)?;
     let cache_key = expected.sum().map(|sum| {
         build_cache::key(&serde_json::json!({
-            "source": sum, "options": &req.options, "compiler": &toolchain.compiler,
+            "source": sum, "options": &req.options, "compiler": &toolchain.compiler, "layout": layout::LAYOUT,
             // As bytes: a root that is not UTF-8 is a valid root.
             "prefix": prefix.as_os_str().as_encoded_bytes(),
             "rocks": rocks.as_ref().map(|r| r.version.to_string()), "rocks_from": rocks.as_ref().and_then(|r| r.source.sha256.clone()),

@@ -74,7 +74,7 @@ mod tests {
     fn luajit_sandboxes_keep_the_jit_modules() {
         let env = sandbox_env(Path::new("/p"), Path::new("/r/versions/openresty-2.1-20251030"), "openresty-2.1-20251030", "5.1");
         let path = &env.iter().find(|(k, _)| k == "LUA_PATH").unwrap().1;
-        assert!(path.ends_with(";/r/versions/openresty-2.1-20251030/share/luajit-2.1/?.lua"), "{path}");
+        assert!(path.ends_with(";/r/versions/openresty-2.1-20251030/share/luajit/?.lua"), "{path}");
         assert!(!env.iter().any(|(k, _)| k == "LUA_PATH_5_1"), "5.1 reads LUA_PATH only");
     }
 }

@@ -53,9 +53,11 @@ pub fn sandbox_env(project: &Path, prefix: &Path, name: &str, series: &str) -> V
     let p = project.display();
     let tree = format!("{p}/{TREE}");
     let mut path = format!("{p}/?.lua;{p}/?/init.lua;{tree}/share/lua/{series}/?.lua;{tree}/share/lua/{series}/?/init.lua");
-    // LuaJIT's own library (`jit.*`) lives in the prefix; PUC Lua's is built in.
+    // LuaJIT's own library (`jit.*`) lives in the prefix, in the folder its luaconf.h names
+    // (`luajit-2.0`, `luajit-2.1`, …); the install links `share/luajit` to it, so no file is
+    // read here. PUC Lua's is built in.
     if is_luajit(name) {
-        path.push_str(&format!(";{}/share/luajit-2.1/?.lua", prefix.display()));
+        path.push_str(&format!(";{}/share/luajit/?.lua", prefix.display()));
     }
     let cpath = format!("{p}/?.so;{tree}/lib/lua/{series}/?.so");
     let config = format!("{p}/{GENERATED}/luarocks-config.lua");

@@ -150,6 +150,7 @@ fn list(json: bool) -> Result<()> {
         rows.push((r.version.to_string(), "lua", r.url, Some(r.sha256)));
     }
     rows.push(("luajit-2.1".into(), "luajit", "https://github.com/LuaJIT/LuaJIT/archive/refs/heads/v2.1.tar.gz".into(), None));
+    rows.push(("luajit-2.0".into(), "luajit", "https://github.com/LuaJIT/LuaJIT/archive/refs/heads/v2.0.tar.gz".into(), None));
     for r in catalog::of_kind(Kind::Luajit) {
         rows.push((format!("luajit-{}", r.version), "luajit", r.url, Some(r.sha256)));
     }

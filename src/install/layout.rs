@@ -8,6 +8,10 @@ use anyhow::Result;
 use crate::install::build::Built;
 use crate::version::Version;
 
+/// What a prefix holds, in the build cache's key: bumped when a layout changes, so a build
+/// cached by an earlier luaenv (e.g. LuaJIT without `share/luajit`) is not copied.
+pub const LAYOUT: u32 = 2;
+
 /// Copies the built Lua into a staging folder laid out as the spec's prefix.
 /// `prefix` is where it will finally live (for `lua.pc`).
 pub fn lay_out_lua(staging: &Path, prefix: &Path, tree: &Path, built: &Built, version: &Version) -> Result<()> {
@@ -42,13 +46,19 @@ pub fn lay_out_lua(staging: &Path, prefix: &Path, tree: &Path, built: &Built, ve
 
 /// Lays out a LuaJIT build as its own `make install` does: `bin/luajit` (plus `lua`, so the
 /// `lua` shim works with any version), headers in `include/luajit-2.1` (and `include/`),
-/// `lib/libluajit-5.1.a` (and `liblua.a`), the `jit.*` modules, `luajit.pc`.
+/// `lib/libluajit-5.1.a` (and `liblua.a`), the `jit.*` modules in the folder the tree's
+/// `luaconf.h` names (and `share/luajit`, a link to it), `luajit.pc`.
 pub fn lay_out_luajit(staging: &Path, prefix: &Path, tree: &Path, built: &crate::install::luajit::BuiltJit) -> Result<()> {
     let src = &built.src;
     let inc = staging.join("include/luajit-2.1");
-    for dir in ["bin", "lib/pkgconfig", "share/man/man1", "share/lua/5.1", "lib/lua/5.1", "share/luajit-2.1/jit"] {
+    let jit_dir = staging.join("share").join(&built.module_dir).join("jit");
+    for dir in ["bin", "lib/pkgconfig", "share/man/man1", "share/lua/5.1", "lib/lua/5.1"] {
         std::fs::create_dir_all(staging.join(dir))?;
     }
+    std::fs::create_dir_all(&jit_dir)?;
+    // `share/luajit` names that folder whatever the tree calls it, so the sandbox's LUA_PATH
+    // (built on every shim run, which reads no file) can point at it without reading the receipt.
+    std::os::unix::fs::symlink(&built.module_dir, staging.join("share/luajit"))?;
     std::fs::create_dir_all(&inc)?;
     crate::fs::copy(&built.luajit, &staging.join("bin/luajit"))?;
     std::os::unix::fs::symlink("luajit", staging.join("bin/lua"))?;
@@ -60,7 +70,7 @@ pub fn lay_out_luajit(staging: &Path, prefix: &Path, tree: &Path, built: &crate:
     std::os::unix::fs::symlink("libluajit-5.1.a", staging.join("lib/liblua.a"))?;
     for entry in std::fs::read_dir(src.join("jit"))?.flatten() {
         if entry.path().extension().is_some_and(|e| e == "lua") {
-            crate::fs::copy(&entry.path(), &staging.join("share/luajit-2.1/jit").join(entry.file_name()))?;
+            crate::fs::copy(&entry.path(), &jit_dir.join(entry.file_name()))?;
         }
     }
     if tree.join("etc/luajit.1").is_file() {

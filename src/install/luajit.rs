@@ -18,6 +18,9 @@ pub struct BuiltJit {
     pub luajit: PathBuf,
     /// `2.1.1761786044`: the version LuaJIT's own install names files with.
     pub version: String,
+    /// The folder under `share/` where this tree's interpreter looks for its `jit.*` modules
+    /// (`luajit-2.1`, `luajit-2.0`, `luajit-2.1.0-beta3`), as its own `luaconf.h` says.
+    pub module_dir: String,
 }
 
 /// The target, as LuaJIT's Makefile derives it from `lj_arch.h`'s macros.
@@ -97,6 +100,38 @@ fn arch_macros(target: &cc::Tool, src: &Path) -> Result<HashMap<String, String>>
             Some((words.next()?.to_string(), words.next().unwrap_or("").trim().to_string()))
         })
         .collect())
+}
+
+/// The folder under `<prefix>/share/` that the interpreter searches for `jit.*`, read from the
+/// tree: the compiler expands `LUA_JPATH` of its `luaconf.h` (2.0 spells it `"/luajit-2.0/"`,
+/// 2.1 `LUA_JROOT "/share/luajit-2.1"`), so every spelling gives what the binary will use.
+/// The tree is hostile: the answer must be one plain folder name under the prefix's `share/`.
+fn module_dir(target: &cc::Tool, src: &Path, scratch: &Path, prefix: &Path) -> Result<String> {
+    let probe = scratch.join("jpath-probe.c");
+    std::fs::write(&probe, "#include \"luaconf.h\"\nluaenv_jpath: LUA_JPATH\n")?;
+    let mut cmd = target.to_command();
+    cmd.arg("-E").arg("-P").arg("-I").arg(src).arg(&probe);
+    let out = cmd.output().context("cannot run the C compiler to read LUA_JPATH from luaconf.h")?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().find_map(|l| l.trim_start().strip_prefix("luaenv_jpath:"));
+    let Some(line) = line.filter(|_| out.status.success()) else {
+        bail!("cannot read LUA_JPATH from {}: not a LuaJIT source tree luaenv understands", src.join("luaconf.h").display());
+    };
+    jpath_folder(&string_literals(line), prefix)
+        .with_context(|| format!("{} puts the jit.* modules outside <prefix>/share/<folder>: not a LuaJIT source tree luaenv understands", src.join("luaconf.h").display()))
+}
+
+/// The concatenation of the C string literals on a line (`";" "/p" "/share"` → `;/p/share`).
+fn string_literals(line: &str) -> String {
+    line.split('"').skip(1).step_by(2).collect()
+}
+
+/// `;<prefix>/share/<folder>/?.lua` → `<folder>`, when `<folder>` is one plain name.
+fn jpath_folder(jpath: &str, prefix: &Path) -> Option<String> {
+    let rest = jpath.strip_prefix(';')?.strip_prefix(&format!("{}/share/", prefix.display()))?;
+    let folder = rest.strip_suffix("/?.lua")?.trim_end_matches('/');
+    let plain = !folder.is_empty() && folder != "." && folder != ".." && folder.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+    plain.then(|| folder.to_string())
 }
 
 /// Whether the target compiler emits unwind tables by default (then LuaJIT uses them).
@@ -190,6 +225,7 @@ pub fn build_luajit(tree: &Path, prefix: &Path, opts: &BuildOptions, tc: &Toolch
         target.define("LUAJIT_UNWIND_EXTERNAL", None);
     }
     let target_cc = target.try_get_compiler()?;
+    let module_dir = module_dir(&target_cc, &src, &scratch, prefix)?;
 
     // Host tools: built for this machine, told about the target.
     let mut host_build = host.base.clone();
@@ -307,7 +343,7 @@ pub fn build_luajit(tree: &Path, prefix: &Path, opts: &BuildOptions, tc: &Toolch
     run_parallel(vec![link], 1)?;
     let _ = std::fs::remove_dir_all(&scratch);
     let version = if relver.is_empty() { "2.1".to_string() } else { format!("2.1.{relver}") };
-    Ok(BuiltJit { src, library, luajit, version })
+    Ok(BuiltJit { src, library, luajit, version, module_dir })
 }
 
 #[cfg(test)]
@@ -318,6 +354,17 @@ mod tests {
     fn reads_object_lists_with_references() {
         let mk = "LJLIB_O= lib_base.o lib_math.o \\\n\t lib_bit.o\nLJCORE_O= lj_gc.o \\\n\t  $(LJLIB_O) lib_init.o\n";
         assert_eq!(objects(mk, "LJCORE_O"), vec!["lj_gc", "lib_base", "lib_math", "lib_bit", "lib_init"]);
+    }
+
+    #[test]
+    fn the_module_folder_is_one_plain_name_under_share() {
+        let p = Path::new("/r/versions/luajit-2.0");
+        let jpath = string_literals(r#"";" "/r/versions/luajit-2.0" "/share" "/luajit-2.0/" "?.lua""#);
+        assert_eq!(jpath_folder(&jpath, p).as_deref(), Some("luajit-2.0"));
+        assert_eq!(jpath_folder(";/r/versions/luajit-2.0/share/luajit-2.1/?.lua", p).as_deref(), Some("luajit-2.1"));
+        for hostile in [";/r/versions/luajit-2.0/share/../../x/?.lua", ";/etc/share/luajit/?.lua", ";/r/versions/luajit-2.0/share/a/b/?.lua", ";/r/versions/luajit-2.0/share//?.lua"] {
+            assert_eq!(jpath_folder(hostile, p), None, "{hostile}");
+        }
     }
 
     #[test]

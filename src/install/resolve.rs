@@ -119,7 +119,8 @@ pub fn newest_held(spec: &str, mirror_shown: &str, list: impl FnOnce() -> Option
 fn bare_family(spec: &str) -> Option<String> {
     let names = |kind: &str| -> Vec<String> {
         match kind {
-            "luajit" => std::iter::once("luajit-2.1 (the rolling v2.1 branch)".to_string())
+            "luajit" => ["luajit-2.1 (the rolling v2.1 branch)".to_string(), "luajit-2.0 (the v2.0 branch)".to_string()]
+                .into_iter()
                 .chain(catalog::of_kind(Kind::Luajit).iter().map(|r| format!("luajit-{}", r.version)))
                 .collect(),
             _ => vec!["openresty-2.1-<date> (a tag of openresty/luajit2, e.g. openresty-2.1-20251030)".to_string()],
@@ -160,13 +161,14 @@ fn lua_release(r: &catalog::Release) -> Resolved {
 }
 
 fn resolve_luajit(spec: &str, tag: &str) -> Result<Resolved> {
-    if tag == "2.1" {
+    // The rolling branches: v2.1, and v2.0 (still maintained; no release since 2.0.5).
+    if tag == "2.1" || tag == "2.0" {
         return Ok(Resolved {
             install_name: spec.to_string(),
             flavor: Flavor::LuaJit,
-            version: Version::parse("2.1").unwrap(),
-            file_name: "LuaJIT-2.1.tar.gz".into(),
-            upstream_url: "https://github.com/LuaJIT/LuaJIT/archive/refs/heads/v2.1.tar.gz".into(),
+            version: Version::parse(tag).unwrap(),
+            file_name: format!("LuaJIT-{tag}.tar.gz"),
+            upstream_url: format!("https://github.com/LuaJIT/LuaJIT/archive/refs/heads/v{tag}.tar.gz"),
             official_sha256: None,
             rolling: true,
         });
@@ -215,6 +217,8 @@ mod tests {
         assert_eq!(resolve("latest").unwrap().install_name, "5.5.1");
         assert_eq!(resolve("luajit-2.1.0-beta3").unwrap().file_name, "LuaJIT-2.1.0-beta3.tar.gz");
         assert!(resolve("luajit-2.1").unwrap().rolling);
+        let branch = resolve("luajit-2.0").unwrap();
+        assert!(branch.rolling && branch.file_name == "LuaJIT-2.0.tar.gz" && branch.install_name == "luajit-2.0");
         assert_eq!(resolve("openresty-2.1-20251030").unwrap().file_name, "luajit2-2.1-20251030.tar.gz");
     }
 

@@ -1,5 +1,6 @@
 //! One integration-test binary: a module per area, one shared test environment.
 
+mod conformance;
 mod first_hour;
 mod hostile;
 mod install;
