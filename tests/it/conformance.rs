@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::support::{Env, Server, fixtures_or_skip, ok, run, stderr, stdout, world_or_skip};
+use crate::support::{Env, Server, cross_tools, fixtures_or_skip, ok, run, stderr, stdout, world_or_skip};
 
 /// The suite's own last words: a run that stops early (a crash, a truncated file list) never prints them.
 const SUITE_DONE: &str = "final OK !!!";
@@ -66,17 +66,6 @@ fn official_5_5_suite_passes_in_portable_mode() {
     portable_suite_passes_on_the_world("official_5_5_suite_passes_in_portable_mode", "5.5.1", "5.5.0");
 }
 
-/// qemu-user and the aarch64 cross compiler, or `None` after a line saying why the test
-/// skips (under LUAENV_REQUIRE_FIXTURES=1, as in CI, which installs them, it fails instead).
-fn cross_tools(test: &str) -> Option<()> {
-    let missing: Vec<&str> = ["aarch64-linux-gnu-gcc", "qemu-aarch64"].into_iter().filter(|t| !run(Command::new("sh").args(["-c", &format!("command -v {t}")])).status.success()).collect();
-    if missing.is_empty() {
-        return Some(());
-    }
-    assert!(std::env::var("LUAENV_REQUIRE_FIXTURES").as_deref() != Ok("1"), "{test}: {missing:?} missing; .ci/run installs gcc-aarch64-linux-gnu and qemu-user");
-    println!("skipped {test}: {} not installed (apt-get install gcc-aarch64-linux-gnu qemu-user)", missing.join(", "));
-    None
-}
 
 /// The whole portable suite runs under qemu-user as it is: nothing in it needs neutralising.
 #[test]

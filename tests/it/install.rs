@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::{Env, Server, fails, fixtures_or_skip, ok, run, stderr, stdout, world_or_skip};
+use crate::support::{Env, Server, cross_tools, fails, fixtures_or_skip, ok, run, stderr, stdout, world_or_skip};
 
 #[test]
 fn every_series_installs_and_runs_its_own_lua_and_luac() {
@@ -345,17 +345,6 @@ fn elf_facts(path: &Path) -> (u16, bool) {
     (u16_at(0x12), interp)
 }
 
-/// The cross toolchain and qemu-user, or `None` after a line saying why the test skips
-/// (under LUAENV_REQUIRE_FIXTURES=1, as in CI, which installs them, it fails instead).
-fn cross_tools(test: &str) -> Option<()> {
-    let missing: Vec<&str> = ["aarch64-linux-gnu-gcc", "qemu-aarch64"].into_iter().filter(|t| !run(Command::new("sh").args(["-c", &format!("command -v {t}")])).status.success()).collect();
-    if missing.is_empty() {
-        return Some(());
-    }
-    assert!(std::env::var("LUAENV_REQUIRE_FIXTURES").as_deref() != Ok("1"), "{test}: {missing:?} missing; .ci/run installs gcc-aarch64-linux-gnu and qemu-user");
-    println!("skipped {test}: {} not installed (apt-get install gcc-aarch64-linux-gnu qemu-user)", missing.join(", "));
-    None
-}
 
 #[test]
 fn cross_builds_for_aarch64_run_under_qemu_and_static_builds_need_no_loader() {

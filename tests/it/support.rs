@@ -294,3 +294,15 @@ pub fn mirror_with_local_files(fixtures: &Path) -> tempfile::TempDir {
     }
     dir
 }
+
+/// The cross toolchain and qemu-user, or `None` after a line saying why the test skips
+/// (under LUAENV_REQUIRE_FIXTURES=1, as in CI, which installs them, it fails instead).
+pub fn cross_tools(test: &str) -> Option<()> {
+    let missing: Vec<&str> = ["aarch64-linux-gnu-gcc", "qemu-aarch64"].into_iter().filter(|t| !run(Command::new("sh").args(["-c", &format!("command -v {t}")])).status.success()).collect();
+    if missing.is_empty() {
+        return Some(());
+    }
+    assert!(std::env::var("LUAENV_REQUIRE_FIXTURES").as_deref() != Ok("1"), "{test}: {missing:?} missing; .ci/run installs gcc-aarch64-linux-gnu and qemu-user");
+    println!("skipped {test}: {} not installed (apt-get install gcc-aarch64-linux-gnu qemu-user)", missing.join(", "));
+    None
+}
