@@ -10,7 +10,7 @@ use crate::version::Version;
 
 /// What a prefix holds, in the build cache's key: bumped when a layout changes, so a build
 /// cached by an earlier luaenv (e.g. LuaJIT without `share/luajit`) is not copied.
-pub const LAYOUT: u32 = 2;
+pub const LAYOUT: u32 = 3;
 
 /// Copies the built Lua into a staging folder laid out as the spec's prefix.
 /// `prefix` is where it will finally live (for `lua.pc`).
@@ -45,12 +45,18 @@ pub fn lay_out_lua(staging: &Path, prefix: &Path, tree: &Path, built: &Built, ve
 }
 
 /// Lays out a LuaJIT build as its own `make install` does: `bin/luajit` (plus `lua`, so the
-/// `lua` shim works with any version), headers in `include/luajit-2.1` (and `include/`),
-/// `lib/libluajit-5.1.a` (and `liblua.a`), the `jit.*` modules in the folder the tree's
-/// `luaconf.h` names (and `share/luajit`, a link to it), `luajit.pc`.
+/// `lua` shim works with any version), headers in `include/luajit-<major.minor>` (and
+/// `include/`), `lib/libluajit-5.1.a` (and `liblua.a`), `lib/libluajit-5.1.so.<version>` with
+/// its two links, the `jit.*` modules in the folder the tree's `luaconf.h` names (and
+/// `share/luajit`, a link to it), `luajit.pc`.
+///
+/// No `lua.pc`: LuaJIT's own install ships none, and one would tell build systems that ask
+/// for `lua` (`pkg-config --modversion lua`) that this is PUC Lua of some 5.1.x release with
+/// `-llua`, which it is not; `luajit.pc` says what it is.
 pub fn lay_out_luajit(staging: &Path, prefix: &Path, tree: &Path, built: &crate::install::luajit::BuiltJit) -> Result<()> {
     let src = &built.src;
-    let inc = staging.join("include/luajit-2.1");
+    let versions = &built.versions;
+    let inc = staging.join(format!("include/luajit-{}", versions.major_minor));
     let jit_dir = staging.join("share").join(&built.module_dir).join("jit");
     for dir in ["bin", "lib/pkgconfig", "share/man/man1", "share/lua/5.1", "lib/lua/5.1"] {
         std::fs::create_dir_all(staging.join(dir))?;
@@ -68,6 +74,9 @@ pub fn lay_out_luajit(staging: &Path, prefix: &Path, tree: &Path, built: &crate:
     }
     crate::fs::copy(&built.library, &staging.join("lib/libluajit-5.1.a"))?;
     std::os::unix::fs::symlink("libluajit-5.1.a", staging.join("lib/liblua.a"))?;
+    if let Some(shared) = &built.shared {
+        lay_out_shared_library(staging, shared, versions)?;
+    }
     for entry in std::fs::read_dir(src.join("jit"))?.flatten() {
         if entry.path().extension().is_some_and(|e| e == "lua") {
             crate::fs::copy(&entry.path(), &jit_dir.join(entry.file_name()))?;
@@ -76,30 +85,58 @@ pub fn lay_out_luajit(staging: &Path, prefix: &Path, tree: &Path, built: &crate:
     if tree.join("etc/luajit.1").is_file() {
         crate::fs::copy(&tree.join("etc/luajit.1"), &staging.join("share/man/man1/luajit.1"))?;
     }
-    let pc = format!(
-        "prefix={prefix}
+    let pc = luajit_pc(prefix, versions, built.shared.is_some());
+    std::fs::write(staging.join("lib/pkgconfig/luajit.pc"), pc)?;
+    Ok(())
+}
+
+/// `libluajit-5.1.so.2.1.<relver>`, `libluajit-5.1.so.2` → it (the SONAME, what programs
+/// load) and `libluajit-5.1.so` → it (what `-lluajit-5.1` finds), as `make install` links them.
+fn lay_out_shared_library(staging: &Path, shared: &Path, versions: &crate::install::luajit::JitVersions) -> Result<()> {
+    let short = format!("libluajit-{}.so", versions.abi);
+    let file = format!("{short}.{}", versions.full);
+    crate::fs::copy(shared, &staging.join("lib").join(&file))?;
+    std::os::unix::fs::symlink(&file, staging.join("lib").join(versions.soname()))?;
+    std::os::unix::fs::symlink(&file, staging.join("lib").join(short))?;
+    Ok(())
+}
+
+/// LuaJIT's `etc/luajit.pc` with the tree's versions and this prefix. `Libs` carries an rpath
+/// to `lib/`: distributions leave it out because their libraries sit in the loader's default
+/// folders, but a luaenv prefix never does, so without it a program linked with
+/// `pkg-config --libs luajit` alone would not start (it would need LD_LIBRARY_PATH). Without a
+/// shared library (targets luaenv builds static only) `-lluajit-5.1` is the archive, which needs
+/// the private libraries too.
+fn luajit_pc(prefix: &Path, versions: &crate::install::luajit::JitVersions, shared: bool) -> String {
+    let libs = if shared { "-L${libdir} -Wl,-rpath,${libdir} -l${libname}" } else { "-L${libdir} -l${libname} -lm -ldl" };
+    format!(
+        "version={version}
+abiver={abi}
+
+prefix={prefix}
 multilib=lib
 exec_prefix=${{prefix}}
 libdir=${{exec_prefix}}/${{multilib}}
-libname=luajit-5.1
-includedir=${{prefix}}/include/luajit-2.1
-INSTALL_LMOD=${{prefix}}/share/lua/5.1
-INSTALL_CMOD=${{prefix}}/lib/lua/5.1
+libname=luajit-${{abiver}}
+includedir=${{prefix}}/include/luajit-{mm}
+
+INSTALL_LMOD=${{prefix}}/share/lua/${{abiver}}
+INSTALL_CMOD=${{prefix}}/${{multilib}}/lua/${{abiver}}
 
 Name: LuaJIT
 Description: Just-in-time compiler for Lua
 URL: https://luajit.org
-Version: {version}
+Version: ${{version}}
 Requires:
-Libs: -L${{libdir}} -l${{libname}}
+Libs: {libs}
 Libs.private: -Wl,-E -lm -ldl
 Cflags: -I${{includedir}}
 ",
+        version = versions.full,
+        abi = versions.abi,
+        mm = versions.major_minor,
         prefix = prefix.display(),
-        version = built.version
-    );
-    std::fs::write(staging.join("lib/pkgconfig/luajit.pc"), &pc)?;
-    Ok(())
+    )
 }
 
 fn pkg_config(prefix: &Path, version: &Version) -> String {

@@ -1,7 +1,8 @@
 //! LuaJIT's build, done as its `src/Makefile` does it but without make: probe the target
 //! through `lj_arch.h`, build the host tools (minilua, buildvm), let them generate the VM
 //! (`lj_vm.S`) and the headers, then compile every object in parallel into
-//! `libluajit.a` and link `luajit`.
+//! `libluajit.a` and `libluajit.so` (the objects are all -fPIC, so one set serves both,
+//! where make compiles each file twice) and link `luajit`.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -15,12 +16,50 @@ use crate::install::build::{BuildOptions, Toolchain, run_parallel};
 pub struct BuiltJit {
     pub src: PathBuf,
     pub library: PathBuf,
+    /// `libluajit.so`, whose SONAME is `libluajit-<abi>.so.<major>`; none for targets whose
+    /// shared libraries are not ELF (Windows, macOS), which luaenv does not build yet.
+    pub shared: Option<PathBuf>,
     pub luajit: PathBuf,
-    /// `2.1.1761786044`: the version LuaJIT's own install names files with.
-    pub version: String,
+    pub versions: JitVersions,
     /// The folder under `share/` where this tree's interpreter looks for its `jit.*` modules
     /// (`luajit-2.1`, `luajit-2.0`, `luajit-2.1.0-beta3`), as its own `luaconf.h` says.
     pub module_dir: String,
+}
+
+/// The tree's own version numbers, as its top-level Makefile and `.relver` give them.
+#[derive(Debug, PartialEq)]
+pub struct JitVersions {
+    /// `2.0`, `2.1`: `MMVERSION`, which names `include/luajit-<mm>`.
+    pub major_minor: String,
+    pub major: String,
+    /// `5.1`: `ABIVER`, which names `libluajit-<abi>`.
+    pub abi: String,
+    /// `2.1.1761786044`: `VERSION`, which names `libluajit-<abi>.so.<version>` and is the `.pc`'s.
+    pub full: String,
+}
+
+impl JitVersions {
+    pub fn soname(&self) -> String {
+        format!("libluajit-{}.so.{}", self.abi, self.major)
+    }
+}
+
+/// `MAJVER`, `MINVER`, `ABIVER` (and, in trees before rolling releases, `RELVER` and
+/// `PREREL`) of the top-level Makefile; `relver` is the rolling release from `.relver`.
+/// The tree is hostile: every part must be a plain version word, as it names files.
+fn jit_versions(makefile: &str, relver: &str) -> Option<JitVersions> {
+    let var = |name: &str| {
+        makefile.lines().find_map(|l| l.strip_prefix(name).and_then(|r| r.trim_start().strip_prefix('=')).map(|v| v.trim().to_string()))
+    };
+    let digits = |v: &str| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit());
+    let major = var("MAJVER").filter(|v| digits(v))?;
+    let minor = var("MINVER").filter(|v| digits(v))?;
+    let abi = var("ABIVER").filter(|v| v.split('.').all(digits))?;
+    let release = if relver.is_empty() { var("RELVER").filter(|v| digits(v)).unwrap_or_default() } else { relver.to_string() };
+    let prerel = var("PREREL").filter(|v| v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')).unwrap_or_default();
+    let major_minor = format!("{major}.{minor}");
+    let full = if release.is_empty() { major_minor.clone() } else { format!("{major_minor}.{release}{prerel}") };
+    Some(JitVersions { major_minor, major, abi, full })
 }
 
 /// The target, as LuaJIT's Makefile derives it from `lj_arch.h`'s macros.
@@ -246,6 +285,10 @@ pub fn build_luajit(tree: &Path, prefix: &Path, opts: &BuildOptions, tc: &Toolch
     let relver = std::fs::read_to_string(tree.join(".relver")).unwrap_or_default();
     let relver = relver.trim().chars().take_while(char::is_ascii_digit).collect::<String>();
     std::fs::write(src.join("luajit_relver.txt"), format!("{relver}\n"))?;
+    let top_makefile = std::fs::read_to_string(tree.join("Makefile")).unwrap_or_default();
+    let Some(versions) = jit_versions(&top_makefile, &relver) else {
+        bail!("cannot read MAJVER, MINVER and ABIVER from {}: not a LuaJIT source tree luaenv understands", tree.join("Makefile").display());
+    };
     let lib_sources: Vec<String> = objects(&makefile, "LJLIB_O").iter().map(|o| format!("{o}.c")).collect();
 
     // The host tools, one step after the other: minilua, DynASM (the VM's .dasc into
@@ -330,7 +373,15 @@ pub fn build_luajit(tree: &Path, prefix: &Path, opts: &BuildOptions, tc: &Toolch
     for o in &core {
         ar.arg(src.join(format!("{o}.o")));
     }
-    run_parallel(vec![ar], 1)?;
+    // The shared library as the Makefile's TARGET_XSHLDFLAGS and TARGET_ALIBS link it.
+    let shared_lib = !tc.target.contains("windows") && !tc.target.contains("apple");
+    let shared = src.join("libluajit.so");
+    let mut link_shared = target_cc.to_command();
+    link_shared.arg("-shared").arg("-fPIC").arg(format!("-Wl,-soname,{}", versions.soname())).arg("-o").arg(&shared).arg(src.join("lj_vm.o"));
+    for o in &core {
+        link_shared.arg(src.join(format!("{o}.o")));
+    }
+    link_shared.arg("-lm").arg("-ldl");
     let luajit = src.join("luajit");
     let mut link = target_cc.to_command();
     link.arg("-o").arg(&luajit).arg(src.join("luajit.o")).arg(&library);
@@ -340,10 +391,15 @@ pub fn build_luajit(tree: &Path, prefix: &Path, opts: &BuildOptions, tc: &Toolch
         link.arg("-Wl,-E").arg("-ldl");
     }
     link.arg("-lm");
-    run_parallel(vec![link], 1)?;
+    // `luajit` links the archive; the shared library links beside it.
+    run_parallel(vec![ar], 1)?;
+    let mut links = vec![link];
+    if shared_lib {
+        links.push(link_shared);
+    }
+    run_parallel(links, opts.jobs)?;
     let _ = std::fs::remove_dir_all(&scratch);
-    let version = if relver.is_empty() { "2.1".to_string() } else { format!("2.1.{relver}") };
-    Ok(BuiltJit { src, library, luajit, version, module_dir })
+    Ok(BuiltJit { src, library, shared: shared_lib.then_some(shared), luajit, versions, module_dir })
 }
 
 #[cfg(test)]
@@ -354,6 +410,16 @@ mod tests {
     fn reads_object_lists_with_references() {
         let mk = "LJLIB_O= lib_base.o lib_math.o \\\n\t lib_bit.o\nLJCORE_O= lj_gc.o \\\n\t  $(LJLIB_O) lib_init.o\n";
         assert_eq!(objects(mk, "LJCORE_O"), vec!["lj_gc", "lib_base", "lib_math", "lib_bit", "lib_init"]);
+    }
+
+    #[test]
+    fn versions_come_from_the_tree() {
+        let rolling = "MAJVER=  2\nMINVER=  0\nABIVER=  5.1\nRELVER= $(shell cat src/luajit_relver.txt 2>/dev/null || : )\n";
+        let v = jit_versions(rolling, "1787058091").unwrap();
+        assert_eq!((v.major_minor.as_str(), v.full.as_str(), v.soname()), ("2.0", "2.0.1787058091", "libluajit-5.1.so.2".to_string()));
+        let beta = "MAJVER=  2\nMINVER=  1\nRELVER=  0\nPREREL=  -beta3\nABIVER=  5.1\n";
+        assert_eq!(jit_versions(beta, "").unwrap().full, "2.1.0-beta3");
+        assert_eq!(jit_versions("MAJVER= 2\nMINVER= ../x\nABIVER= 5.1\n", "1"), None);
     }
 
     #[test]

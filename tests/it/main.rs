@@ -1,6 +1,7 @@
 //! One integration-test binary: a module per area, one shared test environment.
 
 mod conformance;
+mod embed;
 mod first_hour;
 mod hostile;
 mod install;
