@@ -246,8 +246,19 @@ fn project(ctx: &Context, out: &mut Vec<Finding>) {
             format!("`luaenv uninstall {name} --force` then `luaenv sync`"),
         )),
         Some(_) if !generated => out.push(Finding::problem(format!("project {}: the sandbox (.luaenv/) is not generated", dir.display()), "run `luaenv sync`")),
+        Some(_) if !sandbox_is_here(&dir) => out.push(Finding::problem(
+            format!("project {}: the sandbox (.luaenv/) was generated for another folder (the project was moved or copied), so its rocks would go there", dir.display()),
+            "run `luaenv sync` here",
+        )),
         Some(_) => out.push(Finding::ok(format!("project {}: Lua {name} as locked, sandbox in place", dir.display()))),
     }
+}
+
+/// Whether the generated LuaRocks config names this folder's `lua_modules` as its tree.
+fn sandbox_is_here(dir: &Path) -> bool {
+    let config = dir.join(crate::project::GENERATED).join("luarocks-config.lua");
+    let tree = crate::rocks::config::lua_path(&dir.join(crate::project::TREE));
+    crate::fs::read_capped(&config, crate::limits::MAX_TEXT).is_ok_and(|text| text.windows(tree.len()).any(|w| w == tree.as_bytes()))
 }
 
 /// The version selected here: a pin that cannot be read, or that names no installed version.

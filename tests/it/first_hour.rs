@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::{Env, Server, fails, fixtures_or_skip, ok, run, stderr, world_or_skip};
+use crate::support::{Env, Server, fails, fixtures_or_skip, ok, run, stderr, stdout, world_or_skip};
 
 /// Everything under a folder, as relative paths: empty means nothing was created there.
 fn entries(dir: &Path) -> Vec<String> {
@@ -311,4 +311,27 @@ fn every_hint_runs_as_written() {
     }
     assert!(ran >= cases.len(), "only {ran} suggested commands found for {} cases", cases.len());
     assert!(refused.is_empty(), "hints that do not run:\n{}", refused.join("\n"));
+}
+
+#[test]
+fn doctor_names_a_sandbox_generated_for_another_folder() {
+    let world = world_or_skip!("doctor_names_a_sandbox_generated_for_another_folder");
+    let env = world.view();
+    ok(env.luaenv().arg("rehash"));
+    let top = tempfile::tempdir().unwrap();
+    let first = top.path().join("first");
+    ok(env.luaenv().args(["init"]).arg(&first).args(["--lua", "5.4.7"]));
+    let said = stdout(&run(env.luaenv().arg("doctor").current_dir(&first)));
+    assert!(said.contains("sandbox in place"), "{said}");
+    // A copy elsewhere, its generated .luaenv/ copied along: its rocks tree is still the first folder's.
+    let copy = top.path().join("copy");
+    ok(Command::new("cp").arg("-a").arg(&first).arg(&copy));
+    let out = run(env.luaenv().arg("doctor").current_dir(&copy));
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let said = stdout(&out);
+    assert!(said.contains("was generated for another folder") && said.contains("run `luaenv sync` here"), "{said}");
+    // The fix it names works.
+    ok(env.luaenv().arg("sync").current_dir(&copy));
+    let said = stdout(&run(env.luaenv().arg("doctor").current_dir(&copy)));
+    assert!(said.contains("sandbox in place") && !said.contains("another folder"), "{said}");
 }
