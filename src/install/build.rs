@@ -202,6 +202,26 @@ fn has_readline(tc: &Toolchain, scratch: &Path) -> bool {
     cmd.status().is_ok_and(|s| s.success())
 }
 
+/// What upstream's `make linux` turns on for this series, except readline, which is only
+/// on request (`--readline`): 5.1's and 5.2's `LUA_USE_LINUX` would link it. 5.2's also
+/// brings `%a` formats, hex `strtod` and `long long`; from 5.5 on, `LUA_USE_LINUX` itself is
+/// given, which lets `lua` load readline at run time (`LUA_READLINELIB`) with no link to it.
+/// A static `lua` cannot load C modules or libraries, so it gets no dlopen.
+fn platform_defines(version: &Version, static_link: bool) -> Vec<&'static str> {
+    let minor = version.parts.get(1).copied().unwrap_or(0);
+    if minor >= 5 && !static_link {
+        return vec!["LUA_USE_LINUX"];
+    }
+    let mut defines = vec!["LUA_USE_POSIX"];
+    if !static_link {
+        defines.push("LUA_USE_DLOPEN");
+    }
+    if minor == 2 {
+        defines.extend(["LUA_USE_STRTODHEX", "LUA_USE_AFORMAT", "LUA_USE_LONGLONG"]);
+    }
+    defines
+}
+
 pub fn build_lua(tree: &Path, prefix: &Path, version: &Version, opts: &BuildOptions, tc: &Toolchain) -> Result<Built> {
     limit_jobs(opts.jobs);
     let src = tree.join("src");
@@ -212,9 +232,8 @@ pub fn build_lua(tree: &Path, prefix: &Path, version: &Version, opts: &BuildOpti
     if version.parts.get(1).is_some_and(|&minor| minor >= 2) {
         build.std("gnu99");
     }
-    build.define("LUA_USE_POSIX", None);
-    if !opts.static_link {
-        build.define("LUA_USE_DLOPEN", None);
+    for define in platform_defines(version, opts.static_link) {
+        build.define(define, None);
     }
     let readline = opts.readline && has_readline(tc, tree);
     if opts.readline && !readline {
@@ -349,4 +368,20 @@ fn run_one(cmd: &mut Command) -> Result<()> {
         line.join(" "),
         tail.join("\n")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::platform_defines;
+    use crate::version::Version;
+
+    #[test]
+    fn each_series_gets_what_make_linux_turns_on_but_readline() {
+        let v = |s| Version::parse(s).unwrap();
+        assert_eq!(platform_defines(&v("5.1.5"), false), ["LUA_USE_POSIX", "LUA_USE_DLOPEN"]);
+        assert_eq!(platform_defines(&v("5.2.4"), false), ["LUA_USE_POSIX", "LUA_USE_DLOPEN", "LUA_USE_STRTODHEX", "LUA_USE_AFORMAT", "LUA_USE_LONGLONG"]);
+        assert_eq!(platform_defines(&v("5.4.7"), false), ["LUA_USE_POSIX", "LUA_USE_DLOPEN"]);
+        assert_eq!(platform_defines(&v("5.5.1"), false), ["LUA_USE_LINUX"]);
+        assert_eq!(platform_defines(&v("5.5.1"), true), ["LUA_USE_POSIX"]);
+    }
 }

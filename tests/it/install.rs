@@ -527,3 +527,23 @@ fn a_full_disk_is_named_as_the_cause_and_nothing_is_installed() {
         assert!(env.versions_entries().is_empty(), "{size}: {:?}", env.versions_entries());
     }
 }
+
+#[test]
+fn lua_5_5_is_built_as_make_linux_builds_it_loading_readline_only_at_run_time() {
+    let world = world_or_skip!("lua_5_5_is_built_as_make_linux_builds_it_loading_readline_only_at_run_time");
+    let lua = world.env.prefix("5.5.1").join("bin/lua");
+    // LUA_USE_LINUX names the library lua.c may dlopen for its REPL; nothing links to it.
+    let bytes = std::fs::read(&lua).unwrap();
+    assert!(bytes.windows(14).any(|w| w == b"libreadline.so"), "LUA_READLINELIB is not compiled in");
+    let needed = ok(Command::new("sh").arg("-c").arg("readelf -d \"$1\" | grep NEEDED || true").arg("sh").arg(&lua));
+    assert!(!needed.contains("readline"), "{needed}");
+    // The REPL runs with or without the library.
+    for rllib in ["libreadline.so", "/nonexistent/libreadline.so"] {
+        let mut repl = Command::new(&lua);
+        repl.arg("-i").env("LUA_READLINELIB", rllib).stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped());
+        let mut child = repl.spawn().unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"print(40 + 2)\n").unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(String::from_utf8_lossy(&out.stdout).contains("42"), "{rllib}: {}", String::from_utf8_lossy(&out.stdout));
+    }
+}
