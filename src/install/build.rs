@@ -157,17 +157,26 @@ fn read_makefile(src: &Path) -> Result<Parts> {
     Ok(parts)
 }
 
-fn compat_defines(series: &Version, compat: Compat, parts: &Parts) -> Vec<String> {
-    match compat {
-        Compat::None => vec![],
-        Compat::Default => parts.default_compat.clone(),
-        Compat::All => match series.series().as_str() {
-            "5.2" => vec!["LUA_COMPAT_ALL".into()],
-            "5.3" => vec!["LUA_COMPAT_5_1".into(), "LUA_COMPAT_5_2".into()],
-            "5.4" => vec!["LUA_COMPAT_5_3".into(), "LUA_COMPAT_MATHLIB".into()],
-            _ => parts.default_compat.clone(),
-        },
-    }
+fn compat_defines(series: &Version, compat: Compat, parts: &Parts) -> Result<Vec<String>> {
+    let series = series.series();
+    Ok(match (compat, series.as_str()) {
+        // 5.1 sets its compatibility options in its own luaconf.h, not from its Makefile.
+        (_, "5.1") if compat != Compat::Default => {
+            return Err(crate::error::usage(format!(
+                "Lua 5.1 has no --compat levels: its compatibility options are fixed in its luaconf.h; drop --compat {}",
+                if compat == Compat::None { "none" } else { "all" }
+            )));
+        }
+        // 5.5 makes `global` a reserved word unless LUA_COMPAT_GLOBAL is 1 (its default).
+        (Compat::None, "5.5") => vec!["LUA_COMPAT_GLOBAL=0".into()],
+        (Compat::None, _) => vec![],
+        (Compat::Default, _) => parts.default_compat.clone(),
+        (Compat::All, "5.2") => vec!["LUA_COMPAT_ALL".into()],
+        (Compat::All, "5.3") => vec!["LUA_COMPAT_5_1".into(), "LUA_COMPAT_5_2".into()],
+        (Compat::All, "5.4") => vec!["LUA_COMPAT_5_3".into(), "LUA_COMPAT_MATHLIB".into()],
+        (Compat::All, "5.5") => vec!["LUA_COMPAT_MATHLIB".into()],
+        (Compat::All, _) => parts.default_compat.clone(),
+    })
 }
 
 /// Points the interpreter's default module paths (`LUA_ROOT`) at the prefix it will live in.
@@ -242,8 +251,11 @@ pub fn build_lua(tree: &Path, prefix: &Path, version: &Version, opts: &BuildOpti
     if readline {
         build.define("LUA_USE_READLINE", None);
     }
-    for define in compat_defines(version, opts.compat, &parts) {
-        build.define(&define, None);
+    for define in compat_defines(version, opts.compat, &parts)? {
+        match define.split_once('=') {
+            Some((name, value)) => build.define(name, Some(value)),
+            None => build.define(&define, None),
+        };
     }
     let compiler = build.try_get_compiler()?;
 

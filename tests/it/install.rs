@@ -547,3 +547,30 @@ fn lua_5_5_is_built_as_make_linux_builds_it_loading_readline_only_at_run_time() 
         assert!(String::from_utf8_lossy(&out.stdout).contains("42"), "{rllib}: {}", String::from_utf8_lossy(&out.stdout));
     }
 }
+
+#[test]
+fn compat_means_what_each_series_offers() {
+    let fixtures = fixtures_or_skip!("compat_means_what_each_series_offers");
+    let world = world_or_skip!("compat_means_what_each_series_offers");
+    let env = Env::new();
+    let server = Server::serve(&fixtures.join("mirror"));
+    let install = |extra: &[&str]| {
+        let mut cmd = env.luaenv();
+        cmd.args(["install", "--no-rocks", "--mirror", &server.url]).args(extra);
+        cmd
+    };
+    // 5.1 fixes its compatibility options in its luaconf.h: a level would change nothing.
+    fails(&mut install(&["5.1.5", "--compat", "none"]), 2, "Lua 5.1 has no --compat levels");
+    assert!(env.versions_entries().is_empty());
+    let runs = |lua: &Path, code: &str| run(Command::new(lua).args(["-e", code])).status.success();
+    // 5.5 by default: `global` is still a name, the deprecated math functions are gone.
+    let default = world.env.prefix("5.5.1").join("bin/lua");
+    assert!(runs(&default, "local global = 1") && runs(&default, "assert(math.pow == nil)"));
+    // --compat none: `global` is a reserved word.
+    ok(&mut install(&["5.5.1", "--compat", "none"]));
+    let lua = env.prefix("5.5.1").join("bin/lua");
+    assert!(!runs(&lua, "local global = 1"), "global is reserved under --compat none");
+    // --compat all: the deprecated math functions are back.
+    ok(&mut install(&["5.5.1", "--compat", "all", "--force"]));
+    assert!(runs(&lua, "assert(math.pow(2, 10) == 1024)") && runs(&lua, "local global = 1"));
+}
