@@ -169,7 +169,7 @@ pub fn same_contents(a: &Path, b: &Path) -> bool {
     }
 }
 
-fn is_executable(path: &Path) -> bool {
+pub fn is_executable(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 

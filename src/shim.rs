@@ -103,7 +103,7 @@ fn find(root: &Path, selected: &Selected, command: &str) -> Result<Found, Error>
     let prefix = versions.join(&name);
     if let Some(dir) = project_of(selected) {
         let own = dir.join(crate::sandbox::TREE).join("bin").join(command);
-        if is_executable(&own) {
+        if crate::rehash::is_executable(&own) {
             return Ok(Found { program: own, prefix });
         }
     }
@@ -150,7 +150,3 @@ fn script_of(command: &str, args: &[OsString]) -> Option<OsString> {
     None
 }
 
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-}

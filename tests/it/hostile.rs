@@ -33,13 +33,6 @@ fn luaenv_in(env: &Env, dir: &Path) -> Command {
     cmd
 }
 
-/// A shim: the luaenv binary under another name, with the world's variables.
-fn shim(env: &Env, name: &str) -> Command {
-    let mut cmd = Command::new(env.root().join("shims").join(name));
-    env.apply(&mut cmd);
-    cmd
-}
-
 /// A lock a clone might carry: Lua 5.4.7 under `name`, from `url`, plus `extra` TOML.
 fn lock_text(name: &str, url: &str, extra: &str) -> String {
     format!("[lua]\nname = {name:?}\nversion = \"5.4.7\"\nurl = {url:?}\nsha256 = \"{LUA_SUM}\"\n{extra}")
@@ -97,11 +90,11 @@ fn lua_code_in_a_server_name_or_a_project_path_never_runs() {
     // its path goes into the project's LuaRocks config, which the real LuaRocks then loads.
     let project = top.path().join("p\"\r}io.open('pwned','w')--\n]]x");
     ok(luaenv_in(&env, top.path()).arg("init").arg(&project).args(["--lua", "5.4.7"]));
-    let out = run(shim(&env, "luarocks").args(["config", "rocks_trees"]).current_dir(&project));
+    let out = run(env.shim("luarocks").args(["config", "rocks_trees"]).current_dir(&project));
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
     assert!(stdout(&out).contains("lua_modules"), "{}", stdout(&out));
     // The version's config, rewritten above, loads too.
-    let out = run(shim(&env, "luarocks").args(["config", "rocks_servers"]).current_dir(top.path()).env("LUAENV_VERSION", "5.4.7"));
+    let out = run(env.shim("luarocks").args(["config", "rocks_servers"]).current_dir(top.path()).env("LUAENV_VERSION", "5.4.7"));
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
 
     // A clone that commits its own `.luaenv/luarocks-config.lua` with code in it: sync writes
@@ -112,7 +105,7 @@ fn lua_code_in_a_server_name_or_a_project_path_never_runs() {
     std::fs::write(shipped.join("luaenv.lock"), lock_text("5.4.7", "https://www.lua.org/ftp/lua-5.4.7.tar.gz", "")).unwrap();
     std::fs::write(shipped.join(".luaenv/luarocks-config.lua"), "variables.WGET = \"touch pwned; wget\"\n").unwrap();
     ok(luaenv_in(&env, &shipped).arg("sync"));
-    let out = run(shim(&env, "luarocks").args(["config", "variables.WGET"]).current_dir(&shipped));
+    let out = run(env.shim("luarocks").args(["config", "variables.WGET"]).current_dir(&shipped));
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
     assert!(!stdout(&out).contains("pwned"), "the clone's downloader is in use: {}", stdout(&out));
     for dir in [top.path(), project.as_path(), shipped.as_path()] {
@@ -191,14 +184,14 @@ fn a_clones_rock_commands_never_shadow_system_commands() {
     assert!(!marker.exists(), "the clone's git ran");
 
     // The project's command runs inside its project; outside, the next one of that name on PATH.
-    assert_eq!(ok(shim(&env, "projtool").current_dir(&clone).env("PATH", &path)).trim(), "project");
+    assert_eq!(ok(env.shim("projtool").current_dir(&clone).env("PATH", &path)).trim(), "project");
     let elsewhere = top.path().join("system-bin");
     executable(&elsewhere.join("projtool"), "#!/bin/sh\necho system\n");
     std::fs::write(top.path().join(".lua-version"), "5.4.7\n").unwrap();
     let with_system = format!("{}:{}:{system_path}", shims.display(), elsewhere.display());
     let outside = top.path().join("outside");
     std::fs::create_dir_all(&outside).unwrap();
-    assert_eq!(ok(shim(&env, "projtool").current_dir(&outside).env("PATH", &with_system)).trim(), "system");
+    assert_eq!(ok(env.shim("projtool").current_dir(&outside).env("PATH", &with_system)).trim(), "system");
 }
 
 #[test]

@@ -6,12 +6,6 @@ use std::process::{Command, Stdio};
 
 use crate::support::{BIN, Env, fails, ok, run, stderr, stdout, world_or_skip};
 
-fn shim(env: &Env, name: &str) -> Command {
-    let mut cmd = Command::new(env.root().join("shims").join(name));
-    env.apply(&mut cmd);
-    cmd
-}
-
 fn pinned_dir(parent: &Path, name: &str, version: &str) -> PathBuf {
     let dir = parent.join(name);
     std::fs::create_dir_all(&dir).unwrap();
@@ -32,23 +26,23 @@ fn the_lua_shim_follows_the_nearest_version_file() {
     let b = pinned_dir(top.path(), "b", "5.3.6");
     let deep = a.join("src/deeper");
     std::fs::create_dir_all(&deep).unwrap();
-    assert!(lua_version(&run(shim(env, "lua").arg("-v").current_dir(&deep))).starts_with("Lua 5.4.7"));
-    assert!(lua_version(&run(shim(env, "lua").arg("-v").current_dir(&b))).starts_with("Lua 5.3.6"));
+    assert!(lua_version(&run(env.shim("lua").arg("-v").current_dir(&deep))).starts_with("Lua 5.4.7"));
+    assert!(lua_version(&run(env.shim("lua").arg("-v").current_dir(&b))).starts_with("Lua 5.3.6"));
     // `lua script.lua` follows the script's own folder first.
     std::fs::write(b.join("which.lua"), "print(_VERSION)").unwrap();
-    assert_eq!(ok(shim(env, "lua").arg("../b/which.lua").current_dir(&a)).trim(), "Lua 5.3");
+    assert_eq!(ok(env.shim("lua").arg("../b/which.lua").current_dir(&a)).trim(), "Lua 5.3");
     // LUAENV_VERSION wins over any file.
-    assert!(lua_version(&run(shim(env, "lua").arg("-v").current_dir(&a).env("LUAENV_VERSION", "5.1.5"))).starts_with("Lua 5.1.5"));
+    assert!(lua_version(&run(env.shim("lua").arg("-v").current_dir(&a).env("LUAENV_VERSION", "5.1.5"))).starts_with("Lua 5.1.5"));
     // A series in .lua-version picks the newest installed release of it; CRLF and comments are fine.
     let c = top.path().join("c");
     std::fs::create_dir_all(&c).unwrap();
     std::fs::write(c.join(".lua-version"), "# pinned for CI\r\n5.4\r\n").unwrap();
-    assert!(lua_version(&run(shim(env, "lua").arg("-v").current_dir(&c))).starts_with("Lua 5.4.7"));
+    assert!(lua_version(&run(env.shim("lua").arg("-v").current_dir(&c))).starts_with("Lua 5.4.7"));
     // A `lua` line of .tool-versions counts too.
     let d = top.path().join("d");
     std::fs::create_dir_all(&d).unwrap();
     std::fs::write(d.join(".tool-versions"), "nodejs 20.1.0\nlua 5.5.1\n").unwrap();
-    assert!(lua_version(&run(shim(env, "lua").arg("-v").current_dir(&d))).starts_with("Lua 5.5.1"));
+    assert!(lua_version(&run(env.shim("lua").arg("-v").current_dir(&d))).starts_with("Lua 5.5.1"));
     let current = ok(env.luaenv().arg("current").current_dir(&d));
     assert_eq!(current.trim(), format!("5.5.1 (set by {}/.tool-versions)", d.display()));
     assert_eq!(ok(env.luaenv().args(["which", "luac"]).current_dir(&b)).trim(), env.prefix("5.3.6").join("bin/luac").display().to_string());
@@ -68,7 +62,7 @@ fn global_and_local_write_the_files_that_select() {
     ok(env.luaenv().args(["local", "5.3.6"]).current_dir(dir.path()));
     assert_eq!(std::fs::read_to_string(dir.path().join(".lua-version")).unwrap(), "5.3.6\n");
     assert_eq!(ok(env.luaenv().arg("local").current_dir(dir.path())).trim(), "5.3.6");
-    assert!(lua_version(&run(shim(env, "lua").arg("-v").current_dir(dir.path()))).starts_with("Lua 5.3.6"));
+    assert!(lua_version(&run(env.shim("lua").arg("-v").current_dir(dir.path()))).starts_with("Lua 5.3.6"));
     fails(env.luaenv().args(["local", "5.2.4"]).current_dir(dir.path()), 2, "not installed");
     fails(env.luaenv().args(["global", "nope/../x"]), 2, "not a version name");
 }
@@ -79,7 +73,7 @@ fn a_shim_passes_arguments_stdin_and_exit_status_through() {
     let dir = tempfile::tempdir().unwrap();
     let project = pinned_dir(dir.path(), "p", "5.4.7");
     std::fs::write(project.join("args.lua"), "for i = 1, #arg do io.write('[', arg[i], ']') end io.write(io.read('a')) os.exit(7)").unwrap();
-    let mut child = shim(&world.env, "lua")
+    let mut child = world.env.shim("lua")
         .args(["args.lua", "two words", "it's \"quoted\"", "$HOME", ""])
         .current_dir(&project)
         .stdin(Stdio::piped())
@@ -97,7 +91,7 @@ fn a_signal_to_the_shim_reaches_lua_with_no_parent_left() {
     let world = world_or_skip!("a_signal_to_the_shim_reaches_lua_with_no_parent_left");
     let dir = tempfile::tempdir().unwrap();
     let project = pinned_dir(dir.path(), "p", "5.4.7");
-    let mut child = shim(&world.env, "lua").args(["-e", "while true do end"]).current_dir(&project).spawn().unwrap();
+    let mut child = world.env.shim("lua").args(["-e", "while true do end"]).current_dir(&project).spawn().unwrap();
     let real = world.env.prefix("5.4.7").join("bin/lua");
     let exe = Path::new("/proc").join(child.id().to_string()).join("exe");
     // The shim's process becomes lua itself (exec): same pid, no parent left behind.
@@ -123,14 +117,14 @@ fn shim_errors_say_how_to_fix_them() {
     let dir = tempfile::tempdir().unwrap();
     let missing = pinned_dir(dir.path(), "m", "5.2.4");
     // Not installed is a wrong request (2), through a shim as through `luaenv`.
-    let line = fails(shim(env, "lua").arg("-v").current_dir(&missing), 2, "5.2.4");
+    let line = fails(env.shim("lua").arg("-v").current_dir(&missing), 2, "5.2.4");
     assert!(line.contains(&missing.join(".lua-version").display().to_string()) && line.contains("luaenv install 5.2.4"), "{line}");
     // A command only other versions have (the World's 5.5.1 has no LuaRocks): it names them.
     let other = pinned_dir(dir.path(), "o", "5.5.1");
-    let line = fails(shim(env, "luarocks").arg("--version").current_dir(&other), 2, "not in 5.5.1");
+    let line = fails(env.shim("luarocks").arg("--version").current_dir(&other), 2, "not in 5.5.1");
     assert!(line.contains("5.4.7") && line.contains("5.1.5"), "{line}");
     let there = pinned_dir(dir.path(), "t", "5.4.7");
-    assert!(ok(shim(env, "luarocks").arg("--version").current_dir(&there)).contains("3.8.0"));
+    assert!(ok(env.shim("luarocks").arg("--version").current_dir(&there)).contains("3.8.0"));
 
     // No version selected at all: a fresh root with no global default.
     let fresh = Env::new();

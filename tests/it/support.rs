@@ -165,6 +165,13 @@ impl Env {
             .env_remove("LUA_INIT");
     }
 
+    /// The shim `name` of this root, run with this world's variables.
+    pub fn shim(&self, name: &str) -> Command {
+        let mut cmd = Command::new(self.root().join("shims").join(name));
+        self.apply(&mut cmd);
+        cmd
+    }
+
     pub fn prefix(&self, name: &str) -> PathBuf {
         self.root().join("versions").join(name)
     }
