@@ -14,7 +14,8 @@ mod generate;
 mod lockfile;
 
 pub use generate::generate;
-pub use lockfile::{Lock, Pinned};
+#[allow(unused_imports)] // LockedRock: for the rocks sync locks (issue 10)
+pub use lockfile::{Lock, LockedRock, Pinned};
 
 // The parts the shim binary needs too live in `sandbox.rs` (std only).
 pub use crate::sandbox::{GENERATED, LOCK, TREE, of_version_file, registered, sandbox_env, series_of};

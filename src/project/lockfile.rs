@@ -20,6 +20,22 @@ pub struct Lock {
     /// The project's own rocks servers; absent means the version's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rocks_servers: Option<Vec<Server>>,
+    /// Every rock the project uses (its rockspec's dependencies and theirs), pinned by sum.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rocks: Vec<LockedRock>,
+}
+
+/// One rock of the project, as `luaenv sync` installs it: from this very file, checked by sum.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LockedRock {
+    pub name: String,
+    /// The exact LuaRocks version, revision included (`3.1.3-0`).
+    pub version: String,
+    /// The file it is installed from: `<name>-<version>.<arch>.rock`, `.src.rock` or `.rockspec`.
+    pub file: String,
+    /// Where it was downloaded: an http(s) URL (no credentials), or the file name alone.
+    pub url: String,
+    pub sha256: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -62,6 +78,9 @@ impl Lock {
                 return Err(format!("[{what}] sha256 is not 64 hex digits"));
             }
         }
+        for rock in &self.rocks {
+            rock.check()?;
+        }
         for server in self.rocks_servers.iter().flatten() {
             rocks::config::check_server_name(&server.name).map_err(|e| format!("rocks_servers: {e}"))?;
             if !matches!(reqwest::Url::parse(&server.url).map(|u| u.scheme().to_string()).as_deref(), Ok("http" | "https")) {
@@ -89,7 +108,24 @@ impl Lock {
             Some(source) => Some(pin(source, source.version.as_deref().unwrap_or(""), None)?),
             None => None,
         };
-        Ok(Lock { lua: pin(&receipt.source, &receipt.version, Some(receipt.name.clone()))?, luarocks, rocks_servers: None })
+        Ok(Lock { lua: pin(&receipt.source, &receipt.version, Some(receipt.name.clone()))?, luarocks, rocks_servers: None, rocks: Vec::new() })
+    }
+}
+
+impl LockedRock {
+    /// A hand-edited or hostile entry names a plain rock, a plain file and an http(s) URL.
+    fn check(&self) -> Result<(), String> {
+        let plain = |s: &str| !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-+".contains(&b)) && !s.starts_with('.');
+        if !plain(&self.name) || !plain(&self.version) {
+            return Err(format!("[[rocks]] entry '{} {}' is not a rock name and version such as inspect 3.1.3-0", self.name.escape_debug(), self.version.escape_debug()));
+        }
+        if !is_file_name(&self.file) || !is_pinnable_location(&self.url) {
+            return Err(format!("[[rocks]] {} names the file '{}' at '{}'; a lock names a plain file name and an http(s) URL or that file name", self.name, self.file.escape_debug(), self.url.escape_debug()));
+        }
+        if self.sha256.len() != 64 || !self.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(format!("[[rocks]] {} sha256 is not 64 hex digits", self.name));
+        }
+        Ok(())
     }
 }
 
@@ -141,5 +177,20 @@ mod tests {
         assert_eq!(upstream_url("/home/me/dl/luarocks-3.8.0-dfsg.tar.gz", None), "luarocks-3.8.0-dfsg.tar.gz");
         assert_eq!(upstream_url("http://u:pw@mirror.example/lua/x-1.tar.gz", None), "http://mirror.example/lua/x-1.tar.gz");
         assert_eq!(upstream_url("/srv/mirror/lua-5.4.7.tar.gz", Some("5.4.7")), "https://www.lua.org/ftp/lua-5.4.7.tar.gz");
+    }
+
+    #[test]
+    fn a_hand_edited_rock_entry_is_refused() {
+        let good = LockedRock { name: "inspect".into(), version: "3.1.3-0".into(), file: "inspect-3.1.3-0.src.rock".into(), url: "https://luarocks.org/inspect-3.1.3-0.src.rock".into(), sha256: "a".repeat(64) };
+        assert_eq!(good.check(), Ok(()));
+        let bad = [
+            LockedRock { name: "../x".into(), ..good.clone() },
+            LockedRock { file: "../../etc/passwd".into(), ..good.clone() },
+            LockedRock { url: "/home/me/x.rock".into(), ..good.clone() },
+            LockedRock { sha256: "xyz".into(), ..good.clone() },
+        ];
+        for rock in bad {
+            assert!(rock.check().is_err(), "{rock:?}");
+        }
     }
 }
