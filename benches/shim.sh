@@ -35,9 +35,9 @@ measure "pinned folder"
 # The same inside a project sandbox (`luaenv init`): the shim also sets LUA_PATH & co.
 "$bin" init "$work/project" >/dev/null 2>&1
 measure "project sandbox"
-# The floor for any program linked with glibc: a static C program that only execs lua. Its
-# start-up (CPU feature probing with CPUID, which traps to the hypervisor in a VM) is most
-# of the shim's overhead.
+# For comparison, the floor for any program linked with glibc: a static C program that only
+# execs lua. Its start-up (CPU feature probing with CPUID, which traps to the hypervisor in a
+# VM) costs more than the shim's budget, hence the musl-linked shim (build.rs).
 if printf '#include <unistd.h>\nint main(int c, char **v) { (void)c; v[0] = REAL; execv(REAL, v); return 127; }\n' \
   | cc -O2 -static -no-pie -DREAL="\"$LUAENV_ROOT/versions/5.4.7/bin/lua\"" -x c - -o "$work/trampoline" 2>/dev/null; then
   measure "floor (static C exec trampoline)" "$work/trampoline"

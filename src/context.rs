@@ -103,6 +103,19 @@ pub fn installed_in(versions: &Path) -> Vec<String> {
     names
 }
 
+/// Set once this process runs as a shim (either binary): it then never installs itself as
+/// the shim binary (rehash), and never reads `std::env::args`, which the musl-linked
+/// `luaenv-shim` cannot give (see build.rs).
+static RUNNING_AS_SHIM: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+pub fn mark_running_as_shim() {
+    RUNNING_AS_SHIM.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+pub fn running_as_shim() -> bool {
+    RUNNING_AS_SHIM.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// The name we were called by, when it is not luaenv itself.
 pub fn shim_name(argv0: &std::ffi::OsString) -> Option<String> {
     let name = Path::new(argv0).file_name()?.to_str()?;

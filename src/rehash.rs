@@ -52,8 +52,7 @@ pub fn rehash(ctx: &Context) -> Result<()> {
 /// next to it, else (only when there is none) the luaenv binary itself, which also works
 /// as a shim. None when this process is a shim: it never installs itself.
 pub fn shim_source() -> Option<PathBuf> {
-    let argv0 = std::env::args_os().next().unwrap_or_default();
-    if crate::context::shim_name(&argv0).is_some() {
+    if crate::context::running_as_shim() {
         return None;
     }
     let exe = std::env::current_exe().ok()?;

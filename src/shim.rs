@@ -15,6 +15,7 @@ use crate::selection::{self, Selected};
 /// Runs a shim: never returns on success (the process becomes the real program), except
 /// for `luarocks`, which is waited for so that the commands of rocks it installs get shims.
 pub fn run(command: &str, args: Vec<OsString>) -> u8 {
+    context::mark_running_as_shim();
     let root = context::root_dir();
     match real_program(&root, command, &args) {
         Ok((program, sandbox)) if changes_commands(command, &args) => {

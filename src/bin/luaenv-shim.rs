@@ -29,8 +29,13 @@ mod rehash;
 mod version;
 
 #[unsafe(no_mangle)]
-extern "C" fn main(_argc: std::ffi::c_int, _argv: *const *const std::ffi::c_char) -> std::ffi::c_int {
-    let mut args = std::env::args_os();
+extern "C" fn main(argc: std::ffi::c_int, argv: *const *const std::ffi::c_char) -> std::ffi::c_int {
+    // From `main`'s own arguments: std's `args_os` reads what glibc alone hands to `.init_array`.
+    let mut args = (0..usize::try_from(argc).unwrap_or(0)).map(|i| {
+        // SAFETY: the C runtime passes `argc` valid, NUL-terminated strings in `argv`.
+        let arg = unsafe { std::ffi::CStr::from_ptr(*argv.add(i)) };
+        <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(arg.to_bytes()).to_os_string()
+    });
     let argv0 = args.next().unwrap_or_default();
     match context::shim_name(&argv0) {
         Some(command) => shim::run(&command, args.collect()).into(),

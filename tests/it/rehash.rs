@@ -150,6 +150,12 @@ fn the_shims_run_the_small_static_shim_binary() {
     if Path::new(libc_a.trim()).is_absolute() {
         assert!(!has_interpreter(&std::fs::read(SHIM_BIN).unwrap()), "luaenv-shim is dynamically linked");
     }
+    // With musl installed (x86_64), its C library, not glibc's, whose start-up costs more
+    // than the shim's whole budget (build.rs): static glibc carries its banner string.
+    if cfg!(target_arch = "x86_64") && Path::new("/usr/lib/x86_64-linux-musl/libc.a").is_file() {
+        let bytes = std::fs::read(SHIM_BIN).unwrap();
+        assert!(!bytes.windows(13).any(|w| w == b"GNU C Library"), "luaenv-shim links glibc although musl is installed");
+    }
     // Run directly under its own name, it says what it is for.
     let line = crate::support::fails(&mut Command::new(SHIM_BIN), 2, "luaenv-shim runs under a command's name");
     assert!(line.contains("luaenv rehash"), "{line}");
