@@ -464,3 +464,86 @@ fn current_in_a_deleted_folder_says_what_happened() {
     sh.args(["-c", "cd \"$1\" && rmdir \"$1\" && exec \"$2\" current", "sh"]).arg(&gone).arg(BIN);
     fails(&mut sh, 1, "the current folder no longer exists");
 }
+
+/// A server that demands `alice`'s password, then redirects: `/x-1.0-1.src.rock` to `other` (another
+/// port of the same host), `/old` to `/new` on itself (relative); `/new` answers "same".
+fn redirecting_server(other: String) -> (String, std::thread::JoinHandle<()>, std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", server.server_addr().to_ip().unwrap());
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let halt = stop.clone();
+    let expected = format!("Basic {}", base64_of("alice:Alice-Pw1"));
+    let handle = std::thread::spawn(move || {
+        while !halt.load(std::sync::atomic::Ordering::Relaxed) {
+            let Ok(Some(request)) = server.recv_timeout(std::time::Duration::from_millis(50)) else { continue };
+            let authorized = request.headers().iter().any(|h| h.field.equiv("Authorization") && h.value.as_str() == expected);
+            let header = |k: &str, v: &str| tiny_http::Header::from_bytes(k, v).unwrap();
+            let response = match (authorized, request.url()) {
+                (false, _) => tiny_http::Response::from_string("").with_status_code(401).with_header(header("WWW-Authenticate", "Basic realm=\"rocks\"")),
+                (true, "/x-1.0-1.src.rock") => tiny_http::Response::from_string("").with_status_code(302).with_header(header("Location", &format!("{other}/x-1.0-1.src.rock"))),
+                (true, "/old") => tiny_http::Response::from_string("").with_status_code(302).with_header(header("Location", "/new")),
+                (true, _) => tiny_http::Response::from_string("same"),
+            };
+            let _ = request.respond(response);
+        }
+    });
+    (url, handle, stop)
+}
+
+/// A server that asks every request for a password (401, Basic) and returns what it was sent:
+/// each request's path, and `authorization` for a request that carried credentials.
+fn challenging_recorder() -> (String, std::thread::JoinHandle<Vec<String>>, std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", server.server_addr().to_ip().unwrap());
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let halt = stop.clone();
+    let handle = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        while !halt.load(std::sync::atomic::Ordering::Relaxed) {
+            let Ok(Some(request)) = server.recv_timeout(std::time::Duration::from_millis(50)) else { continue };
+            let carried = request.headers().iter().any(|h| h.field.equiv("Authorization"));
+            seen.push(format!("{}{}", request.url(), if carried { " authorization" } else { "" }));
+            let challenge = tiny_http::Header::from_bytes("WWW-Authenticate", "Basic realm=\"other\"").unwrap();
+            let _ = request.respond(tiny_http::Response::from_string("").with_status_code(401).with_header(challenge));
+        }
+        seen
+    });
+    (url, handle, stop)
+}
+
+fn base64_of(text: &str) -> String {
+    let out = Command::new("base64").arg("-w0").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    out.stdin.as_ref().unwrap().write_all(text.as_bytes()).unwrap();
+    String::from_utf8(out.wait_with_output().unwrap().stdout).unwrap()
+}
+
+#[test]
+fn a_redirect_to_another_port_of_the_host_never_gets_the_credentials() {
+    let fixtures = fixtures_or_skip!("a_redirect_to_another_port_of_the_host_never_gets_the_credentials");
+    let env = Env::new();
+    install_547(&env, &fixtures, true);
+    let wrappers = env.root().join("credentials");
+    // Each wrapper, called as LuaRocks calls it (curl's --output after the URL).
+    let calls: [(&str, fn(&str, &Path) -> Vec<String>); 2] = [
+        ("wget", |url, file| ["--no-cache", "--user-agent=luarocks", "--quiet", "--output-document", &file.to_string_lossy(), url].map(String::from).to_vec()),
+        ("curl", |url, file| ["-f", "-L", "--user-agent", "luarocks", url, "--output", &file.to_string_lossy()].map(String::from).to_vec()),
+    ];
+    for (wrapper, args) in calls {
+        let (other, seen, other_stop) = challenging_recorder();
+        let (url, handle, stop) = redirecting_server(other);
+        let out = add_server_with_password(&env, &url, "alice", "Alice-Pw1");
+        assert!(out.status.success(), "{}", stderr(&out));
+        let file = env.home().join(format!("{wrapper}.out"));
+        // The redirect is followed, without the password.
+        let _ = run(Command::new(wrappers.join(wrapper)).args(args(&format!("{url}/x-1.0-1.src.rock"), &file)));
+        other_stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let requests = seen.join().unwrap();
+        assert!(requests.iter().any(|r| r.starts_with("/x-1.0-1.src.rock")), "{wrapper} did not follow the redirect: {requests:?}");
+        assert!(!requests.iter().any(|r| r.contains("authorization")), "{wrapper} sent alice's password to another port: {requests:?}");
+        // A redirect within the server keeps them.
+        ok(Command::new(wrappers.join(wrapper)).args(args(&format!("{url}/old"), &file)));
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "same", "{wrapper}");
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        handle.join().unwrap();
+    }
+}
