@@ -1,0 +1,3 @@
+//! A build cache shared between machines (the `Store` trait and folder caches come from h12a).
+
+pub mod sign;
