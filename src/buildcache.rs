@@ -20,6 +20,7 @@ use crate::context::Context;
 
 pub mod folder;
 pub mod pack;
+pub mod sign;
 
 /// A build cache: where manifests and blobs are read and written.
 pub trait Store {
