@@ -17,11 +17,10 @@ use oci_client::errors::{OciDistributionError, OciErrorCode};
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference};
 
-use super::Store;
+use super::{MANIFEST_MEDIA_TYPE, Store};
 use crate::context::Context;
 use crate::error::usage;
 
-const MANIFEST_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
 
 /// One repository of one registry, with the credentials found for it.
 pub struct Registry {
