@@ -8,6 +8,8 @@
 //! Always HTTPS; a private CA comes from `SSL_CERT_FILE`/`SSL_CERT_DIR`, as for downloads.
 
 mod docker_config;
+#[cfg(test)]
+pub mod test_registry;
 
 use std::path::Path;
 
@@ -35,17 +37,22 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// Opens `oci://host[:port]/repository`. Nothing is sent until the first call.
+    /// Opens `oci://host[:port]/repository`, with the credentials Docker's config holds for
+    /// it. Nothing is sent until the first call.
     pub fn open(_ctx: &Context, location: &str) -> Result<Registry> {
         let (host, repository) = parse_location(location)?;
         let credentials = docker_config::lookup(&host)?;
+        Registry::connect(host, repository, credentials, extra_root_certificates())
+    }
+
+    fn connect(host: String, repository: String, credentials: Option<docker_config::Credentials>, roots: Vec<Certificate>) -> Result<Registry> {
         let (auth, credentials_source) = match credentials {
             Some(c) => (RegistryAuth::Basic(c.username, c.password), Some(c.source)),
             None => (RegistryAuth::Anonymous, None),
         };
         let config = ClientConfig {
             protocol: ClientProtocol::Https,
-            extra_root_certificates: extra_root_certificates(),
+            extra_root_certificates: roots,
             // One request per blob (POST, then PUT with the bytes): fewer round trips than chunks.
             use_monolithic_push: true,
             read_timeout: Some(crate::limits::http_timeout()),
@@ -114,6 +121,10 @@ impl Store for Registry {
             self.client.pull_blob(&reference, digest, &mut limited).await?;
             tokio::io::AsyncWriteExt::shutdown(&mut limited.inner).await.map_err(OciDistributionError::IoError)
         });
+        if result.is_err() {
+            // Bytes that failed a check are never left behind as if they were the blob.
+            let _ = std::fs::remove_file(dest);
+        }
         result.map_err(|e| match e {
             OciDistributionError::IoError(io) if io.kind() == std::io::ErrorKind::FileTooLarge => {
                 anyhow!("the registry {} sent more than {} bytes for blob {digest}; refused (LUAENV_MAX_DOWNLOAD_BYTES moves the cap)", self.host, crate::limits::max_download())
@@ -300,5 +311,58 @@ mod tests {
         let bundle = format!("# a comment\n{one}junk\n{one}");
         assert_eq!(pem_certificates(&bundle).len(), 2);
         assert!(pem_certificates("no certificates").is_empty());
+    }
+
+    fn connect_to(registry: &test_registry::TestRegistry, password: &str) -> Registry {
+        let ca = std::fs::read_to_string(&registry.ca).unwrap();
+        let credentials = docker_config::Credentials { username: "ci".into(), password: password.into(), source: "the test's config.json".into() };
+        Registry::connect(registry.host(), "luaenv/builds".into(), Some(credentials), pem_certificates(&ca)).unwrap()
+    }
+
+    /// The Store contract against a real registry (TLS with a private CA, htpasswd auth).
+    #[test]
+    fn blobs_and_manifests_round_trip_through_a_real_registry() {
+        if !test_registry::available("blobs_and_manifests_round_trip_through_a_real_registry") {
+            return;
+        }
+        let registry = test_registry::TestRegistry::start("ci", "s3cret");
+        let store = connect_to(&registry, "s3cret");
+        assert_eq!(store.describe(), registry.url("luaenv/builds"));
+        assert_eq!(store.manifest("5.4.7-0123").unwrap(), None);
+
+        let work = tempfile::tempdir().unwrap();
+        let layer = work.path().join("layer");
+        std::fs::write(&layer, b"a layer's bytes").unwrap();
+        let config = work.path().join("config");
+        std::fs::write(&config, b"{}").unwrap();
+        let layer_digest = super::super::digest_of(b"a layer's bytes");
+        let config_digest = super::super::digest_of(b"{}");
+        store.push_blob(&layer_digest, super::super::LAYER_MEDIA_TYPE, &layer).unwrap();
+        assert!(registry.blob_file(&layer_digest).is_file());
+        // A second push of the same blob finds it there and sends nothing.
+        store.push_blob(&layer_digest, super::super::LAYER_MEDIA_TYPE, &layer).unwrap();
+        store.push_blob(&config_digest, super::super::CONFIG_MEDIA_TYPE, &config).unwrap();
+        let manifest = format!(
+            r#"{{"schemaVersion":2,"mediaType":"{MANIFEST_MEDIA_TYPE}","config":{{"mediaType":"{}","digest":"{config_digest}","size":2}},"layers":[{{"mediaType":"{}","digest":"{layer_digest}","size":15}}]}}"#,
+            super::super::CONFIG_MEDIA_TYPE,
+            super::super::LAYER_MEDIA_TYPE
+        );
+        store.push_manifest("5.4.7-0123", manifest.as_bytes()).unwrap();
+        assert_eq!(store.manifest("5.4.7-0123").unwrap().as_deref(), Some(manifest.as_bytes()));
+
+        let back = work.path().join("back");
+        store.blob(&layer_digest, &back).unwrap();
+        assert_eq!(std::fs::read(&back).unwrap(), b"a layer's bytes");
+
+        // Bytes changed in the registry's storage are refused, never written as the blob.
+        std::fs::write(registry.blob_file(&layer_digest), b"A LAYER'S BYTES").unwrap();
+        let changed = store.blob(&layer_digest, &work.path().join("changed")).unwrap_err();
+        assert!(format!("{changed:#}").contains("failed while downloading blob"), "{changed:#}");
+        assert!(!work.path().join("changed").exists());
+
+        let refused = connect_to(&registry, "wrong").manifest("5.4.7-0123").unwrap_err();
+        let message = format!("{refused:#}");
+        assert!(message.starts_with(&format!("the registry {} refused the credentials from the test's config.json (401)", registry.host())), "{message}");
+        assert!(!message.contains("wrong"), "{message}");
     }
 }
