@@ -21,6 +21,7 @@ use crate::context::Context;
 pub mod folder;
 pub mod oci;
 pub mod pack;
+pub mod push;
 pub mod sign;
 
 /// A build cache: where manifests and blobs are read and written.
@@ -90,7 +91,7 @@ pub struct Descriptor {
 pub struct Manifest {
     pub schema_version: u32,
     pub media_type: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub artifact_type: Option<String>,
     pub config: Descriptor,
     pub layers: Vec<Descriptor>,

@@ -134,14 +134,16 @@ impl Store for Folder {
 }
 
 /// Two pushes to one folder (two builders on one NFS share) take turns on `index.json`.
-struct FolderLock(std::fs::File);
+struct FolderLock {
+    _file: std::fs::File,
+}
 
 impl FolderLock {
     fn take(dir: &Path) -> Result<FolderLock> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create the build cache {}", dir.display()))?;
         let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(dir.join(".luaenv-lock"))?;
         file.lock().with_context(|| format!("cannot lock {}", dir.display()))?;
-        Ok(FolderLock(file))
+        Ok(FolderLock { _file: file })
     }
 }
 
