@@ -202,6 +202,8 @@ fn a_registry_build_that_is_untrusted_changed_or_behind_a_wrong_password_is_refu
     let middle = bytes.len() / 2;
     bytes[middle] ^= 0xff;
     std::fs::write(&layer, bytes).unwrap();
-    fails(&mut install(&trusting, &good_config), 1, "");
+    let digest = format!("sha256:{}", layer.parent().unwrap().file_name().unwrap().to_string_lossy());
+    let line = fails(&mut install(&trusting, &good_config), 1, "was refused");
+    assert!(line.contains(&format!("blob {digest}")) && line.contains("cannot be built from source here"), "{line}");
     assert!(trusting.versions_entries().iter().all(|e| e != "5.4.7"), "{:?}", trusting.versions_entries());
 }
