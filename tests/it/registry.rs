@@ -172,6 +172,16 @@ fn a_registry_build_that_is_untrusted_changed_or_behind_a_wrong_password_is_refu
     push.env("PATH", format!("{}:{}", helpers.display(), std::env::var("PATH").unwrap()));
     ok(&mut push);
 
+    // skopeo, the containers' own tool, copies the build out of the registry into an OCI
+    // layout folder, and that folder is a build cache a machine installs from.
+    let copied = copied_with_skopeo(&registry, "ci:right-pass");
+    let from_copy = Env::new();
+    ok(from_copy.luaenv().args(["cache", "trust"]).arg(key.with_extension("key.pub")));
+    let mut cmd = from_copy.luaenv();
+    cmd.args(["install", "5.4.7", "--no-rocks", "--mirror", &server.url, "--build-cache"]).arg(&copied).env("PATH", bin_without_compiler(from_copy.dir.path()));
+    ok(&mut cmd);
+    assert!(from_copy.prefix("5.4.7").join("bin/lua").is_file());
+
     let install = |machine: &Env, docker_config: &Path| {
         let mut cmd = machine.luaenv();
         cmd.args(["install", "5.4.7", "--no-rocks", "--mirror", &server.url, "--build-cache", &registry.url("luaenv/builds")]).env("PATH", bin_without_compiler(machine.dir.path()));
@@ -206,4 +216,23 @@ fn a_registry_build_that_is_untrusted_changed_or_behind_a_wrong_password_is_refu
     let line = fails(&mut install(&trusting, &good_config), 1, "was refused");
     assert!(line.contains(&format!("blob {digest}")) && line.contains("cannot be built from source here"), "{line}");
     assert!(trusting.versions_entries().iter().all(|e| e != "5.4.7"), "{:?}", trusting.versions_entries());
+}
+
+/// `skopeo copy docker://<registry>/luaenv/builds:<each tag> oci:<folder>:<tag>`: the folder.
+fn copied_with_skopeo(registry: &TestRegistry, creds: &str) -> PathBuf {
+    let certs = registry.dir.path().join("skopeo-certs");
+    std::fs::create_dir_all(&certs).unwrap();
+    std::fs::copy(&registry.ca, certs.join("ca.crt")).unwrap();
+    let repository = format!("docker://{}/luaenv/builds", registry.host());
+    let listed = ok(Command::new("skopeo").args(["--insecure-policy", "list-tags", "--cert-dir"]).arg(&certs).args(["--creds", creds, &repository]));
+    let listed: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    let tags: Vec<&str> = listed["Tags"].as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect();
+    assert!(!tags.is_empty(), "{listed}");
+    let folder = registry.dir.path().join("copied");
+    for tag in tags {
+        let mut copy = Command::new("skopeo");
+        copy.args(["--insecure-policy", "copy", "--src-cert-dir"]).arg(&certs).args(["--src-creds", creds, &format!("{repository}:{tag}")]).arg(format!("oci:{}:{tag}", folder.display()));
+        ok(&mut copy);
+    }
+    folder
 }
