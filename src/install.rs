@@ -201,10 +201,10 @@ pub fn install_from(ctx: &Context, req: &Request, caches: &[String]) -> Result<O
 /// The build from a shared cache, when one holds a build with this install's key that passes
 /// every check: committed as the prefix. `Err` says in one line why a build found was refused.
 fn try_pull(ctx: &Context, req: &Request, plan: &plan::Plan, expected: &Expected, caches: &[String], started: Instant) -> Result<Option<Outcome>> {
-    let Some(key) = shared_key(req, plan, expected) else { return Ok(None) };
     if caches.is_empty() {
         return Ok(None);
     }
+    let Some(key) = shared_key(req, plan, expected) else { return Ok(None) };
     let (name, prefix) = (plan.name.clone(), ctx.prefix(&plan.name));
     let wanted = pull::Wanted {
         name: &name,
@@ -237,12 +237,16 @@ fn shared_key(req: &Request, plan: &plan::Plan, expected: &Expected) -> Option<S
     let sum = expected.sum()?;
     let luarocks = match &plan.rocks {
         None => None,
-        Some(rocks::luarocks::Wanted::Release(v)) => Some((v.to_string(), catalog::official_sum(&format!("luarocks-{v}.tar.gz"))?)),
-        Some(rocks::luarocks::Wanted::Tarball { .. }) => return None,
+        Some(rocks::luarocks::Wanted::Release(v)) => Some(catalog::official_sum(&format!("luarocks-{v}.tar.gz"))?),
+        Some(rocks::luarocks::Wanted::Tarball { sha256: Some(sum), .. }) => Some(sum.to_ascii_lowercase()),
+        // A local tarball is hashed here (a fraction of a second); a URL would have to be fetched.
+        Some(rocks::luarocks::Wanted::Tarball { location, sha256: None, .. }) => match Location::parse(location) {
+            Location::Path(path) => Some(verify::sha256_file(&path).ok()?),
+            Location::Url(_) => return None,
+        },
     };
     let flags = serde_json::to_value(&req.options).ok()?;
-    let inputs = pull::key_inputs(sum, &flags, luarocks.as_ref().map(|(v, s)| (v.as_str(), s.as_str())));
-    Some(build_cache::key(&inputs))
+    Some(build_cache::key(&pull::key_inputs(sum, &flags, luarocks.as_deref())))
 }
 
 /// `rocks install`: LuaRocks into a copy of the live prefix, smoke-tested there, then swapped

@@ -16,15 +16,16 @@ use crate::prefix::Receipt;
 const MAX_CONFIG: u64 = 1 << 20;
 
 /// What a shared build is keyed by: the source's sum, the build flags (target included), the
-/// prefix layout and LuaRocks' version and sum; `buildcache::key` adds luaenv's version.
-/// Not the compiler: a machine pulling a build may have none, so it could not name one; the
-/// builder's compiler is recorded in the entry (annotations, receipt) for people to read.
-pub fn key_inputs(source_sum: &str, flags: &serde_json::Value, luarocks: Option<(&str, &str)>) -> serde_json::Value {
+/// prefix layout and the LuaRocks tarball's sum (which fixes its version);
+/// `buildcache::key` adds luaenv's version. Not the compiler: a machine pulling a build may
+/// have none, so it could not name one; the builder's compiler is recorded in the entry
+/// (annotations, receipt) for people to read.
+pub fn key_inputs(source_sum: &str, flags: &serde_json::Value, luarocks_sum: Option<&str>) -> serde_json::Value {
     serde_json::json!({
         "source": source_sum,
         "flags": flags,
         "layout": super::layout::LAYOUT,
-        "luarocks": luarocks.map(|(version, sum)| serde_json::json!({ "version": version, "sha256": sum })),
+        "luarocks": luarocks_sum,
     })
 }
 
@@ -34,7 +35,7 @@ pub fn inputs_of(receipt: &Receipt) -> Option<serde_json::Value> {
     let verified = !matches!(receipt.source.checksum.as_str(), "unverified" | "local" | "first-use");
     let sum = receipt.source.sha256.as_deref().filter(|_| verified)?;
     let luarocks = match &receipt.luarocks {
-        Some(rocks) => Some((rocks.version.as_deref()?, rocks.sha256.as_deref()?)),
+        Some(rocks) => Some(rocks.sha256.as_deref()?),
         None => None,
     };
     Some(key_inputs(sum, &receipt.flags, luarocks))
