@@ -75,10 +75,10 @@ report() { # name, pulled times, compiled times, target
 pull_lua=() compile_lua=() pull_jit=() compile_jit=()
 for i in $(seq "$runs"); do
   pull_lua+=("$(timeit "$work/run" "$bin" install 5.4.7 "${mirror[@]}" "${rocks[@]}" --build-cache "$cache")")
-  grep -q '"pulled' "$work/run/root/versions/5.4.7/luaenv-receipt.json" || { echo "benches/fleet.sh: 5.4.7 was not pulled from the registry:" >&2; cat "$work/run.log" >&2; exit 1; }
+  grep -Eq '"pulled_from": ?"' "$work/run/root/versions/5.4.7/luaenv-receipt.json" || { echo "benches/fleet.sh: 5.4.7 was not pulled from the registry:" >&2; cat "$work/run.log" >&2; exit 1; }
   compile_lua+=("$(timeit "$work/run" "$bin" install 5.4.7 "${mirror[@]}" "${rocks[@]}")")
   pull_jit+=("$(timeit "$work/run" "$bin" install openresty-2.1-20251030 "${mirror[@]}" --no-rocks --build-cache "$cache")")
-  grep -q '"pulled' "$work/run/root/versions/openresty-2.1-20251030/luaenv-receipt.json" || { echo "benches/fleet.sh: LuaJIT was not pulled from the registry:" >&2; cat "$work/run.log" >&2; exit 1; }
+  grep -Eq '"pulled_from": ?"' "$work/run/root/versions/openresty-2.1-20251030/luaenv-receipt.json" || { echo "benches/fleet.sh: LuaJIT was not pulled from the registry:" >&2; cat "$work/run.log" >&2; exit 1; }
   compile_jit+=("$(timeit "$work/run" "$bin" install openresty-2.1-20251030 "${mirror[@]}" --no-rocks)")
 done
 echo "median of $runs runs, each on a fresh root and cache; registry on loopback with TLS + auth:"
