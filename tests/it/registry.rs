@@ -115,7 +115,7 @@ fn a_machine_without_a_compiler_installs_signed_builds_from_a_real_registry() {
     let work = tempfile::tempdir().unwrap();
     std::fs::write(
         work.path().join("twice.c"),
-        "#include \"lua.h\"\n#include \"lauxlib.h\"\nstatic int twice(lua_State *L) { lua_pushnumber(L, 2 * luaL_checknumber(L, 1)); return 1; }\nint luaopen_twice(lua_State *L) { lua_pushcfunction(L, twice); return 1; }\n",
+        "#include \"lua.h\"\n#include \"lauxlib.h\"\nstatic int twice(lua_State *L) { lua_pushinteger(L, 2 * luaL_checkinteger(L, 1)); return 1; }\nint luaopen_twice(lua_State *L) { lua_pushcfunction(L, twice); return 1; }\n",
     )
     .unwrap();
     // (--variable, not --cflags: lua.pc's prefix holds a space, which --cflags does not escape.)
