@@ -365,4 +365,28 @@ mod tests {
         assert!(message.starts_with(&format!("the registry {} refused the credentials from the test's config.json (401)", registry.host())), "{message}");
         assert!(!message.contains("wrong"), "{message}");
     }
+
+    /// Token auth, as Docker Hub, GHCR or Harbor do it: the registry answers with a Bearer
+    /// challenge and the client trades the config's credentials for a token.
+    #[test]
+    fn token_auth_gets_a_bearer_token_with_the_credentials() {
+        if !test_registry::available("token_auth_gets_a_bearer_token_with_the_credentials") {
+            return;
+        }
+        let registry = test_registry::TestRegistry::start_with_token_auth("ci", "s3cret");
+        let store = connect_to(&registry, "s3cret");
+        assert_eq!(store.manifest("none").unwrap(), None);
+        let work = tempfile::tempdir().unwrap();
+        let blob = work.path().join("blob");
+        std::fs::write(&blob, b"{}").unwrap();
+        let digest = super::super::digest_of(b"{}");
+        store.push_blob(&digest, super::super::CONFIG_MEDIA_TYPE, &blob).unwrap();
+        store.blob(&digest, &work.path().join("back")).unwrap();
+        assert_eq!(std::fs::read(work.path().join("back")).unwrap(), b"{}");
+        assert!(registry.tokens_issued() >= 2, "a pull token and a push token");
+
+        let refused = connect_to(&registry, "wrong").blob(&digest, &work.path().join("refused")).unwrap_err();
+        let message = format!("{refused:#}");
+        assert!(message.starts_with(&format!("the registry {} refused the credentials from the test's config.json (401)", registry.host())), "{message}");
+    }
 }

@@ -18,6 +18,8 @@ pub struct TestRegistry {
     /// The registry's storage root (blobs under docker/registry/v2/blobs/sha256/).
     pub storage: PathBuf,
     child: Child,
+    /// With token auth: the token service the registry sends clients to.
+    token_service: Option<TokenService>,
 }
 
 /// Whether the tools exist; without them a test skips (one line) unless fixtures are required.
@@ -43,22 +45,43 @@ fn run(cmd: &mut Command) -> Vec<u8> {
 }
 
 impl TestRegistry {
-    /// Starts a registry whose only account is `user`/`password`.
+    /// Starts a registry whose only account is `user`/`password`, checked with htpasswd
+    /// (clients get `WWW-Authenticate: Basic`).
     pub fn start(user: &str, password: &str) -> TestRegistry {
         let dir = tempfile::tempdir().unwrap();
+        let htpasswd = run(Command::new("htpasswd").args(["-Bbn", user, password]));
+        std::fs::write(dir.path().join("htpasswd"), htpasswd).unwrap();
+        let auth = format!("auth:\n  htpasswd:\n    realm: luaenv-test\n    path: {}\n", dir.path().join("htpasswd").display());
+        TestRegistry::start_with(dir, &auth, None)
+    }
+
+    /// Starts a registry with token auth, as Docker Hub, GHCR or Harbor do: it answers
+    /// `WWW-Authenticate: Bearer realm=...`, and a token service (a loopback HTTP server
+    /// run here) trades `user`/`password` (Basic) for a signed JWT granting pull and push.
+    pub fn start_with_token_auth(user: &str, password: &str) -> TestRegistry {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        run(Command::new("openssl").current_dir(d).args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "token.key", "-out", "token.crt", "-days", "2", "-subj", "/CN=luaenv test token issuer"]));
+        let service = TokenService::start(d, user, password);
+        let auth = format!(
+            "auth:\n  token:\n    realm: {}/token\n    service: luaenv-test\n    issuer: luaenv-test-issuer\n    rootcertbundle: {}\n",
+            service.url,
+            d.join("token.crt").display()
+        );
+        TestRegistry::start_with(dir, &auth, Some(service))
+    }
+
+    fn start_with(dir: tempfile::TempDir, auth: &str, token_service: Option<TokenService>) -> TestRegistry {
         let d = dir.path();
         let ca = make_certificates(d);
-        let htpasswd = run(Command::new("htpasswd").args(["-Bbn", user, password]));
-        std::fs::write(d.join("htpasswd"), htpasswd).unwrap();
         let storage = d.join("storage");
         std::fs::create_dir(&storage).unwrap();
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let config = format!(
-            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {storage}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n  secret: luaenv-test-secret\n  tls:\n    certificate: {crt}\n    key: {key}\nauth:\n  htpasswd:\n    realm: luaenv-test\n    path: {htpasswd}\n",
+            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {storage}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n  secret: luaenv-test-secret\n  tls:\n    certificate: {crt}\n    key: {key}\n{auth}",
             storage = storage.display(),
             crt = d.join("server.crt").display(),
             key = d.join("server.key").display(),
-            htpasswd = d.join("htpasswd").display(),
         );
         std::fs::write(d.join("config.yml"), config).unwrap();
         let log = std::fs::File::create(d.join("registry.log")).unwrap();
@@ -70,7 +93,7 @@ impl TestRegistry {
             .stderr(log)
             .spawn()
             .expect("cannot start docker-registry");
-        let mut registry = TestRegistry { dir, port, ca, storage, child };
+        let mut registry = TestRegistry { dir, port, ca, storage, child, token_service };
         registry.wait_until_listening();
         registry
     }
@@ -84,6 +107,11 @@ impl TestRegistry {
             assert!(Instant::now() < deadline, "docker-registry did not listen on port {} within 30 s", self.port);
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// How many tokens the token service issued (0 without token auth).
+    pub fn tokens_issued(&self) -> usize {
+        self.token_service.as_ref().map_or(0, |s| s.issued.load(std::sync::atomic::Ordering::Relaxed))
     }
 
     /// `127.0.0.1:<port>`.
@@ -129,7 +157,99 @@ impl Drop for TestRegistry {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if let Some(service) = &mut self.token_service {
+            service.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            if let Some(thread) = service.thread.take() {
+                let _ = thread.join();
+            }
+        }
     }
+}
+
+/// A token service (the Docker registry token protocol): `GET /token?service=&scope=` with
+/// Basic credentials answers `{"token": <JWT>}`, a JWT signed with ES256 by token.key whose
+/// certificate (in `x5c`) is the registry's `rootcertbundle`; wrong credentials get 401.
+struct TokenService {
+    url: String,
+    /// Tokens handed out so far.
+    issued: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl TokenService {
+    fn start(dir: &Path, user: &str, password: &str) -> TokenService {
+        let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+        let url = format!("http://127.0.0.1:{}", server.server_addr().to_ip().unwrap().port());
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let halt = stop.clone();
+        let issued = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = issued.clone();
+        let expected = format!("Basic {}", base64_encode(format!("{user}:{password}").as_bytes()));
+        let (dir, user) = (dir.to_path_buf(), user.to_string());
+        let thread = std::thread::spawn(move || {
+            while !halt.load(std::sync::atomic::Ordering::Relaxed) {
+                let Ok(Some(request)) = server.recv_timeout(Duration::from_millis(50)) else { continue };
+                let given = request.headers().iter().find(|h| h.field.equiv("Authorization")).map(|h| h.value.to_string());
+                if given.as_deref() != Some(expected.as_str()) {
+                    let _ = request.respond(tiny_http::Response::from_string("{\"details\":\"wrong user or password\"}").with_status_code(401));
+                    continue;
+                }
+                let token = signed_token(&dir, &user);
+                count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let _ = request.respond(tiny_http::Response::from_string(format!("{{\"token\":\"{token}\",\"expires_in\":300}}")));
+            }
+        });
+        TokenService { url, issued, stop, thread: Some(thread) }
+    }
+}
+
+/// A JWT granting `user` pull and push on every repository, for 5 minutes.
+fn signed_token(dir: &Path, user: &str) -> String {
+    let pem = std::fs::read_to_string(dir.join("token.crt")).unwrap();
+    let der: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let header = format!(r#"{{"typ":"JWT","alg":"ES256","x5c":["{der}"]}}"#);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let claims = format!(
+        r#"{{"iss":"luaenv-test-issuer","sub":"{user}","aud":"luaenv-test","exp":{},"nbf":{},"iat":{now},"jti":"{now}-{}","access":[{{"type":"repository","name":"luaenv/builds","actions":["pull","push"]}}]}}"#,
+        now + 300,
+        now - 10,
+        std::process::id()
+    );
+    let signing_input = format!("{}.{}", base64url(header.as_bytes()), base64url(claims.as_bytes()));
+    let input = dir.join(format!("jwt-{now}-{}", rand_suffix()));
+    std::fs::write(&input, &signing_input).unwrap();
+    let der_signature = run(Command::new("openssl").args(["dgst", "-sha256", "-sign"]).arg(dir.join("token.key")).arg(&input));
+    let _ = std::fs::remove_file(&input);
+    format!("{signing_input}.{}", base64url(&raw_ecdsa_signature(&der_signature)))
+}
+
+/// A different number on each call: each signing gets its own input file.
+fn rand_suffix() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// An ECDSA signature as JWS wants it (r and s, 32 bytes each) from openssl's DER.
+fn raw_ecdsa_signature(der: &[u8]) -> Vec<u8> {
+    // SEQUENCE { INTEGER r, INTEGER s }, short lengths (a P-256 signature is < 128 bytes).
+    assert_eq!(der[0], 0x30);
+    let mut at = 2;
+    let mut raw = Vec::new();
+    for _ in 0..2 {
+        assert_eq!(der[at], 0x02);
+        let len = der[at + 1] as usize;
+        let int = &der[at + 2..at + 2 + len];
+        let int = &int[int.len().saturating_sub(32)..];
+        raw.extend(std::iter::repeat_n(0u8, 32 - int.len()));
+        raw.extend_from_slice(int);
+        at += 2 + len;
+    }
+    raw
+}
+
+fn base64url(bytes: &[u8]) -> String {
+    base64_encode(bytes).trim_end_matches('=').replace('+', "-").replace('/', "_")
 }
 
 /// A CA (ca.crt) and a server certificate for 127.0.0.1 signed by it (server.crt, server.key).
