@@ -61,6 +61,9 @@ fn bin_without_compiler(dir: &Path) -> PathBuf {
 fn builder_pushes(builder: &Env, registry: &TestRegistry, docker_config: &Path, names: &[&str]) -> PathBuf {
     let key = builder.dir.path().join("builders.key");
     ok(builder.luaenv().args(["cache", "keygen"]).arg(&key));
+    // A signing key is never overwritten, and only a minisign public key is trusted.
+    fails(builder.luaenv().args(["cache", "keygen"]).arg(&key), 2, "already exists");
+    fails(builder.luaenv().args(["cache", "trust"]).arg(&key), 2, "is not a minisign public key");
     let mut push = builder.luaenv();
     push.args(["cache", "push"]).args(names).args(["--to", &registry.url("luaenv/builds"), "--sign"]).arg(&key);
     registry_env(&mut push, registry, docker_config);
@@ -176,6 +179,17 @@ fn a_registry_build_that_is_untrusted_changed_or_behind_a_wrong_password_is_refu
     // skopeo, the containers' own tool, copies the build out of the registry into an OCI
     // layout folder, and that folder is a build cache a machine installs from.
     let copied = copied_with_skopeo(&registry, "ci:right-pass");
+    // A team checks a build by hand with the minisign tool: the signature in the manifest
+    // is over the config blob, which names the layer's digest.
+    let index: serde_json::Value = serde_json::from_slice(&std::fs::read(copied.join("index.json")).unwrap()).unwrap();
+    let blob = |digest: &str| copied.join("blobs/sha256").join(digest.strip_prefix("sha256:").unwrap());
+    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(blob(index["manifests"][0]["digest"].as_str().unwrap())).unwrap()).unwrap();
+    let config = blob(manifest["config"]["digest"].as_str().unwrap());
+    let signature = builder.dir.path().join("config.minisig");
+    std::fs::write(&signature, manifest["annotations"]["dev.luaenv.signature"].as_str().unwrap()).unwrap();
+    ok(Command::new("minisign").args(["-V", "-p"]).arg(key.with_extension("key.pub")).arg("-m").arg(&config).arg("-x").arg(&signature));
+    let config_text = std::fs::read_to_string(&config).unwrap();
+    assert!(config_text.contains(manifest["layers"][0]["digest"].as_str().unwrap()), "the signed config names the layer");
     let from_copy = Env::new();
     ok(from_copy.luaenv().args(["cache", "trust"]).arg(key.with_extension("key.pub")));
     let mut cmd = from_copy.luaenv();
