@@ -360,6 +360,11 @@ mod tests {
         assert!(format!("{changed:#}").contains("failed while downloading blob"), "{changed:#}");
         assert!(!work.path().join("changed").exists());
 
+        // Without the test's CA the registry's certificate is not trusted: one line saying how.
+        let untrusted = Registry::connect(registry.host(), "luaenv/builds".into(), None, Vec::new()).unwrap().manifest("5.4.7-0123").unwrap_err();
+        let message = format!("{untrusted:#}");
+        assert!(message.contains("TLS certificate is not trusted") && message.contains("SSL_CERT_FILE"), "{message}");
+
         let refused = connect_to(&registry, "wrong").manifest("5.4.7-0123").unwrap_err();
         let message = format!("{refused:#}");
         assert!(message.starts_with(&format!("the registry {} refused the credentials from the test's config.json (401)", registry.host())), "{message}");
