@@ -277,3 +277,20 @@ fn sha256_hex(bytes: &[u8]) -> String {
     std::fs::write(&file, bytes).unwrap();
     ok(Command::new("sha256sum").arg(&file)).split_whitespace().next().unwrap().to_string()
 }
+
+#[test]
+fn the_local_build_cache_serves_another_root_relocated() {
+    let fixtures = fixtures_or_skip!("the_local_build_cache_serves_another_root_relocated");
+    let first = Env::new();
+    let server = Server::serve(&fixtures.join("mirror"));
+    ok(first.luaenv().args(["install", "5.4.7", "--no-rocks", "--mirror", &server.url]));
+    // Another root (a path with a space) sharing the first one's cache folder.
+    let second = Puller::new();
+    let out = run(second.luaenv().env("LUAENV_CACHE_DIR", first.cache()).args(["install", "5.4.7", "--no-rocks", "--mirror", &server.url]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("restored from the build cache"), "{}", stderr(&out));
+    let prefix = second.prefix("5.4.7");
+    let said = ok(Command::new(prefix.join("bin/lua")).args(["-e", "print(package.path)"]).env_remove("LUA_PATH"));
+    assert!(said.starts_with(&format!("{}/share/lua/5.4/?.lua;", prefix.display())), "{said}");
+    assert_eq!(naming(&prefix, &first.root()), "", "files naming the first root");
+}
