@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::context::Context;
 
 pub mod folder;
+pub mod oci;
 pub mod pack;
 pub mod push;
 pub mod sign;
@@ -50,9 +51,9 @@ pub fn open(ctx: &Context, location: &str) -> Result<Box<dyn Store>> {
     folder::open(location)
 }
 
-/// An OCI registry: helper 12b's `oci::Registry`.
-fn open_registry(_ctx: &Context, location: &str) -> Result<Box<dyn Store>> {
-    bail!("{location}: this luaenv has no OCI registry support yet; use a folder cache")
+/// An OCI registry (`oci::Registry`).
+fn open_registry(ctx: &Context, location: &str) -> Result<Box<dyn Store>> {
+    Ok(Box::new(oci::Registry::open(ctx, location)?))
 }
 
 pub const MANIFEST_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";

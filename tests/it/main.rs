@@ -13,3 +13,4 @@ mod shims;
 mod sources;
 mod support;
 mod transaction;
+mod registry;
