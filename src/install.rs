@@ -223,7 +223,13 @@ fn try_pull(ctx: &Context, req: &Request, plan: &plan::Plan, expected: &Expected
     receipt.build_cache_key = None;
     receipt.pulled_from = Some(pulled.from.clone());
     receipt.write(pulled.staging.path())?;
+    // `--force` keeps the user's LuaRocks config, as a build does; luaenv's block is rewritten.
+    let _config_lock = if prefix.is_dir() { Some(lock::acquire_for(ctx, "rocks-config", "editing a LuaRocks config")?) } else { None };
     if prefix.is_dir() {
+        if pulled.staging.path().join("bin/luarocks").is_file() {
+            keep_rocks_config(&prefix, pulled.staging.path(), &plan.series)?;
+            rocks::luarocks::relocate(ctx, pulled.staging.path(), &prefix, &plan.series)?;
+        }
         warn_dropped(&name, &prefix, pulled.staging.path());
     }
     pulled.staging.commit(&prefix)?;
