@@ -256,6 +256,19 @@ fn cache_commands_refuse_what_they_cannot_do() {
     let out = run(puller.luaenv().args(["install", "5.4.7", "--no-rocks", "--mirror"]).arg(fixtures.join("mirror")).arg("--build-cache").arg(&unsigned));
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).contains("it is not signed"), "{}", stderr(&out));
+
+    // A build signed by a trusted key that does not run fails its smoke test: refused too.
+    let lua = env.prefix("5.4.7").join("bin/lua");
+    std::fs::remove_file(&lua).unwrap();
+    std::fs::write(&lua, "#!/bin/sh\nexit 3\n").unwrap();
+    std::fs::set_permissions(&lua, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let broken = dir.path().join("broken");
+    ok(env.luaenv().args(["cache", "push", "5.4.7", "--to"]).arg(&broken).arg("--sign").arg(&key));
+    let no_cc = Puller::new();
+    ok(no_cc.luaenv().args(["cache", "trust"]).arg(key.with_extension("pub")));
+    let said = fails(no_cc.luaenv_without_cc().args(["install", "5.4.7", "--no-rocks", "--build-cache"]).arg(&broken), 1, "smoke test failed");
+    assert!(said.contains("cannot be built from source here"), "{said}");
+    assert!(no_cc.versions().iter().all(|v| !v.starts_with(char::is_alphanumeric)), "{:?}", no_cc.versions());
 }
 
 /// The cache with each manifest's signature annotation removed (and the index updated), as
