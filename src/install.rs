@@ -128,16 +128,17 @@ pub fn install_from(ctx: &Context, req: &Request, caches: &[String]) -> Result<O
     let staging = Staging::new(ctx, &name)?;
     let cache_key = expected.sum().map(|sum| {
         build_cache::key(&serde_json::json!({
+            // No prefix: a cached build is relocated, so one build serves every root.
             "source": sum, "options": &req.options, "compiler": &toolchain.compiler, "layout": layout::LAYOUT,
-            // As bytes: a root that is not UTF-8 is a valid root.
-            "prefix": prefix.as_os_str().as_encoded_bytes(),
             "rocks": rocks.as_ref().map(|r| r.version.to_string()), "rocks_from": rocks.as_ref().and_then(|r| r.source.sha256.clone()),
         }))
     });
     let cached = cache_key.as_deref().and_then(|k| build_cache::lookup(ctx, k));
     let (how, source) = match cached {
-        Some(dir) => {
+        Some((dir, built_for)) => {
             crate::fs::copy_tree(&dir, staging.path())?;
+            relocate::relocate(staging.path(), &built_for, &prefix)?;
+            rocks::luarocks::relocate(ctx, staging.path(), &prefix, &plan.series)?;
             let sum = expected.sum().map(String::from);
             (How::FromBuildCache, Source { url: location.display(), sha256: sum, checksum: rule_name(&expected).into(), version: None })
         }
@@ -222,7 +223,13 @@ fn try_pull(ctx: &Context, req: &Request, plan: &plan::Plan, expected: &Expected
     receipt.build_cache_key = None;
     receipt.pulled_from = Some(pulled.from.clone());
     receipt.write(pulled.staging.path())?;
+    // `--force` keeps the user's LuaRocks config, as a build does; luaenv's block is rewritten.
+    let _config_lock = if prefix.is_dir() { Some(lock::acquire_for(ctx, "rocks-config", "editing a LuaRocks config")?) } else { None };
     if prefix.is_dir() {
+        if pulled.staging.path().join("bin/luarocks").is_file() {
+            keep_rocks_config(&prefix, pulled.staging.path(), &plan.series)?;
+            rocks::luarocks::relocate(ctx, pulled.staging.path(), &prefix, &plan.series)?;
+        }
         warn_dropped(&name, &prefix, pulled.staging.path());
     }
     pulled.staging.commit(&prefix)?;

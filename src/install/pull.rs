@@ -139,7 +139,7 @@ fn pull_from(ctx: &Context, store: &dyn Store, tag: &str, wanted: &Wanted) -> Re
     let builder_prefix = PathBuf::from(builder_prefix);
     // First to the staging folder, where the smoke tests run; then to the prefix it becomes.
     move_prefix(ctx, staging.path(), &builder_prefix, staging.path(), wanted.series)?;
-    super::smoke::smoke_test_for(staging.path(), wanted.interpreter, wanted.target, &super::build::host_triple())?;
+    super::smoke::smoke_test(staging.path(), wanted.interpreter, &runner(wanted.target))?;
     let rocks_version = config.receipt.luarocks.as_ref().and_then(|r| r.version.as_deref()).and_then(crate::version::Version::parse);
     if let (Some(version), true) = (rocks_version, staging.path().join("bin/luarocks").is_file() && wanted.target == super::build::host_triple()) {
         super::smoke::luarocks(staging.path(), &version)?;
@@ -147,6 +147,12 @@ fn pull_from(ctx: &Context, store: &dyn Store, tag: &str, wanted: &Wanted) -> Re
     move_prefix(ctx, staging.path(), staging.path(), wanted.prefix, wanted.series)?;
     let from = format!("{} {tag}, signed by {key_id}", store.describe());
     Ok(Some(Pulled { staging, receipt: config.receipt, from }))
+}
+
+/// What the smoke test needs to know of a toolchain (the target, to run it under qemu or
+/// wine): a pulled build is tested on machines that may have no compiler at all.
+fn runner(target: &str) -> super::build::Toolchain {
+    super::build::Toolchain { target: target.to_string(), host: super::build::host_triple(), compiler: String::new(), base: cc::Build::new() }
 }
 
 /// Relocates a staged prefix, then writes LuaRocks' quoted paths again for the new place.

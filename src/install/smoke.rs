@@ -12,21 +12,16 @@ const CHECK: &str = "print(_VERSION) assert((loadstring or load)('return 42')() 
 /// Runs `bin/<interpreter> -e CHECK` in the staged prefix and returns what it printed.
 /// A cross build runs under qemu-user when it is there, and is skipped (with a note) when not.
 pub fn smoke_test(staged: &Path, interpreter: &str, tc: &Toolchain) -> Result<()> {
-    smoke_test_for(staged, interpreter, &tc.target, &tc.host)
-}
-
-/// The smoke test without a toolchain (a pulled build, on a machine that may have no compiler).
-pub fn smoke_test_for(staged: &Path, interpreter: &str, target: &str, host: &str) -> Result<()> {
     let program = staged.join("bin").join(interpreter);
-    let mut cmd = if target != host {
-        let arch = target.split('-').next().unwrap_or_default();
+    let mut cmd = if tc.is_cross() {
+        let arch = tc.target.split('-').next().unwrap_or_default();
         let qemu = format!("qemu-{arch}");
         if crate::rehash::find_on_path(&qemu).is_none() {
-            eprintln!("note: the {target} build was not smoke-tested: {qemu} is not installed");
+            eprintln!("note: the {} build was not smoke-tested: {qemu} is not installed", tc.target);
             return Ok(());
         }
         let mut cmd = Command::new(qemu);
-        let sysroot = Path::new("/usr").join(gnu_dir(target));
+        let sysroot = Path::new("/usr").join(gnu_dir(&tc.target));
         if sysroot.is_dir() {
             cmd.arg("-L").arg(sysroot);
         }

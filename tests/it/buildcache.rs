@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use crate::support::{Env, Server, fails, fixtures, fixtures_or_skip, ok, run, stderr};
+use crate::support::{Env, Server, cross_tools, fails, fixtures, fixtures_or_skip, ok, run, stderr};
 
 const JIT: &str = "openresty-2.1-20251030";
 
@@ -175,6 +175,14 @@ fn a_signed_build_installs_relocated_under_a_root_with_a_space_and_no_compiler()
         assert_eq!(naming(prefix, &p.builder.root()), "", "files naming the builder's root");
         assert_eq!(naming(prefix, Path::new("luaenv-relocatable-prefix")), "");
     }
+    // `install --force` from the cache keeps the user's own LuaRocks config lines.
+    let config = lua.join("etc/luarocks/config-5.4.lua");
+    let mine = format!("{}-- my own line\n", std::fs::read_to_string(&config).unwrap());
+    std::fs::write(&config, mine).unwrap();
+    ok(&mut puller.install(p, "5.4.7").arg("--force"));
+    assert!(std::fs::read_to_string(&config).unwrap().contains("-- my own line"));
+    assert!(receipt(&lua)["pulled_from"].is_string());
+
     ok(puller.luaenv().args(["cache", "remove"]).arg(&p.cache));
     assert_eq!(ok(puller.luaenv().args(["cache", "list"])), "");
     fails(puller.luaenv().args(["cache", "remove"]).arg(&p.cache), 2, "is not a build cache of this root");
@@ -248,6 +256,19 @@ fn cache_commands_refuse_what_they_cannot_do() {
     let out = run(puller.luaenv().args(["install", "5.4.7", "--no-rocks", "--mirror"]).arg(fixtures.join("mirror")).arg("--build-cache").arg(&unsigned));
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).contains("it is not signed"), "{}", stderr(&out));
+
+    // A build signed by a trusted key that does not run fails its smoke test: refused too.
+    let lua = env.prefix("5.4.7").join("bin/lua");
+    std::fs::remove_file(&lua).unwrap();
+    std::fs::write(&lua, "#!/bin/sh\nexit 3\n").unwrap();
+    std::fs::set_permissions(&lua, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let broken = dir.path().join("broken");
+    ok(env.luaenv().args(["cache", "push", "5.4.7", "--to"]).arg(&broken).arg("--sign").arg(&key));
+    let no_cc = Puller::new();
+    ok(no_cc.luaenv().args(["cache", "trust"]).arg(key.with_extension("pub")));
+    let said = fails(no_cc.luaenv_without_cc().args(["install", "5.4.7", "--no-rocks", "--build-cache"]).arg(&broken), 1, "smoke test failed");
+    assert!(said.contains("cannot be built from source here"), "{said}");
+    assert!(no_cc.versions().iter().all(|v| !v.starts_with(char::is_alphanumeric)), "{:?}", no_cc.versions());
 }
 
 /// The cache with each manifest's signature annotation removed (and the index updated), as
@@ -276,4 +297,50 @@ fn sha256_hex(bytes: &[u8]) -> String {
     let file = dir.path().join("m");
     std::fs::write(&file, bytes).unwrap();
     ok(Command::new("sha256sum").arg(&file)).split_whitespace().next().unwrap().to_string()
+}
+
+#[test]
+fn the_local_build_cache_serves_another_root_relocated() {
+    let fixtures = fixtures_or_skip!("the_local_build_cache_serves_another_root_relocated");
+    let first = Env::new();
+    let server = Server::serve(&fixtures.join("mirror"));
+    ok(first.luaenv().args(["install", "5.4.7", "--no-rocks", "--mirror", &server.url]));
+    // Another root (a path with a space) sharing the first one's cache folder.
+    let second = Puller::new();
+    let out = run(second.luaenv().env("LUAENV_CACHE_DIR", first.cache()).args(["install", "5.4.7", "--no-rocks", "--mirror", &server.url]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("restored from the build cache"), "{}", stderr(&out));
+    let prefix = second.prefix("5.4.7");
+    let said = ok(Command::new(prefix.join("bin/lua")).args(["-e", "print(package.path)"]).env_remove("LUA_PATH"));
+    assert!(said.starts_with(&format!("{}/share/lua/5.4/?.lua;", prefix.display())), "{said}");
+    assert_eq!(naming(&prefix, &first.root()), "", "files naming the first root");
+}
+
+#[test]
+fn a_cross_build_is_pulled_by_a_machine_that_cannot_build_it() {
+    let fixtures = fixtures_or_skip!("a_cross_build_is_pulled_by_a_machine_that_cannot_build_it");
+    if cross_tools("a_cross_build_is_pulled_by_a_machine_that_cannot_build_it").is_none() {
+        return;
+    }
+    let target = "aarch64-unknown-linux-gnu";
+    let name = format!("5.4.7-{target}");
+    let builder = Env::new();
+    let mirror = Server::serve(&fixtures.join("mirror"));
+    ok(builder.luaenv().args(["install", "5.4.7", "--no-rocks", "--target", target, "--mirror", &mirror.url]));
+    let key = builder.dir.path().join("k");
+    ok(builder.luaenv().args(["cache", "keygen"]).arg(&key));
+    let cache = builder.dir.path().join("cache folder");
+    ok(builder.luaenv().args(["cache", "push", &name, "--to"]).arg(&cache).arg("--sign").arg(&key));
+
+    // No cross compiler (no compiler at all) here, but qemu to smoke-test what is pulled.
+    let puller = Puller::new();
+    let qemu = ok(Command::new("sh").args(["-c", "command -v qemu-aarch64"]));
+    std::os::unix::fs::symlink(qemu.trim(), puller.no_cc.join("qemu-aarch64")).unwrap();
+    ok(puller.luaenv().args(["cache", "trust"]).arg(key.with_extension("pub")));
+    let out = run(puller.luaenv_without_cc().args(["install", "5.4.7", "--no-rocks", "--target", target, "--mirror", &mirror.url, "--build-cache"]).arg(&cache));
+    assert!(out.status.success() && stderr(&out).contains("pulled from"), "{}", stderr(&out));
+    let prefix = puller.prefix(&name);
+    let said = ok(Command::new(qemu.trim()).arg("-L").arg("/usr/aarch64-linux-gnu").arg(prefix.join("bin/lua")).args(["-e", "print(package.path)"]));
+    assert!(said.starts_with(&format!("{}/share/lua/5.4/?.lua;", prefix.display())), "{said}");
+    assert_eq!(naming(&prefix, &builder.root()), "");
 }
