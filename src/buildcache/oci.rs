@@ -23,7 +23,6 @@ use super::{MANIFEST_MEDIA_TYPE, Store};
 use crate::context::Context;
 use crate::error::usage;
 
-
 /// One repository of one registry, with the credentials found for it.
 pub struct Registry {
     /// `host[:port]`, as in the URL.
@@ -69,6 +68,8 @@ impl Registry {
         Ok(registry)
     }
 
+    /// The repository at `tag`. Blob requests use one too (the client wants a reference);
+    /// only its registry and repository matter there.
     fn reference(&self, tag: &str) -> Reference {
         Reference::with_tag(self.host.clone(), self.repository.clone(), tag.to_string())
     }
