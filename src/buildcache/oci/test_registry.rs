@@ -34,7 +34,7 @@ pub fn available(test: &str) -> bool {
     if std::env::var_os("LUAENV_REQUIRE_FIXTURES").is_some_and(|v| v == "1") {
         panic!("{test}: {} missing (apt-get install docker-registry apache2-utils openssl)", missing.join(", "));
     }
-    eprintln!("skipped {test}: {} missing", missing.join(", "));
+    println!("skipped {test}: {} missing (apt-get install docker-registry apache2-utils openssl)", missing.join(", "));
     false
 }
 
