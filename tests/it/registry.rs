@@ -190,11 +190,18 @@ fn a_registry_build_that_is_untrusted_changed_or_behind_a_wrong_password_is_refu
     ok(Command::new("minisign").args(["-V", "-p"]).arg(key.with_extension("key.pub")).arg("-m").arg(&config).arg("-x").arg(&signature));
     let config_text = std::fs::read_to_string(&config).unwrap();
     assert!(config_text.contains(manifest["layers"][0]["digest"].as_str().unwrap()), "the signed config names the layer");
+    // (This machine trusts the key through $LUAENV_TRUSTED_KEYS, not `cache trust`.)
+    // A listed key file that is missing is an error, not a silently smaller trust list.
     let from_copy = Env::new();
-    ok(from_copy.luaenv().args(["cache", "trust"]).arg(key.with_extension("key.pub")));
-    let mut cmd = from_copy.luaenv();
-    cmd.args(["install", "5.4.7", "--no-rocks", "--mirror", &server.url, "--build-cache"]).arg(&copied).env("PATH", bin_without_compiler(from_copy.dir.path()));
-    ok(&mut cmd);
+    let install_copy = |trusted: &str| {
+        let mut cmd = from_copy.luaenv();
+        cmd.args(["install", "5.4.7", "--no-rocks", "--mirror", &server.url, "--build-cache"]).arg(&copied).env("PATH", bin_without_compiler(from_copy.dir.path()));
+        cmd.env("LUAENV_TRUSTED_KEYS", trusted);
+        cmd
+    };
+    let missing = builder.dir.path().join("missing.pub");
+    fails(&mut install_copy(&format!("{}:{}", missing.display(), key.with_extension("key.pub").display())), 1, &format!("cannot read the public key {}", missing.display()));
+    ok(&mut install_copy(&key.with_extension("key.pub").display().to_string()));
     assert!(from_copy.prefix("5.4.7").join("bin/lua").is_file());
 
     let install = |machine: &Env, docker_config: &Path| {
