@@ -79,8 +79,7 @@ fn push(ctx: &Context, names: &[String], to: &str, key: &std::path::Path) -> Res
 /// A cache as it is kept: a folder made absolute (so it works from any directory), a URL as given.
 fn normalize(cache: &str) -> Result<String> {
     let cache = cache.trim();
-    if cache.starts_with("oci://") {
-        let rest = &cache["oci://".len()..];
+    if let Some(rest) = cache.strip_prefix("oci://") {
         if rest.split('/').next().is_none_or(str::is_empty) || !rest.contains('/') {
             return Err(usage(format!("'{cache}' is not a registry cache: write oci://host[:port]/repository")));
         }

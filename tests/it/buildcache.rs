@@ -120,8 +120,8 @@ fn a_signed_build_installs_relocated_under_a_root_with_a_space_and_no_compiler()
     let Some(p) = pushed("a_signed_build_installs_relocated_under_a_root_with_a_space_and_no_compiler") else { return };
     let puller = Puller::new();
     // No compiler and no trusted key: the build is refused and nothing can be built.
-    fails(&mut puller.install(p, "5.4.7").arg("--build-cache").arg(&p.cache), 1, "which this root does not trust");
-    fails(&mut puller.install(p, "5.4.7").arg("--build-cache").arg(&p.cache), 1, "cannot be built from source here: no C compiler");
+    fails(puller.install(p, "5.4.7").arg("--build-cache").arg(&p.cache), 1, "which this root does not trust");
+    fails(puller.install(p, "5.4.7").arg("--build-cache").arg(&p.cache), 1, "cannot be built from source here: no C compiler");
     assert!(puller.versions().iter().all(|v| v.starts_with('.')) || puller.versions().is_empty(), "{:?}", puller.versions());
 
     ok(puller.luaenv().args(["cache", "trust"]).arg(p.key.with_extension("key.pub")));
@@ -179,7 +179,7 @@ fn a_signed_build_installs_relocated_under_a_root_with_a_space_and_no_compiler()
     let config = lua.join("etc/luarocks/config-5.4.lua");
     let mine = format!("{}-- my own line\n", std::fs::read_to_string(&config).unwrap());
     std::fs::write(&config, mine).unwrap();
-    ok(&mut puller.install(p, "5.4.7").arg("--force"));
+    ok(puller.install(p, "5.4.7").arg("--force"));
     assert!(std::fs::read_to_string(&config).unwrap().contains("-- my own line"));
     assert!(receipt(&lua)["pulled_from"].is_string());
 
@@ -221,7 +221,7 @@ fn a_blob_changed_in_the_cache_is_refused_and_nothing_is_installed() {
         bytes[middle] ^= 0xff;
         std::fs::write(blob.path(), bytes).unwrap();
     }
-    let said = fails(&mut puller.install(p, "5.4.7").arg("--build-cache").arg(&copy), 1, "its bytes were changed");
+    let said = fails(puller.install(p, "5.4.7").arg("--build-cache").arg(&copy), 1, "its bytes were changed");
     assert!(said.contains("cannot be built from source here"), "{said}");
     assert!(puller.versions().iter().all(|v| !v.starts_with(char::is_alphanumeric)), "{:?}", puller.versions());
     // A changed manifest (its digest no longer the index's) is refused too.
@@ -231,7 +231,7 @@ fn a_blob_changed_in_the_cache_is_refused_and_nothing_is_installed() {
         let text = std::fs::read_to_string(&file).unwrap().replace("dev.luaenv.signature", "dev.luaenv.signaturf");
         std::fs::write(&file, text).unwrap();
     }
-    fails(&mut puller.install(p, "5.4.7").arg("--build-cache").arg(&copy), 1, "its bytes were changed");
+    fails(puller.install(p, "5.4.7").arg("--build-cache").arg(&copy), 1, "its bytes were changed");
 }
 
 #[test]
