@@ -128,8 +128,9 @@ pub fn install_from(ctx: &Context, req: &Request, caches: &[String]) -> Result<O
     let staging = Staging::new(ctx, &name)?;
     let cache_key = expected.sum().map(|sum| {
         build_cache::key(&serde_json::json!({
-            // No prefix: a cached build is relocated, so one build serves every root.
-            "source": sum, "options": &req.options, "compiler": &toolchain.compiler, "layout": layout::LAYOUT,
+            // No prefix: a cached build is relocated, so one build serves every root. The
+            // install name stays: `install 5.1.4 --from lua-5.1.5.tar.gz` must be refused, not restored.
+            "name": &name, "source": sum, "options": &req.options, "compiler": &toolchain.compiler, "layout": layout::LAYOUT,
             "rocks": rocks.as_ref().map(|r| r.version.to_string()), "rocks_from": rocks.as_ref().and_then(|r| r.source.sha256.clone()),
         }))
     });
@@ -253,7 +254,7 @@ fn shared_key(req: &Request, plan: &plan::Plan, expected: &Expected) -> Option<S
         },
     };
     let flags = serde_json::to_value(&req.options).ok()?;
-    Some(build_cache::key(&pull::key_inputs(sum, &flags, luarocks.as_deref())))
+    Some(build_cache::key(&pull::key_inputs(&plan.name, sum, &flags, luarocks.as_deref())))
 }
 
 /// `rocks install`: LuaRocks into a copy of the live prefix, smoke-tested there, then swapped

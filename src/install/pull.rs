@@ -15,13 +15,14 @@ use crate::prefix::Receipt;
 /// The biggest config blob luaenv reads.
 const MAX_CONFIG: u64 = 1 << 20;
 
-/// What a shared build is keyed by: the source's sum, the build flags (target included), the
+/// What a shared build is keyed by: the install name, the source's sum, the build flags (target included), the
 /// prefix layout and the LuaRocks tarball's sum (which fixes its version);
 /// `buildcache::key` adds luaenv's version. Not the compiler: a machine pulling a build may
 /// have none, so it could not name one; the builder's compiler is recorded in the entry
 /// (annotations, receipt) for people to read.
-pub fn key_inputs(source_sum: &str, flags: &serde_json::Value, luarocks_sum: Option<&str>) -> serde_json::Value {
+pub fn key_inputs(name: &str, source_sum: &str, flags: &serde_json::Value, luarocks_sum: Option<&str>) -> serde_json::Value {
     serde_json::json!({
+        "name": name,
         "source": source_sum,
         "flags": flags,
         "layout": super::layout::LAYOUT,
@@ -38,7 +39,7 @@ pub fn inputs_of(receipt: &Receipt) -> Option<serde_json::Value> {
         Some(rocks) => Some(rocks.sha256.as_deref()?),
         None => None,
     };
-    Some(key_inputs(sum, &receipt.flags, luarocks))
+    Some(key_inputs(&receipt.name, sum, &receipt.flags, luarocks))
 }
 
 /// The build caches an install pulls from, in order: `--build-cache` flags, then

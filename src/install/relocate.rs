@@ -89,8 +89,17 @@ fn relocate_file(path: &Path, from: &[u8], to: &[u8]) -> Result<()> {
     } else {
         replace_all(&content, from, to)
     };
-    // In place: the file keeps its mode; staging files are luaenv's own copies.
+    // In place: the file keeps its mode; staging files are luaenv's own copies. A read-only
+    // file (a non-root user cannot write it) is made writable for the write.
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(path)?.permissions().mode();
+    if mode & 0o200 == 0 {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode | 0o200))?;
+    }
     std::fs::write(path, content)?;
+    if mode & 0o200 == 0 {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    }
     Ok(())
 }
 
@@ -175,7 +184,10 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("lib/pkgconfig")).unwrap();
         std::fs::write(dir.path().join("lib/pkgconfig/lua.pc"), "prefix=/old/root/versions/5.4.7\n").unwrap();
         std::os::unix::fs::symlink("/old/root/versions/5.4.7/lib", dir.path().join("link")).unwrap();
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(dir.path().join("lib/pkgconfig/lua.pc"), std::fs::Permissions::from_mode(0o444)).unwrap();
         relocate(dir.path(), old, new).unwrap();
+        assert_eq!(std::fs::metadata(dir.path().join("lib/pkgconfig/lua.pc")).unwrap().permissions().mode() & 0o777, 0o444);
         assert_eq!(std::fs::read_to_string(dir.path().join("lib/pkgconfig/lua.pc")).unwrap(), "prefix=/new root/v/5.4.7\n");
         assert_eq!(std::fs::read_link(dir.path().join("link")).unwrap(), Path::new("/new root/v/5.4.7/lib"));
         assert_eq!(bytes(&placeholder()).len(), CAPACITY);
