@@ -43,6 +43,7 @@ Register-ArgumentCompleter -Native -CommandName 'luaenv' -ScriptBlock {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Make a folder a project sandbox: pinned Lua, its own rocks tree, a lock file')
             [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'In a project: install what luaenv.lock pins and rebuild the sandbox')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check compiler, PATH order, shims, prefixes, config; say how to fix each finding')
+            [CompletionResult]::new('cache', 'cache', [CompletionResultType]::ParameterValue, 'Share builds: push to a build cache, the caches installs pull from, signing keys')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -56,6 +57,7 @@ Register-ArgumentCompleter -Native -CommandName 'luaenv' -ScriptBlock {
             [CompletionResult]::new('--compat', '--compat', [CompletionResultType]::ParameterName, 'Compatibility defines')
             [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Parallel compile jobs (default: all cores)')
             [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Parallel compile jobs (default: all cores)')
+            [CompletionResult]::new('--build-cache', '--build-cache', [CompletionResultType]::ParameterName, 'Pull a signed build from this cache when it has one (repeatable; also $LUAENV_BUILD_CACHE, `luaenv cache add`)')
             [CompletionResult]::new('--list', '--list', [CompletionResultType]::ParameterName, 'List the versions luaenv knows, newest first')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of text')
             [CompletionResult]::new('--no-rocks', '--no-rocks', [CompletionResultType]::ParameterName, 'Do not install LuaRocks')
@@ -250,6 +252,81 @@ Register-ArgumentCompleter -Native -CommandName 'luaenv' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'luaenv;cache' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Make a signing key pair: <FILE> (secret, mode 0600) and <FILE>.pub')
+            [CompletionResult]::new('trust', 'trust', [CompletionResultType]::ParameterValue, 'Trust builds signed by this public key (a .pub file from `cache keygen` or minisign)')
+            [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Publish installed versions to a build cache, signed')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Pull installs from this cache too (kept in the root)')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Stop pulling installs from this cache')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Print the caches installs pull from, in order')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'luaenv;cache;keygen' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'luaenv;cache;trust' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'luaenv;cache;push' {
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The cache: a folder, a file:// URL, or oci://host[:port]/repository')
+            [CompletionResult]::new('--sign', '--sign', [CompletionResultType]::ParameterName, 'The secret key to sign with (from `luaenv cache keygen`)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'luaenv;cache;add' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'luaenv;cache;remove' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'luaenv;cache;list' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'luaenv;cache;help' {
+            [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Make a signing key pair: <FILE> (secret, mode 0600) and <FILE>.pub')
+            [CompletionResult]::new('trust', 'trust', [CompletionResultType]::ParameterValue, 'Trust builds signed by this public key (a .pub file from `cache keygen` or minisign)')
+            [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Publish installed versions to a build cache, signed')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Pull installs from this cache too (kept in the root)')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Stop pulling installs from this cache')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Print the caches installs pull from, in order')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'luaenv;cache;help;keygen' {
+            break
+        }
+        'luaenv;cache;help;trust' {
+            break
+        }
+        'luaenv;cache;help;push' {
+            break
+        }
+        'luaenv;cache;help;add' {
+            break
+        }
+        'luaenv;cache;help;remove' {
+            break
+        }
+        'luaenv;cache;help;list' {
+            break
+        }
+        'luaenv;cache;help;help' {
+            break
+        }
         'luaenv;help' {
             [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Download, verify, build and install Lua versions; prints each prefix')
             [CompletionResult]::new('uninstall', 'uninstall', [CompletionResultType]::ParameterValue, 'Remove one installed version')
@@ -268,6 +345,7 @@ Register-ArgumentCompleter -Native -CommandName 'luaenv' -ScriptBlock {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Make a folder a project sandbox: pinned Lua, its own rocks tree, a lock file')
             [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'In a project: install what luaenv.lock pins and rebuild the sandbox')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check compiler, PATH order, shims, prefixes, config; say how to fix each finding')
+            [CompletionResult]::new('cache', 'cache', [CompletionResultType]::ParameterValue, 'Share builds: push to a build cache, the caches installs pull from, signing keys')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -348,6 +426,33 @@ Register-ArgumentCompleter -Native -CommandName 'luaenv' -ScriptBlock {
             break
         }
         'luaenv;help;doctor' {
+            break
+        }
+        'luaenv;help;cache' {
+            [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Make a signing key pair: <FILE> (secret, mode 0600) and <FILE>.pub')
+            [CompletionResult]::new('trust', 'trust', [CompletionResultType]::ParameterValue, 'Trust builds signed by this public key (a .pub file from `cache keygen` or minisign)')
+            [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Publish installed versions to a build cache, signed')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Pull installs from this cache too (kept in the root)')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Stop pulling installs from this cache')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Print the caches installs pull from, in order')
+            break
+        }
+        'luaenv;help;cache;keygen' {
+            break
+        }
+        'luaenv;help;cache;trust' {
+            break
+        }
+        'luaenv;help;cache;push' {
+            break
+        }
+        'luaenv;help;cache;add' {
+            break
+        }
+        'luaenv;help;cache;remove' {
+            break
+        }
+        'luaenv;help;cache;list' {
             break
         }
         'luaenv;help;help' {

@@ -19,6 +19,9 @@ _luaenv() {
             luaenv,activate)
                 cmd="luaenv__subcmd__activate"
                 ;;
+            luaenv,cache)
+                cmd="luaenv__subcmd__cache"
+                ;;
             luaenv,completions)
                 cmd="luaenv__subcmd__completions"
                 ;;
@@ -73,8 +76,53 @@ _luaenv() {
             luaenv,which)
                 cmd="luaenv__subcmd__which"
                 ;;
+            luaenv__subcmd__cache,add)
+                cmd="luaenv__subcmd__cache__subcmd__add"
+                ;;
+            luaenv__subcmd__cache,help)
+                cmd="luaenv__subcmd__cache__subcmd__help"
+                ;;
+            luaenv__subcmd__cache,keygen)
+                cmd="luaenv__subcmd__cache__subcmd__keygen"
+                ;;
+            luaenv__subcmd__cache,list)
+                cmd="luaenv__subcmd__cache__subcmd__list"
+                ;;
+            luaenv__subcmd__cache,push)
+                cmd="luaenv__subcmd__cache__subcmd__push"
+                ;;
+            luaenv__subcmd__cache,remove)
+                cmd="luaenv__subcmd__cache__subcmd__remove"
+                ;;
+            luaenv__subcmd__cache,trust)
+                cmd="luaenv__subcmd__cache__subcmd__trust"
+                ;;
+            luaenv__subcmd__cache__subcmd__help,add)
+                cmd="luaenv__subcmd__cache__subcmd__help__subcmd__add"
+                ;;
+            luaenv__subcmd__cache__subcmd__help,help)
+                cmd="luaenv__subcmd__cache__subcmd__help__subcmd__help"
+                ;;
+            luaenv__subcmd__cache__subcmd__help,keygen)
+                cmd="luaenv__subcmd__cache__subcmd__help__subcmd__keygen"
+                ;;
+            luaenv__subcmd__cache__subcmd__help,list)
+                cmd="luaenv__subcmd__cache__subcmd__help__subcmd__list"
+                ;;
+            luaenv__subcmd__cache__subcmd__help,push)
+                cmd="luaenv__subcmd__cache__subcmd__help__subcmd__push"
+                ;;
+            luaenv__subcmd__cache__subcmd__help,remove)
+                cmd="luaenv__subcmd__cache__subcmd__help__subcmd__remove"
+                ;;
+            luaenv__subcmd__cache__subcmd__help,trust)
+                cmd="luaenv__subcmd__cache__subcmd__help__subcmd__trust"
+                ;;
             luaenv__subcmd__help,activate)
                 cmd="luaenv__subcmd__help__subcmd__activate"
+                ;;
+            luaenv__subcmd__help,cache)
+                cmd="luaenv__subcmd__help__subcmd__cache"
                 ;;
             luaenv__subcmd__help,completions)
                 cmd="luaenv__subcmd__help__subcmd__completions"
@@ -126,6 +174,24 @@ _luaenv() {
                 ;;
             luaenv__subcmd__help,which)
                 cmd="luaenv__subcmd__help__subcmd__which"
+                ;;
+            luaenv__subcmd__help__subcmd__cache,add)
+                cmd="luaenv__subcmd__help__subcmd__cache__subcmd__add"
+                ;;
+            luaenv__subcmd__help__subcmd__cache,keygen)
+                cmd="luaenv__subcmd__help__subcmd__cache__subcmd__keygen"
+                ;;
+            luaenv__subcmd__help__subcmd__cache,list)
+                cmd="luaenv__subcmd__help__subcmd__cache__subcmd__list"
+                ;;
+            luaenv__subcmd__help__subcmd__cache,push)
+                cmd="luaenv__subcmd__help__subcmd__cache__subcmd__push"
+                ;;
+            luaenv__subcmd__help__subcmd__cache,remove)
+                cmd="luaenv__subcmd__help__subcmd__cache__subcmd__remove"
+                ;;
+            luaenv__subcmd__help__subcmd__cache,trust)
+                cmd="luaenv__subcmd__help__subcmd__cache__subcmd__trust"
                 ;;
             luaenv__subcmd__help__subcmd__mirror,set)
                 cmd="luaenv__subcmd__help__subcmd__mirror__subcmd__set"
@@ -209,7 +275,7 @@ _luaenv() {
 
     case "${cmd}" in
         luaenv)
-            opts="-h -V --help --version install uninstall versions ls current global local which prefix exec rehash activate completions rocks mirror init sync doctor help"
+            opts="-h -V --help --version install uninstall versions ls current global local which prefix exec rehash activate completions rocks mirror init sync doctor cache help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -225,6 +291,224 @@ _luaenv() {
         luaenv__subcmd__activate)
             opts="-h --help bash zsh fish powershell"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__cache)
+            opts="-h --help keygen trust push add remove list help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__cache__subcmd__add)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__cache__subcmd__help)
+            opts="keygen trust push add remove list help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__cache__subcmd__help__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__cache__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__cache__subcmd__help__subcmd__keygen)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__cache__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__cache__subcmd__help__subcmd__push)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__cache__subcmd__help__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__cache__subcmd__help__subcmd__trust)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__cache__subcmd__keygen)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__cache__subcmd__list)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__cache__subcmd__push)
+            opts="-h --to --sign --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sign)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__cache__subcmd__remove)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__cache__subcmd__trust)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -307,7 +591,7 @@ _luaenv() {
             return 0
             ;;
         luaenv__subcmd__help)
-            opts="install uninstall versions current global local which prefix exec rehash activate completions rocks mirror init sync doctor help"
+            opts="install uninstall versions current global local which prefix exec rehash activate completions rocks mirror init sync doctor cache help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -323,6 +607,104 @@ _luaenv() {
         luaenv__subcmd__help__subcmd__activate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__help__subcmd__cache)
+            opts="keygen trust push add remove list"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__help__subcmd__cache__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__help__subcmd__cache__subcmd__keygen)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__help__subcmd__cache__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__help__subcmd__cache__subcmd__push)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__help__subcmd__cache__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__help__subcmd__cache__subcmd__trust)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -689,7 +1071,7 @@ _luaenv() {
             return 0
             ;;
         luaenv__subcmd__install)
-            opts="-j -h --list --json --mirror --from --sha256 --rocks --rocks-from --no-rocks --target --static --compat --readline --jobs --force --help"
+            opts="-j -h --list --json --mirror --from --sha256 --rocks --rocks-from --no-rocks --target --static --compat --readline --jobs --force --build-cache --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -728,6 +1110,10 @@ _luaenv() {
                     return 0
                     ;;
                 -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --build-cache)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

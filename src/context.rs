@@ -49,6 +49,11 @@ impl Context {
         self.root.join("mirror")
     }
 
+    /// The build caches installs pull from (`luaenv cache add`), one a line.
+    pub fn build_caches_file(&self) -> PathBuf {
+        self.root.join("build-caches")
+    }
+
     /// Installed version names, sorted newest first.
     pub fn installed(&self) -> Vec<String> {
         installed_in(&self.versions_dir())

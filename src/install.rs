@@ -16,6 +16,8 @@ pub mod fetch;
 pub mod holdings;
 pub mod layout;
 pub mod luajit;
+pub mod pull;
+pub mod relocate;
 pub mod resolve;
 pub mod smoke;
 pub mod unpack;
@@ -54,6 +56,8 @@ pub struct Request {
 pub enum How {
     Built,
     FromBuildCache,
+    /// Pulled from a shared build cache.
+    Pulled,
     AlreadyInstalled,
 }
 
@@ -66,7 +70,14 @@ pub struct Outcome {
 /// How to get past a LuaRocks that cannot be fetched.
 const ROCKS_WAY_OUT: &str = "pass --rocks <version> for one the mirror has, --rocks-from <tarball>, or --no-rocks";
 
+/// Installs, pulling from the build caches configured for the root (`$LUAENV_BUILD_CACHE`,
+/// `luaenv cache add`) when one holds this build.
 pub fn install(ctx: &Context, req: &Request) -> Result<Outcome> {
+    install_from(ctx, req, &pull::caches(ctx, &[]))
+}
+
+/// Installs, trying `caches` (shared build caches, in order) before building from source.
+pub fn install_from(ctx: &Context, req: &Request, caches: &[String]) -> Result<Outcome> {
     let started = Instant::now();
     let host = build::host_triple();
     let asked = plan::Asked {
@@ -89,8 +100,23 @@ pub fn install(ctx: &Context, req: &Request) -> Result<Outcome> {
         crate::rehash::rehash(ctx)?;
         return Ok(Outcome { name, prefix, how: How::AlreadyInstalled });
     }
-    let toolchain = Toolchain::detect(&req.options.target, &ctx.scratch_dir())?;
+    // A machine without a compiler can still pull a build: a missing one fails only a build.
+    let toolchain = Toolchain::detect(&req.options.target, &ctx.scratch_dir());
     let (location, expected) = source_of(ctx, req, resolved)?;
+    let refused = match try_pull(ctx, req, &plan, &expected, caches, started) {
+        Ok(Some(outcome)) => return Ok(outcome),
+        Ok(None) => None,
+        Err(why) => Some(why),
+    };
+    let toolchain = match (toolchain, refused) {
+        (Ok(toolchain), Some(why)) => {
+            eprintln!("warning: {why:#}; building from source instead");
+            toolchain
+        }
+        (Ok(toolchain), None) => toolchain,
+        (Err(no_compiler), Some(why)) => bail!("{why:#}; and it cannot be built from source here: {no_compiler:#}"),
+        (Err(no_compiler), None) => return Err(no_compiler),
+    };
     // Every source is fetched and verified before the first compile, Lua's first: a bad
     // tarball or a missing LuaRocks fails in a second, not after a build.
     prefetch(ctx, &location, &expected)?;
@@ -102,16 +128,18 @@ pub fn install(ctx: &Context, req: &Request) -> Result<Outcome> {
     let staging = Staging::new(ctx, &name)?;
     let cache_key = expected.sum().map(|sum| {
         build_cache::key(&serde_json::json!({
-            "source": sum, "options": &req.options, "compiler": &toolchain.compiler, "layout": layout::LAYOUT,
-            // As bytes: a root that is not UTF-8 is a valid root.
-            "prefix": prefix.as_os_str().as_encoded_bytes(),
+            // No prefix: a cached build is relocated, so one build serves every root. The
+            // install name stays: `install 5.1.4 --from lua-5.1.5.tar.gz` must be refused, not restored.
+            "name": &name, "source": sum, "options": &req.options, "compiler": &toolchain.compiler, "layout": layout::LAYOUT,
             "rocks": rocks.as_ref().map(|r| r.version.to_string()), "rocks_from": rocks.as_ref().and_then(|r| r.source.sha256.clone()),
         }))
     });
     let cached = cache_key.as_deref().and_then(|k| build_cache::lookup(ctx, k));
     let (how, source) = match cached {
-        Some(dir) => {
+        Some((dir, built_for)) => {
             crate::fs::copy_tree(&dir, staging.path())?;
+            relocate::relocate(staging.path(), &built_for, &prefix)?;
+            rocks::luarocks::relocate(ctx, staging.path(), &prefix, &plan.series)?;
             let sum = expected.sum().map(String::from);
             (How::FromBuildCache, Source { url: location.display(), sha256: sum, checksum: rule_name(&expected).into(), version: None })
         }
@@ -146,6 +174,7 @@ pub fn install(ctx: &Context, req: &Request) -> Result<Outcome> {
         when: prefix::now_rfc3339(),
         build_cache_key: cache_key.clone(),
         luarocks: rocks.as_ref().map(|r| r.source.clone()),
+        pulled_from: None,
     };
     receipt.write(staging.path())?;
     // Trusted on first use only once the build ran: a source that does not build is not remembered.
@@ -169,6 +198,63 @@ pub fn install(ctx: &Context, req: &Request) -> Result<Outcome> {
     let with_rocks = rocks.as_ref().map(|r| format!(" with LuaRocks {}", r.version)).unwrap_or_default();
     eprintln!("installed {what_was}{with_rocks} ({what} in {:.1}s)", started.elapsed().as_secs_f64());
     Ok(Outcome { name, prefix, how })
+}
+
+/// The build from a shared cache, when one holds a build with this install's key that passes
+/// every check: committed as the prefix. `Err` says in one line why a build found was refused.
+fn try_pull(ctx: &Context, req: &Request, plan: &plan::Plan, expected: &Expected, caches: &[String], started: Instant) -> Result<Option<Outcome>> {
+    if caches.is_empty() {
+        return Ok(None);
+    }
+    let Some(key) = shared_key(req, plan, expected) else { return Ok(None) };
+    let (name, prefix) = (plan.name.clone(), ctx.prefix(&plan.name));
+    let wanted = pull::Wanted {
+        name: &name,
+        key: &key,
+        prefix: &prefix,
+        interpreter: plan.resolved.interpreter(),
+        series: &plan.series,
+        target: &req.options.target,
+    };
+    let Some(pulled) = pull::pull(ctx, caches, &wanted)? else { return Ok(None) };
+    let mut receipt = pulled.receipt;
+    receipt.name = name.clone();
+    receipt.spec = req.spec.clone();
+    receipt.when = prefix::now_rfc3339();
+    receipt.build_cache_key = None;
+    receipt.pulled_from = Some(pulled.from.clone());
+    receipt.write(pulled.staging.path())?;
+    // `--force` keeps the user's LuaRocks config, as a build does; luaenv's block is rewritten.
+    let _config_lock = if prefix.is_dir() { Some(lock::acquire_for(ctx, "rocks-config", "editing a LuaRocks config")?) } else { None };
+    if prefix.is_dir() {
+        if pulled.staging.path().join("bin/luarocks").is_file() {
+            keep_rocks_config(&prefix, pulled.staging.path(), &plan.series)?;
+            rocks::luarocks::relocate(ctx, pulled.staging.path(), &prefix, &plan.series)?;
+        }
+        warn_dropped(&name, &prefix, pulled.staging.path());
+    }
+    pulled.staging.commit(&prefix)?;
+    crate::rehash::rehash(ctx)?;
+    eprintln!("installed {name} (pulled from {} in {:.1}s)", pulled.from, started.elapsed().as_secs_f64());
+    Ok(Some(Outcome { name, prefix, how: How::Pulled }))
+}
+
+/// The shared build key of this install (see `pull::key_inputs`); `None` when the source or
+/// the LuaRocks tarball has no sum known before fetching it: such an install always builds.
+fn shared_key(req: &Request, plan: &plan::Plan, expected: &Expected) -> Option<String> {
+    let sum = expected.sum()?;
+    let luarocks = match &plan.rocks {
+        None => None,
+        Some(rocks::luarocks::Wanted::Release(v)) => Some(catalog::official_sum(&format!("luarocks-{v}.tar.gz"))?),
+        Some(rocks::luarocks::Wanted::Tarball { sha256: Some(sum), .. }) => Some(sum.to_ascii_lowercase()),
+        // A local tarball is hashed here (a fraction of a second); a URL would have to be fetched.
+        Some(rocks::luarocks::Wanted::Tarball { location, sha256: None, .. }) => match Location::parse(location) {
+            Location::Path(path) => Some(verify::sha256_file(&path).ok()?),
+            Location::Url(_) => return None,
+        },
+    };
+    let flags = serde_json::to_value(&req.options).ok()?;
+    Some(build_cache::key(&pull::key_inputs(&plan.name, sum, &flags, luarocks.as_deref())))
 }
 
 /// `rocks install`: LuaRocks into a copy of the live prefix, smoke-tested there, then swapped
@@ -410,16 +496,19 @@ fn build_into(
             (tree, source)
         }
     };
+    // Built for the placeholder prefix, then moved to its own: every build is relocatable.
+    let baked = relocate::build_prefix(prefix);
     if resolved.flavor == Flavor::Lua {
         check_lua_version(&tree, &resolved.version)?;
-        let built = build::build_lua(&tree, prefix, &resolved.version, &req.options, toolchain)?;
-        layout::lay_out_lua(staging, prefix, &tree, &built, &resolved.version)?;
+        let built = build::build_lua(&tree, &baked, &resolved.version, &req.options, toolchain)?;
+        layout::lay_out_lua(staging, &baked, &tree, &built, &resolved.version)?;
     } else {
         // LuaJIT's host tools run here, so a cross build needs this machine's compiler too.
         let host = if toolchain.is_cross() { Some(Toolchain::detect(&build::host_triple(), &ctx.scratch_dir())?) } else { None };
-        let built = crate::install::luajit::build_luajit(&tree, prefix, &req.options, toolchain, host.as_ref().unwrap_or(toolchain))?;
-        layout::lay_out_luajit(staging, prefix, &tree, &built)?;
+        let built = crate::install::luajit::build_luajit(&tree, &baked, &req.options, toolchain, host.as_ref().unwrap_or(toolchain))?;
+        layout::lay_out_luajit(staging, &baked, &tree, &built)?;
     }
+    relocate::relocate(staging, &baked, prefix)?;
     Ok(source)
 }
 

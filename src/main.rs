@@ -6,6 +6,7 @@
 // Unit-test builds have no entry point of ours, so most of the CLI is unused there.
 #![cfg_attr(test, allow(dead_code))]
 
+mod buildcache;
 mod catalog;
 mod commands;
 mod context;

@@ -23,6 +23,9 @@ pub struct Receipt {
     pub build_cache_key: Option<String>,
     #[serde(default)]
     pub luarocks: Option<Source>,
+    /// Where a pulled build came from (`<cache> <tag>, signed by <key id>`); none when built here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pulled_from: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

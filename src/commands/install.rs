@@ -54,6 +54,9 @@ pub struct Args {
     /// Reinstall even when already installed
     #[arg(long)]
     force: bool,
+    /// Pull a signed build from this cache when it has one (repeatable; also $LUAENV_BUILD_CACHE, `luaenv cache add`)
+    #[arg(long = "build-cache", value_name = "CACHE")]
+    build_cache: Vec<String>,
 }
 
 impl Args {
@@ -85,6 +88,7 @@ impl Args {
             target: self.target.clone().unwrap_or_else(crate::install::build::host_triple),
             jobs,
         };
+        let caches = crate::install::pull::caches(ctx, &self.build_cache);
         let mut receipts = Vec::new();
         for spec in &self.specs {
             let rocks = (!self.no_rocks).then(|| self.rocks.clone());
@@ -99,7 +103,7 @@ impl Args {
                 rocks_from: self.rocks_from.clone(),
                 rocks_sha256: None,
             };
-            let outcome = install::install(ctx, &request)?;
+            let outcome = install::install_from(ctx, &request, &caches)?;
             if outcome.how == How::AlreadyInstalled {
                 eprintln!("{} is already installed (use --force to reinstall)", outcome.name);
             }
@@ -122,6 +126,7 @@ fn json_row(spec: &str, outcome: &install::Outcome) -> serde_json::Value {
     let how = match outcome.how {
         How::Built => "built",
         How::FromBuildCache => "restored",
+        How::Pulled => "pulled",
         How::AlreadyInstalled => "already-installed",
     };
     let mut row = serde_json::json!({ "spec": spec, "name": outcome.name, "prefix": outcome.prefix, "how": how });

@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 use crate::context::Context;
 
 mod activate;
+mod cache;
 mod completions;
 mod current;
 mod doctor;
@@ -68,6 +69,8 @@ pub enum Command {
     Sync(sync::Args),
     /// Check compiler, PATH order, shims, prefixes, config; say how to fix each finding
     Doctor(doctor::Args),
+    /// Share builds: push to a build cache, the caches installs pull from, signing keys
+    Cache(cache::Args),
 }
 
 impl Command {
@@ -90,6 +93,7 @@ impl Command {
             Command::Init(a) => a.run(ctx),
             Command::Sync(a) => a.run(ctx),
             Command::Doctor(a) => a.run(ctx),
+            Command::Cache(a) => a.run(ctx),
         }
     }
 }

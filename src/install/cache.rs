@@ -18,11 +18,14 @@ pub fn key(inputs: &serde_json::Value) -> String {
     crate::install::verify::hex(&hasher.finalize())
 }
 
-/// A cached build whose receipt names this very key.
-pub fn lookup(ctx: &Context, key: &str) -> Option<PathBuf> {
+/// A cached build whose receipt names this very key, and the prefix it was installed at
+/// (what `relocate` moves it from).
+pub fn lookup(ctx: &Context, key: &str) -> Option<(PathBuf, PathBuf)> {
     let dir = ctx.builds_dir().join(key);
     let receipt = prefix::Receipt::read(&dir)?;
-    (receipt.build_cache_key.as_deref() == Some(key)).then_some(dir)
+    let built_for = std::fs::read(ctx.builds_dir().join(format!("{key}.from"))).ok()?;
+    let built_for = PathBuf::from(<std::ffi::OsString as std::os::unix::ffi::OsStringExt>::from_vec(built_for));
+    (receipt.build_cache_key.as_deref() == Some(key)).then_some((dir, built_for))
 }
 
 /// Only a build from bytes a sum vouched for may be shared: a source folder, or a file
@@ -44,6 +47,8 @@ pub fn save(ctx: &Context, key: &str, installed: &Path) {
         }
         let tmp = tempfile::Builder::new().prefix(&crate::install::cleanup::tagged(".saving-")).tempdir_in(&dir)?;
         crate::fs::copy_tree(installed, tmp.path())?;
+        // Where the copy's paths point, written before the copy appears under its key.
+        crate::fs::write_atomic(&dir.join(format!("{key}.from")), crate::install::relocate::bytes(installed))?;
         // Another process may have saved the same key meanwhile: then ours is simply dropped.
         let _ = std::fs::rename(tmp.keep(), dir.join(key));
         Ok(())

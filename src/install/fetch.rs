@@ -249,7 +249,7 @@ const TRIES: u32 = 3;
 /// GET with a few retries and backoff for connection failures, silence and server errors.
 /// Credentials in the URL (or stored for it by `luaenv mirror set`) go in a Basic auth header,
 /// never in the URL reqwest sees, so no error message can carry them.
-fn get(root: &Path, url: &str) -> Result<reqwest::blocking::Response> {
+pub(crate) fn get(root: &Path, url: &str) -> Result<reqwest::blocking::Response> {
     let mut bare = Url::parse(url).with_context(|| format!("'{}' is not a valid URL", mask_unparsed(url)))?;
     let shown = shown(&bare);
     let user = decode(bare.username());

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, Result};
+use anyhow::{Context as _, Result, bail};
 
 use crate::catalog::{self, Kind};
 use crate::context::Context;
@@ -168,11 +168,38 @@ pub(super) fn write_paths(ctx: &Context, target: &Path, prefix: &Path, series: &
         crate::fs::write_atomic(&path, launcher.as_bytes())?;
         std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
     }
+    write_managed_config(ctx, target, prefix, series)
+}
+
+/// luaenv's block of the LuaRocks config in `target`, for a prefix living at `prefix`.
+fn write_managed_config(ctx: &Context, target: &Path, prefix: &Path, series: &str) -> Result<()> {
     let config = config_path(target, series);
     let existing = read_config(&config)?;
     let servers = read_servers(&existing);
     let downloaders = servers.as_deref().and_then(|s| downloaders(ctx, s));
     crate::fs::write_atomic(&config, &write_config(&config, &existing, &managed_block(prefix, interpreter_in(target), servers.as_deref(), downloaders.as_ref()))?)
+}
+
+/// After a prefix moved (a pulled build, see `install::relocate`): what luaenv wrote with
+/// quoting for the old place — `hardcoded.lua`, the two launchers, its config block (whose
+/// credential wrappers are this root's, if any) — written again for `prefix`.
+pub fn relocate(ctx: &Context, staged: &Path, prefix: &Path, series: &str) -> Result<()> {
+    let luadir = staged.join("share/lua").join(series);
+    let hardcoded_lua = luadir.join("luarocks/core/hardcoded.lua");
+    if !hardcoded_lua.is_file() {
+        return Ok(());
+    }
+    std::fs::write(&hardcoded_lua, hardcoded(prefix, series, interpreter_in(staged)))?;
+    let final_luadir = prefix.join("share/lua").join(series);
+    for program in ["luarocks", "luarocks-admin"] {
+        let path = staged.join("bin").join(program);
+        let Ok(old) = std::fs::read_to_string(&path) else { continue };
+        // The launcher's six lines of its own (see `launcher`), then LuaRocks' script.
+        let Some(rest) = old.splitn(7, '\n').nth(6) else { bail!("{} is not a launcher luaenv wrote", path.display()) };
+        crate::fs::write_atomic(&path, launcher(prefix, &final_luadir, &format!("#!\n{rest}")).as_bytes())?;
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
+    }
+    write_managed_config(ctx, staged, prefix, series)
 }
 
 /// What LuaRocks' `configure` would hard-code, pointing at the prefix.

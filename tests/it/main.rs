@@ -1,5 +1,6 @@
 //! One integration-test binary: a module per area, one shared test environment.
 
+mod buildcache;
 mod conformance;
 mod embed;
 mod first_hour;
@@ -12,3 +13,4 @@ mod shims;
 mod sources;
 mod support;
 mod transaction;
+mod registry;
