@@ -343,8 +343,8 @@ pub fn missing<'a>(sandbox: &Sandbox, rocks: &'a [LockedRock]) -> Vec<&'a Locked
 }
 
 /// Installs the verified files (dependencies first, no resolution), then removes every rock
-/// of `lua_modules` the lock does not hold.
-pub fn install(sandbox: &Sandbox, files: &[(&LockedRock, PathBuf)], locked: &[LockedRock]) -> Result<Changes> {
+/// of `lua_modules` the lock does not hold, except the project's own (`luarocks make`).
+pub fn install(sandbox: &Sandbox, files: &[(&LockedRock, PathBuf)], locked: &[LockedRock], own: Option<&str>) -> Result<Changes> {
     let mut changes = Changes::default();
     for (rock, file) in files {
         let verb = if rock.file.ends_with(".rockspec") { "build" } else { "install" };
@@ -356,7 +356,7 @@ pub fn install(sandbox: &Sandbox, files: &[(&LockedRock, PathBuf)], locked: &[Lo
     }
     for (name, versions) in sandbox.installed() {
         for version in versions {
-            if locked.iter().any(|r| r.name == name && r.version == version) {
+            if own == Some(name.as_str()) || locked.iter().any(|r| r.name == name && r.version == version) {
                 continue;
             }
             let out = sandbox.luarocks().args(["remove", "--force-fast", &name, &version]).output().context("cannot run the project's luarocks")?;
