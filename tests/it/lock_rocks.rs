@@ -207,7 +207,9 @@ fn rocks_are_locked_with_their_sums_and_a_fresh_copy_gets_exactly_the_locked_byt
     // The server's bytes of a locked rock change: a sync with an empty cache refuses them,
     // naming the rock and both sums, and installs nothing.
     let locked_sum = sha256(&served.path().join("purehello-1.0-1.src.rock"));
-    std::fs::remove_file(served.path().join("purehello-1.0-1.src.rock")).unwrap();
+    let mirror = top.path().join("mirror");
+    std::fs::create_dir_all(&mirror).unwrap();
+    std::fs::rename(served.path().join("purehello-1.0-1.src.rock"), mirror.join("purehello-1.0-1.src.rock")).unwrap();
     let evil = Rock { source: "os.exit(3)\n", ..PURE_1_0 };
     pack_rock(&tool(&env, "luarocks"), served.path(), &server.url, &evil);
     make_manifest(&env, served.path());
@@ -220,6 +222,10 @@ fn rocks_are_locked_with_their_sums_and_a_fresh_copy_gets_exactly_the_locked_byt
     assert!(line.contains(&locked_sum) && line.contains(&evil_sum), "{line}");
     assert!(installed(&copy2).is_empty(), "nothing installed: {:?}", installed(&copy2));
     assert_eq!(std::fs::read(copy2.join("luaenv.lock")).unwrap(), before.1);
+    // A mirror holding the locked bytes is asked first, by file name; the rest comes from the server.
+    ok(luaenv_in(&third, &copy2).arg("sync").arg("--mirror").arg(&mirror));
+    assert_eq!(installed(&copy2), ["chello 1.0-1", "purehello 1.0-1"]);
+    assert_eq!(lua(&copy2, "print(require('purehello').version)"), "1.0");
 
     // --locked: a rockspec the lock does not meet fails, changing nothing.
     let edited = spec.replace("\"purehello >= 1.0\"", "\"purehello >= 1.1\"");
