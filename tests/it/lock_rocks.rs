@@ -186,6 +186,11 @@ fn rocks_are_locked_with_their_sums_and_a_fresh_copy_gets_exactly_the_locked_byt
     assert_eq!(installed(&dir), ["app-dir dev-1", "chello 1.0-1", "purehello 1.0-1"]);
     assert_eq!(lua(&dir, "print(require('purehello').version, require('chello').twice(21))"), "1.0\t42.0");
 
+    // A second init keeps the locked rocks and the rockspec.
+    ok(luaenv_in(&env, &dir).args(["init", "--lua", "5.4.7"]));
+    assert_eq!(locked(&dir), [("chello".into(), "1.0-1".into()), ("purehello".into(), "1.0-1".into())]);
+    assert_eq!(std::fs::read_to_string(&spec_path).unwrap(), spec);
+
     // A warm sync with nothing to do asks the server nothing and changes nothing.
     let before = (server.requests(), std::fs::read(dir.join("luaenv.lock")).unwrap());
     let out = run(luaenv_in(&env, &dir).arg("sync"));
