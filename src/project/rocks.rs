@@ -198,7 +198,7 @@ fn search(sandbox: &Sandbox, name: &str) -> Result<Vec<Candidate>> {
 
 fn last_line(out: &std::process::Output) -> String {
     let text = format!("{}{}", String::from_utf8_lossy(&out.stderr), String::from_utf8_lossy(&out.stdout));
-    text.lines().map(str::trim).filter(|l| !l.is_empty()).last().unwrap_or("no output").to_string()
+    text.lines().map(str::trim).filter(|l| !l.is_empty()).next_back().unwrap_or("no output").to_string()
 }
 
 /// Where a server's file is fetched from, and what the lock records for it.
@@ -347,9 +347,11 @@ pub fn missing<'a>(sandbox: &Sandbox, rocks: &'a [LockedRock]) -> Vec<&'a Locked
     dependency_order(rocks).into_iter().filter(|r| !installed.get(&r.name).is_some_and(|v| v.contains(&r.version))).collect()
 }
 
-/// Installs the verified files (dependencies first, no resolution), then removes every rock
-/// of `lua_modules` the lock does not hold, except the project's own (`luarocks make`).
-pub fn install(sandbox: &Sandbox, files: &[(&LockedRock, PathBuf)], locked: &[LockedRock], own: Option<&str>) -> Result<Changes> {
+/// Installs the verified files (dependencies first, no resolution), then removes from
+/// `lua_modules` the rocks the lock held before (`previous`) or holds at another version but
+/// no longer holds. Rocks installed by hand with `luarocks install`, and the project's own
+/// (`luarocks make`), are left alone.
+pub fn install(sandbox: &Sandbox, files: &[(&LockedRock, PathBuf)], locked: &[LockedRock], previous: &[LockedRock]) -> Result<Changes> {
     let mut changes = Changes::default();
     for (rock, file) in files {
         let verb = if rock.file.ends_with(".rockspec") { "build" } else { "install" };
@@ -361,7 +363,8 @@ pub fn install(sandbox: &Sandbox, files: &[(&LockedRock, PathBuf)], locked: &[Lo
     }
     for (name, versions) in sandbox.installed() {
         for version in versions {
-            if own == Some(name.as_str()) || locked.iter().any(|r| r.name == name && r.version == version) {
+            let managed = locked.iter().chain(previous).any(|r| r.name == name);
+            if !managed || locked.iter().any(|r| r.name == name && r.version == version) {
                 continue;
             }
             let out = sandbox.luarocks().args(["remove", "--force-fast", &name, &version]).output().context("cannot run the project's luarocks")?;

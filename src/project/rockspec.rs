@@ -52,18 +52,10 @@ pub fn default_path(project: &Path) -> PathBuf {
     project.join(format!("{}-dev-1.rockspec", rock_name(&folder)))
 }
 
-/// What the project's rockspec says: its package and its dependencies.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Declared {
-    pub package: Option<String>,
-    pub dependencies: Vec<Dependency>,
-}
-
-/// Reads a rockspec; exit 2 with the file's name when it does not parse.
-pub fn read(path: &Path) -> Result<Declared> {
+/// Reads a rockspec's dependencies; exit 2 with the file's name when it does not parse.
+pub fn read(path: &Path) -> Result<Vec<Dependency>> {
     let text = crate::fs::read_text_capped(path, crate::limits::MAX_TEXT)?;
-    let dependencies = dependencies(&text).map_err(|why| invalid(path, &why))?;
-    Ok(Declared { package: package(&text), dependencies })
+    dependencies(&text).map_err(|why| invalid(path, &why))
 }
 
 pub fn invalid(path: &Path, why: &str) -> anyhow::Error {
@@ -398,24 +390,6 @@ fn value(t: &Token) -> &str {
     }
 }
 
-/// The rockspec's own `package` name (the project's rock, which `luarocks make` installs).
-pub fn package(text: &str) -> Option<String> {
-    let tokens = tokenize(text).ok()?;
-    let mut depth = 0usize;
-    let mut found = None;
-    for (i, t) in tokens.iter().enumerate() {
-        match t.kind {
-            Kind::Punct('{' | '(' | '[') => depth += 1,
-            Kind::Punct('}' | ')' | ']') => depth = depth.saturating_sub(1),
-            Kind::Name if depth == 0 && &text[t.span.clone()] == "package" && tokens.get(i + 1).is_some_and(|n| n.kind == Kind::Punct('=')) => {
-                found = tokens.get(i + 2).map(value).filter(|v| !v.is_empty()).map(str::to_ascii_lowercase);
-            }
-            _ => {}
-        }
-    }
-    found
-}
-
 /// The dependencies the rockspec declares, in order.
 pub fn dependencies(text: &str) -> Result<Vec<Dependency>, String> {
     let Some(table) = find_table(text)? else { return Ok(Vec::new()) };
@@ -543,7 +517,6 @@ mod tests {
     #[test]
     fn reads_the_dependencies_in_both_quote_styles_and_long_strings() {
         let names: Vec<String> = dependencies(SPEC).unwrap().into_iter().map(|d| d.name).collect();
-        assert_eq!(package(SPEC).as_deref(), Some("app"));
         assert_eq!(names, ["lua", "inspect", "dkjson"]);
         assert_eq!(dependencies("x = 1\n").unwrap(), vec![]);
         assert_eq!(dependencies("dependencies = { [[penlight]]; \"a > 1\" }").unwrap().len(), 2);

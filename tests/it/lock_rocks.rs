@@ -160,8 +160,8 @@ fn rocks_are_locked_with_their_sums_and_a_fresh_copy_gets_exactly_the_locked_byt
     let top = tempfile::tempdir().unwrap();
     let dir = project(&env, top.path(), "App Dir", &server.url);
 
-    // init wrote the project's rockspec, with which `luarocks make` works (and a sync keeps
-    // the project's own rock it installs).
+    // init wrote the project's rockspec, with which `luarocks make` works (and a sync leaves
+    // alone the project's own rock it installs, as any rock installed by hand).
     let spec_path = dir.join("app-dir-dev-1.rockspec");
     let spec = std::fs::read_to_string(&spec_path).unwrap();
     assert!(spec.contains("package = \"app-dir\"") && spec.contains("\"lua >= 5.4\""), "{spec}");
