@@ -295,4 +295,13 @@ fn bad_rockspecs_unknown_rocks_and_hand_edited_locks_are_refused_changing_nothin
     std::fs::write(dir.join("luaenv.lock"), good.replace(&sum, &"0".repeat(64))).unwrap();
     fails(luaenv_in(&env, &dir).arg("sync"), 1, "rock purehello 1.0-1");
     assert!(installed(&dir).is_empty());
+
+    // init never overwrites a project's own rockspec, nor adds a second one.
+    let mine = top.path().join("mine");
+    std::fs::create_dir_all(&mine).unwrap();
+    let own = "-- mine\npackage = 'mine'\nversion = '1.0-1'\n";
+    std::fs::write(mine.join("mine-1.0-1.rockspec"), own).unwrap();
+    ok(luaenv_in(&env, top.path()).arg("init").arg(&mine).args(["--lua", "5.4.7"]));
+    assert_eq!(std::fs::read_to_string(mine.join("mine-1.0-1.rockspec")).unwrap(), own);
+    assert!(!mine.join("mine-dev-1.rockspec").exists());
 }
