@@ -152,6 +152,8 @@ fn sync_rocks(ctx: &Context, sandbox: &Sandbox, lock: &mut Lock, wanted: Option<
     if relocked {
         lock.rocks = target;
         lock.write(&sandbox.project)?;
+        let names: Vec<String> = lock.rocks.iter().map(|r| format!("{} {}", r.name, r.version)).collect();
+        eprintln!("locked {} rock{} in luaenv.lock{}{}", names.len(), if names.len() == 1 { "" } else { "s" }, if names.is_empty() { "" } else { ": " }, names.join(", "));
     }
     Ok(RocksOutcome { changed: relocked || !changes.installed.is_empty() || !changes.removed.is_empty() })
 }
