@@ -47,6 +47,12 @@ pub fn sync(ctx: &Context, dir: &Path, options: &Options) -> Result<()> {
     // Checked before anything is installed or written: a clone decides none of it.
     project::check_no_links(dir)?;
     let _held = project::lock(ctx, dir)?;
+    sync_held(ctx, dir, options)
+}
+
+/// `sync` for a caller that holds the project's lock already (`add`, `remove`).
+pub fn sync_held(ctx: &Context, dir: &Path, options: &Options) -> Result<()> {
+    project::check_no_links(dir)?;
     let mut lock = Lock::read(dir)?;
     // The rockspec is read (and a bad one refused) before anything is installed.
     let wanted = wanted_rocks(dir)?;

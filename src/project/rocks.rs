@@ -353,6 +353,9 @@ pub fn missing<'a>(sandbox: &Sandbox, rocks: &'a [LockedRock]) -> Vec<&'a Locked
 /// (`luarocks make`), are left alone.
 pub fn install(sandbox: &Sandbox, files: &[(&LockedRock, PathBuf)], locked: &[LockedRock], previous: &[LockedRock]) -> Result<Changes> {
     let mut changes = Changes::default();
+    if !files.is_empty() && !sandbox.has_luarocks() {
+        return Err(usage("luaenv.lock pins rocks, but the project's Lua has no LuaRocks; install one with `luaenv rocks install`, then run `luaenv sync` again"));
+    }
     for (rock, file) in files {
         let verb = if rock.file.ends_with(".rockspec") { "build" } else { "install" };
         let out = sandbox.luarocks().arg(verb).arg(file).arg("--deps-mode=none").output().context("cannot run the project's luarocks")?;
