@@ -137,11 +137,14 @@ fn sync_rocks(ctx: &Context, sandbox: &Sandbox, lock: &mut Lock, wanted: Option<
             disagreement(wanted.unwrap_or_default(), &lock.rocks)
         )));
     }
-    let target = match (&options.upgrade, closure) {
-        (None, Some(closure)) => closure,
-        (upgrade, _) => {
-            let keep = kept(&lock.rocks, upgrade.as_deref(), wanted.unwrap_or_default())?;
+    let target = match (&options.upgrade, closure, wanted) {
+        // --locked writes nothing, not even a lock reordered by hand.
+        (None, Some(_), _) if options.locked => lock.rocks.clone(),
+        (None, Some(closure), _) => closure,
+        (Some(_), _, None) => return Err(usage("--upgrade: the project has no rockspec, so no dependencies to resolve again; `luaenv add <rock>` writes one")),
+        (upgrade, _, wanted) => {
             let wanted = wanted.unwrap_or_default();
+            let keep = kept(&lock.rocks, upgrade.as_deref(), wanted)?;
             project_rocks::resolve(ctx, sandbox, wanted, &keep, mirror)?
         }
     };

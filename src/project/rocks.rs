@@ -184,7 +184,7 @@ fn search(sandbox: &Sandbox, name: &str) -> Result<Vec<Candidate>> {
         bail!("the project's rocks servers could not be searched for {name}: {}; check them with `luaenv rocks servers`", last_line(&out));
     }
     let text = String::from_utf8_lossy(&out.stdout);
-    Ok(text
+    let found: Vec<Candidate> = text
         .lines()
         .filter_map(|line| {
             let fields: Vec<&str> = line.split('\t').collect();
@@ -193,7 +193,13 @@ fn search(sandbox: &Sandbox, name: &str) -> Result<Vec<Candidate>> {
             let plain = |s: &str| !s.is_empty() && !s.starts_with('.') && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-+".contains(&b));
             (*rock == name && plain(version) && plain(arch)).then(|| Candidate { version: version.to_string(), arch: arch.to_string(), repo: repo.to_string() })
         })
-        .collect())
+        .collect();
+    // A server LuaRocks could not read is a failure (exit 1), not a rock that does not exist.
+    let warnings = String::from_utf8_lossy(&out.stderr);
+    if let Some(warning) = warnings.lines().find(|l| l.contains("Failed searching manifest") || l.contains("Failed downloading")).filter(|_| found.is_empty()) {
+        bail!("the project's rocks servers could not be searched for {name}: {}; check them with `luaenv rocks servers`", warning.trim());
+    }
+    Ok(found)
 }
 
 fn last_line(out: &std::process::Output) -> String {
