@@ -204,7 +204,7 @@ fn search(sandbox: &Sandbox, name: &str) -> Result<Vec<Candidate>> {
 
 fn last_line(out: &std::process::Output) -> String {
     let text = format!("{}{}", String::from_utf8_lossy(&out.stderr), String::from_utf8_lossy(&out.stdout));
-    text.lines().map(str::trim).filter(|l| !l.is_empty()).next_back().unwrap_or("no output").to_string()
+    text.lines().map(str::trim).rfind(|l| !l.is_empty()).unwrap_or("no output").to_string()
 }
 
 /// Where a server's file is fetched from, and what the lock records for it.
