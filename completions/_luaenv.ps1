@@ -42,6 +42,8 @@ Register-ArgumentCompleter -Native -CommandName 'luaenv' -ScriptBlock {
             [CompletionResult]::new('mirror', 'mirror', [CompletionResultType]::ParameterValue, 'Set, unset or show the persistent source mirror')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Make a folder a project sandbox: pinned Lua, its own rocks tree, a lock file')
             [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'In a project: install what luaenv.lock pins and rebuild the sandbox')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'In a project: add a rock to the rockspec''s dependencies, then sync')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'In a project: remove a rock from the rockspec''s dependencies, then sync')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check compiler, PATH order, shims, prefixes, config; say how to fix each finding')
             [CompletionResult]::new('cache', 'cache', [CompletionResultType]::ParameterValue, 'Share builds: push to a build cache, the caches installs pull from, signing keys')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -243,6 +245,20 @@ Register-ArgumentCompleter -Native -CommandName 'luaenv' -ScriptBlock {
             break
         }
         'luaenv;sync' {
+            [CompletionResult]::new('--upgrade', '--upgrade', [CompletionResultType]::ParameterName, 'Resolve the rockspec''s rocks again: all of them, or only ROCK')
+            [CompletionResult]::new('--mirror', '--mirror', [CompletionResultType]::ParameterName, 'The mirror for every file: Lua, LuaRocks, and rocks (looked up there by file name first)')
+            [CompletionResult]::new('--locked', '--locked', [CompletionResultType]::ParameterName, 'Fail, changing nothing, when luaenv.lock does not match the rockspec (for CI)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'luaenv;add' {
+            [CompletionResult]::new('--mirror', '--mirror', [CompletionResultType]::ParameterName, 'The mirror for every file the sync fetches')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'luaenv;remove' {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -344,6 +360,8 @@ Register-ArgumentCompleter -Native -CommandName 'luaenv' -ScriptBlock {
             [CompletionResult]::new('mirror', 'mirror', [CompletionResultType]::ParameterValue, 'Set, unset or show the persistent source mirror')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Make a folder a project sandbox: pinned Lua, its own rocks tree, a lock file')
             [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'In a project: install what luaenv.lock pins and rebuild the sandbox')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'In a project: add a rock to the rockspec''s dependencies, then sync')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'In a project: remove a rock from the rockspec''s dependencies, then sync')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check compiler, PATH order, shims, prefixes, config; say how to fix each finding')
             [CompletionResult]::new('cache', 'cache', [CompletionResultType]::ParameterValue, 'Share builds: push to a build cache, the caches installs pull from, signing keys')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -423,6 +441,12 @@ Register-ArgumentCompleter -Native -CommandName 'luaenv' -ScriptBlock {
             break
         }
         'luaenv;help;sync' {
+            break
+        }
+        'luaenv;help;add' {
+            break
+        }
+        'luaenv;help;remove' {
             break
         }
         'luaenv;help;doctor' {

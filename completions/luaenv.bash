@@ -19,8 +19,8 @@ _luaenv() {
             luaenv,activate)
                 cmd="luaenv__subcmd__activate"
                 ;;
-            luaenv,cache)
-                cmd="luaenv__subcmd__cache"
+            luaenv,add)
+                cmd="luaenv__subcmd__add"
                 ;;
             luaenv,completions)
                 cmd="luaenv__subcmd__completions"
@@ -61,6 +61,9 @@ _luaenv() {
             luaenv,rehash)
                 cmd="luaenv__subcmd__rehash"
                 ;;
+            luaenv,remove)
+                cmd="luaenv__subcmd__remove"
+                ;;
             luaenv,rocks)
                 cmd="luaenv__subcmd__rocks"
                 ;;
@@ -76,53 +79,11 @@ _luaenv() {
             luaenv,which)
                 cmd="luaenv__subcmd__which"
                 ;;
-            luaenv__subcmd__cache,add)
-                cmd="luaenv__subcmd__cache__subcmd__add"
-                ;;
-            luaenv__subcmd__cache,help)
-                cmd="luaenv__subcmd__cache__subcmd__help"
-                ;;
-            luaenv__subcmd__cache,keygen)
-                cmd="luaenv__subcmd__cache__subcmd__keygen"
-                ;;
-            luaenv__subcmd__cache,list)
-                cmd="luaenv__subcmd__cache__subcmd__list"
-                ;;
-            luaenv__subcmd__cache,push)
-                cmd="luaenv__subcmd__cache__subcmd__push"
-                ;;
-            luaenv__subcmd__cache,remove)
-                cmd="luaenv__subcmd__cache__subcmd__remove"
-                ;;
-            luaenv__subcmd__cache,trust)
-                cmd="luaenv__subcmd__cache__subcmd__trust"
-                ;;
-            luaenv__subcmd__cache__subcmd__help,add)
-                cmd="luaenv__subcmd__cache__subcmd__help__subcmd__add"
-                ;;
-            luaenv__subcmd__cache__subcmd__help,help)
-                cmd="luaenv__subcmd__cache__subcmd__help__subcmd__help"
-                ;;
-            luaenv__subcmd__cache__subcmd__help,keygen)
-                cmd="luaenv__subcmd__cache__subcmd__help__subcmd__keygen"
-                ;;
-            luaenv__subcmd__cache__subcmd__help,list)
-                cmd="luaenv__subcmd__cache__subcmd__help__subcmd__list"
-                ;;
-            luaenv__subcmd__cache__subcmd__help,push)
-                cmd="luaenv__subcmd__cache__subcmd__help__subcmd__push"
-                ;;
-            luaenv__subcmd__cache__subcmd__help,remove)
-                cmd="luaenv__subcmd__cache__subcmd__help__subcmd__remove"
-                ;;
-            luaenv__subcmd__cache__subcmd__help,trust)
-                cmd="luaenv__subcmd__cache__subcmd__help__subcmd__trust"
-                ;;
             luaenv__subcmd__help,activate)
                 cmd="luaenv__subcmd__help__subcmd__activate"
                 ;;
-            luaenv__subcmd__help,cache)
-                cmd="luaenv__subcmd__help__subcmd__cache"
+            luaenv__subcmd__help,add)
+                cmd="luaenv__subcmd__help__subcmd__add"
                 ;;
             luaenv__subcmd__help,completions)
                 cmd="luaenv__subcmd__help__subcmd__completions"
@@ -160,6 +121,9 @@ _luaenv() {
             luaenv__subcmd__help,rehash)
                 cmd="luaenv__subcmd__help__subcmd__rehash"
                 ;;
+            luaenv__subcmd__help,remove)
+                cmd="luaenv__subcmd__help__subcmd__remove"
+                ;;
             luaenv__subcmd__help,rocks)
                 cmd="luaenv__subcmd__help__subcmd__rocks"
                 ;;
@@ -174,24 +138,6 @@ _luaenv() {
                 ;;
             luaenv__subcmd__help,which)
                 cmd="luaenv__subcmd__help__subcmd__which"
-                ;;
-            luaenv__subcmd__help__subcmd__cache,add)
-                cmd="luaenv__subcmd__help__subcmd__cache__subcmd__add"
-                ;;
-            luaenv__subcmd__help__subcmd__cache,keygen)
-                cmd="luaenv__subcmd__help__subcmd__cache__subcmd__keygen"
-                ;;
-            luaenv__subcmd__help__subcmd__cache,list)
-                cmd="luaenv__subcmd__help__subcmd__cache__subcmd__list"
-                ;;
-            luaenv__subcmd__help__subcmd__cache,push)
-                cmd="luaenv__subcmd__help__subcmd__cache__subcmd__push"
-                ;;
-            luaenv__subcmd__help__subcmd__cache,remove)
-                cmd="luaenv__subcmd__help__subcmd__cache__subcmd__remove"
-                ;;
-            luaenv__subcmd__help__subcmd__cache,trust)
-                cmd="luaenv__subcmd__help__subcmd__cache__subcmd__trust"
                 ;;
             luaenv__subcmd__help__subcmd__mirror,set)
                 cmd="luaenv__subcmd__help__subcmd__mirror__subcmd__set"
@@ -275,7 +221,7 @@ _luaenv() {
 
     case "${cmd}" in
         luaenv)
-            opts="-h -V --help --version install uninstall versions ls current global local which prefix exec rehash activate completions rocks mirror init sync doctor cache help"
+            opts="-h -V --help --version install uninstall versions ls current global local which prefix exec rehash activate completions rocks mirror init sync add remove doctor help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -302,217 +248,17 @@ _luaenv() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        luaenv__subcmd__cache)
-            opts="-h --help keygen trust push add remove list help"
+        luaenv__subcmd__add)
+            opts="-h --mirror --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        luaenv__subcmd__cache__subcmd__add)
-            opts="-h --help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        luaenv__subcmd__cache__subcmd__help)
-            opts="keygen trust push add remove list help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        luaenv__subcmd__cache__subcmd__help__subcmd__add)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        luaenv__subcmd__cache__subcmd__help__subcmd__help)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        luaenv__subcmd__cache__subcmd__help__subcmd__keygen)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        luaenv__subcmd__cache__subcmd__help__subcmd__list)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        luaenv__subcmd__cache__subcmd__help__subcmd__push)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        luaenv__subcmd__cache__subcmd__help__subcmd__remove)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        luaenv__subcmd__cache__subcmd__help__subcmd__trust)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        luaenv__subcmd__cache__subcmd__keygen)
-            opts="-h --help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        luaenv__subcmd__cache__subcmd__list)
-            opts="-h --help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        luaenv__subcmd__cache__subcmd__push)
-            opts="-h --to --sign --help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --to)
+                --mirror)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --sign)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        luaenv__subcmd__cache__subcmd__remove)
-            opts="-h --help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        luaenv__subcmd__cache__subcmd__trust)
-            opts="-h --help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;
@@ -591,7 +337,7 @@ _luaenv() {
             return 0
             ;;
         luaenv__subcmd__help)
-            opts="install uninstall versions current global local which prefix exec rehash activate completions rocks mirror init sync doctor cache help"
+            opts="install uninstall versions current global local which prefix exec rehash activate completions rocks mirror init sync add remove doctor help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -618,93 +364,9 @@ _luaenv() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        luaenv__subcmd__help__subcmd__cache)
-            opts="keygen trust push add remove list"
+        luaenv__subcmd__help__subcmd__add)
+            opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        luaenv__subcmd__help__subcmd__cache__subcmd__add)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        luaenv__subcmd__help__subcmd__cache__subcmd__keygen)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        luaenv__subcmd__help__subcmd__cache__subcmd__list)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        luaenv__subcmd__help__subcmd__cache__subcmd__push)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        luaenv__subcmd__help__subcmd__cache__subcmd__remove)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        luaenv__subcmd__help__subcmd__cache__subcmd__trust)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -926,6 +588,20 @@ _luaenv() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        luaenv__subcmd__help__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         luaenv__subcmd__help__subcmd__rocks)
             opts="install add-server remove-server servers"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1071,7 +747,7 @@ _luaenv() {
             return 0
             ;;
         luaenv__subcmd__install)
-            opts="-j -h --list --json --mirror --from --sha256 --rocks --rocks-from --no-rocks --target --static --compat --readline --jobs --force --build-cache --help"
+            opts="-j -h --list --json --mirror --from --sha256 --rocks --rocks-from --no-rocks --target --static --compat --readline --jobs --force --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1110,10 +786,6 @@ _luaenv() {
                     return 0
                     ;;
                 -j)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --build-cache)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1279,6 +951,20 @@ _luaenv() {
             return 0
             ;;
         luaenv__subcmd__rehash)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__remove)
             opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1459,12 +1145,20 @@ _luaenv() {
             return 0
             ;;
         luaenv__subcmd__sync)
-            opts="-h --help"
+            opts="-h --upgrade --locked --mirror --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --upgrade)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mirror)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

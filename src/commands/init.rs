@@ -46,9 +46,12 @@ impl Args {
         let receipt = Receipt::read(&prefix).ok_or_else(|| anyhow::anyhow!("{} has no luaenv receipt; reinstall it with `luaenv install {name} --force`", prefix.display()))?;
         let mut lock = Lock::from_receipt(&receipt)?;
         // Servers the project chose survive a re-init.
-        lock.rocks_servers = previous.and_then(|p| p.rocks_servers);
+        lock.rocks_servers = previous.as_ref().and_then(|p| p.rocks_servers.clone());
+        // So do its locked rocks: `sync` checks them against the rockspec.
+        lock.rocks = previous.map(|p| p.rocks).unwrap_or_default();
         crate::fs::write_atomic(&dir.join(".lua-version"), format!("{name}\n").as_bytes())?;
         lock.write(&dir)?;
+        write_rockspec(&dir, &receipt.lua_series())?;
         project::generate(ctx, &dir, &name, &lock)?;
         project::register(ctx, &dir)?;
         crate::rehash::rehash(ctx)?;
@@ -99,6 +102,16 @@ fn login_shell() -> String {
         n if SHELLS.contains(&n) => n.into(),
         _ => "bash".into(),
     }
+}
+
+/// `<folder>-dev-1.rockspec`, where the project's rocks are declared, unless it has a rockspec.
+fn write_rockspec(dir: &std::path::Path, series: &str) -> Result<()> {
+    if project::rockspec::find(dir)?.is_some() {
+        return Ok(());
+    }
+    let folder = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let path = project::rockspec::default_path(dir);
+    crate::fs::write_atomic(&path, project::rockspec::template(&project::rockspec::rock_name(&folder), series).as_bytes())
 }
 
 /// Installs a spec the project asks for that is not installed yet, with LuaRocks.

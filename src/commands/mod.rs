@@ -7,6 +7,7 @@ use crate::context::Context;
 
 mod activate;
 mod cache;
+mod add;
 mod completions;
 mod current;
 mod doctor;
@@ -67,6 +68,10 @@ pub enum Command {
     Init(init::Args),
     /// In a project: install what luaenv.lock pins and rebuild the sandbox
     Sync(sync::Args),
+    /// In a project: add a rock to the rockspec's dependencies, then sync
+    Add(add::AddArgs),
+    /// In a project: remove a rock from the rockspec's dependencies, then sync
+    Remove(add::RemoveArgs),
     /// Check compiler, PATH order, shims, prefixes, config; say how to fix each finding
     Doctor(doctor::Args),
     /// Share builds: push to a build cache, the caches installs pull from, signing keys
@@ -92,6 +97,8 @@ impl Command {
             Command::Mirror(a) => a.run(ctx),
             Command::Init(a) => a.run(ctx),
             Command::Sync(a) => a.run(ctx),
+            Command::Add(a) => a.run(ctx),
+            Command::Remove(a) => a.run(ctx),
             Command::Doctor(a) => a.run(ctx),
             Command::Cache(a) => a.run(ctx),
         }

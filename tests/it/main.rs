@@ -6,6 +6,7 @@ mod embed;
 mod first_hour;
 mod hostile;
 mod install;
+mod lock_rocks;
 mod project;
 mod rehash;
 mod rocks;
