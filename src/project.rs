@@ -13,7 +13,7 @@ use crate::fs::write_atomic;
 mod generate;
 mod lockfile;
 
-pub use generate::generate;
+pub use generate::{generate, ignore_generated};
 #[allow(unused_imports)] // LockedRock: for the rocks sync locks (issue 10)
 pub use lockfile::{Lock, LockedRock, Pinned};
 
@@ -27,7 +27,7 @@ pub fn check_no_links(project: &Path) -> Result<()> {
     let mut paths = vec![generated.clone(), project.join(TREE)];
     // LuaRocks writes there too, following the config luaenv gives it.
     paths.extend(["bin", "share", "lib", "share/lua", "lib/lua", "lib/luarocks"].map(|d| project.join(TREE).join(d)));
-    paths.extend([".lua-version", LOCK].map(|f| project.join(f)));
+    paths.extend([".lua-version", LOCK, ".gitignore"].map(|f| project.join(f)));
     if generated.symlink_metadata().is_ok_and(|m| m.is_dir()) {
         paths.push(generated.join("bin"));
         paths.extend(std::fs::read_dir(&generated).into_iter().flatten().flatten().map(|e| e.path()));

@@ -50,6 +50,7 @@ impl Args {
         crate::fs::write_atomic(&dir.join(".lua-version"), format!("{name}\n").as_bytes())?;
         lock.write(&dir)?;
         project::generate(ctx, &dir, &name, &lock)?;
+        project::ignore_generated(&dir)?;
         project::register(ctx, &dir)?;
         crate::rehash::rehash(ctx)?;
         eprintln!("{} is a luaenv project: Lua {name}, rocks tree {}/, sandbox {}/ (`. {}/activate` to enter it by hand)", dir.display(), project::TREE, project::GENERATED, project::GENERATED);

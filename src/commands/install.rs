@@ -54,6 +54,9 @@ pub struct Args {
     /// Reinstall even when already installed
     #[arg(long)]
     force: bool,
+    /// Contact nothing but the mirror (and read local files and the caches); also LUAENV_OFFLINE=1
+    #[arg(long)]
+    offline: bool,
 }
 
 impl Args {
@@ -76,7 +79,7 @@ impl Args {
         if self.jobs == Some(0) {
             return Err(usage("--jobs must be at least 1"));
         }
-        let mirror = crate::commands::mirror(ctx, self.mirror.clone()).map(|(m, _)| m);
+        let mirror = crate::commands::network(ctx, self.mirror.clone(), self.offline);
         let jobs = self.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
         let options = BuildOptions {
             compat: self.compat,

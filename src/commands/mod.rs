@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 use crate::context::Context;
 
 mod activate;
+mod bundle;
 mod completions;
 mod current;
 mod doctor;
@@ -66,6 +67,8 @@ pub enum Command {
     Init(init::Args),
     /// In a project: install what luaenv.lock pins and rebuild the sandbox
     Sync(sync::Args),
+    /// In a project: write an offline kit (every source and rock the lock names, a rocks manifest, SHA256SUMS)
+    Bundle(bundle::Args),
     /// Check compiler, PATH order, shims, prefixes, config; say how to fix each finding
     Doctor(doctor::Args),
 }
@@ -89,6 +92,7 @@ impl Command {
             Command::Mirror(a) => a.run(ctx),
             Command::Init(a) => a.run(ctx),
             Command::Sync(a) => a.run(ctx),
+            Command::Bundle(a) => a.run(ctx),
             Command::Doctor(a) => a.run(ctx),
         }
     }
@@ -191,6 +195,17 @@ pub fn mirror(ctx: &Context, flag: Option<String>) -> Option<(String, &'static s
     };
     let line = text.lines().next()?.trim();
     (!line.is_empty()).then(|| (line.to_string(), "luaenv mirror set"))
+}
+
+/// The mirror of a command that fetches (`--mirror`, `$LUAENV_MIRROR`, the saved one), with
+/// offline mode switched on when asked for (`--offline` or `LUAENV_OFFLINE=1`): from then on
+/// nothing but that mirror, local files and the caches is read.
+pub fn network(ctx: &Context, flag: Option<String>, offline: bool) -> Option<String> {
+    let mirror = mirror(ctx, flag).map(|(m, _)| m);
+    if crate::install::fetch::offline_requested(offline) {
+        crate::install::fetch::go_offline(mirror.as_deref());
+    }
+    mirror
 }
 
 #[cfg(test)]

@@ -7,7 +7,14 @@ use crate::prefix::Receipt;
 use crate::project::{self, Lock, Pinned};
 
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// A mirror (folder, file:// or http(s) URL, e.g. a `luaenv bundle` kit) for every file: Lua, LuaRocks, rocks
+    #[arg(long, value_name = "URL|DIR")]
+    mirror: Option<String>,
+    /// Contact nothing but the mirror (and read local files and the caches); also LUAENV_OFFLINE=1
+    #[arg(long)]
+    offline: bool,
+}
 
 impl Args {
     pub fn run(self, ctx: &Context) -> Result<()> {
@@ -18,12 +25,13 @@ impl Args {
         project::check_no_links(&dir)?;
         let _held = project::lock(ctx, &dir)?;
         let lock = Lock::read(&dir)?;
+        let mirror = crate::commands::network(ctx, self.mirror.clone(), self.offline);
         let name = lock.install_name();
         let prefix = ctx.prefix(&name);
         match Receipt::read(&prefix) {
             Some(receipt) => check_installed(&receipt, &lock, &name)?,
             None => {
-                let mirror = crate::commands::mirror(ctx, None).map(|(m, _)| m);
+                let mirror = mirror.clone();
                 let rocks_from = match &lock.luarocks {
                     Some(pinned) if unofficial(pinned) => Some(location(pinned, mirror.as_deref())?),
                     _ => None,
@@ -77,17 +85,23 @@ fn unofficial(pinned: &Pinned) -> bool {
 
 /// Where to fetch a pinned file that is not an official release: its http(s) URL, or, for a
 /// file the lock names only (it was installed from a local file), the mirror's copy.
+/// A mirror, when there is one, is used for every file: it is looked up there by file name.
 fn location(pinned: &Pinned, mirror: Option<&str>) -> Result<String> {
+    use crate::install::fetch::Location;
+    let file = pinned.url.rsplit('/').next().unwrap_or_default();
+    if let Some(m) = mirror {
+        return Ok(match Location::in_mirror(m, file) {
+            Location::Url(url) => url,
+            Location::Path(path) => path.display().to_string(),
+        });
+    }
     if pinned.url.starts_with("http://") || pinned.url.starts_with("https://") {
         return Ok(pinned.url.clone());
     }
-    match mirror {
-        Some(m) => Ok(crate::install::fetch::Location::in_mirror(m, &pinned.url).display()),
-        None => Err(usage(format!(
-            "luaenv.lock pins {} (sha256 {}) by file name only: it was installed from a local file; put that file in a mirror folder and run `luaenv sync` with `LUAENV_MIRROR=<folder>`",
-            pinned.url, pinned.sha256
-        ))),
-    }
+    Err(usage(format!(
+        "luaenv.lock pins {} (sha256 {}) by file name only: it was installed from a local file; put that file in a mirror folder and run `luaenv sync --mirror <folder>`",
+        pinned.url, pinned.sha256
+    )))
 }
 
 /// An installed version must be the one the lock pins, byte for byte of its sources.
