@@ -257,6 +257,12 @@ pub fn go_offline(mirror: Option<&str>) {
     let _ = OFFLINE.set(mirror.map(String::from));
 }
 
+/// Whether this process is offline: a command went offline, or `LUAENV_OFFLINE=1`. Work that
+/// would reach a server by other means (LuaRocks resolving rocks) checks it first.
+pub fn is_offline() -> bool {
+    OFFLINE.get().is_some() || offline_requested(false)
+}
+
 /// In offline mode, a request to anything but the mirror is refused before any connection:
 /// one line saying what was wanted, that luaenv is offline, and what to do.
 fn check_offline(url: &Url) -> Result<()> {
