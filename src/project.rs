@@ -12,9 +12,10 @@ use crate::fs::write_atomic;
 
 mod generate;
 mod lockfile;
+pub mod rocks;
+pub mod rockspec;
 
 pub use generate::{generate, ignore_generated};
-#[allow(unused_imports)] // LockedRock: for the rocks sync locks (issue 10)
 pub use lockfile::{Lock, LockedRock, Pinned};
 
 // The parts the shim binary needs too live in `sandbox.rs` (std only).

@@ -216,7 +216,7 @@ mod tests {
 
     #[test]
     fn the_manifest_lists_each_rock_file_kind() {
-        let rock = |name: &str, version: &str, file: &str| LockedRock { name: name.into(), version: version.into(), file: file.into(), url: file.into(), sha256: "a".repeat(64) };
+        let rock = |name: &str, version: &str, file: &str| LockedRock { name: name.into(), version: version.into(), file: file.into(), url: file.into(), sha256: "a".repeat(64), dependencies: Vec::new() };
         let manifest = rocks_manifest(&[rock("say", "1.0-1", "say-1.0-1.src.rock"), rock("cmod", "2.0-1", "cmod-2.0-1.linux-x86_64.rock"), rock("say", "1.0-1", "say-1.0-1.rockspec")]);
         assert_eq!(
             manifest,

@@ -49,6 +49,7 @@ impl Args {
         lock.rocks_servers = previous.and_then(|p| p.rocks_servers);
         crate::fs::write_atomic(&dir.join(".lua-version"), format!("{name}\n").as_bytes())?;
         lock.write(&dir)?;
+        write_rockspec(&dir, &receipt.lua_series())?;
         project::generate(ctx, &dir, &name, &lock)?;
         project::ignore_generated(&dir)?;
         project::register(ctx, &dir)?;
@@ -100,6 +101,16 @@ fn login_shell() -> String {
         n if SHELLS.contains(&n) => n.into(),
         _ => "bash".into(),
     }
+}
+
+/// `<folder>-dev-1.rockspec`, where the project's rocks are declared, unless it has a rockspec.
+fn write_rockspec(dir: &std::path::Path, series: &str) -> Result<()> {
+    if project::rockspec::find(dir)?.is_some() {
+        return Ok(());
+    }
+    let folder = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let path = project::rockspec::default_path(dir);
+    crate::fs::write_atomic(&path, project::rockspec::template(&project::rockspec::rock_name(&folder), series).as_bytes())
 }
 
 /// Installs a spec the project asks for that is not installed yet, with LuaRocks.

@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 use crate::context::Context;
 
 mod activate;
+mod add;
 mod bundle;
 mod completions;
 mod current;
@@ -67,6 +68,10 @@ pub enum Command {
     Init(init::Args),
     /// In a project: install what luaenv.lock pins and rebuild the sandbox
     Sync(sync::Args),
+    /// In a project: add a rock to the rockspec's dependencies, then sync
+    Add(add::AddArgs),
+    /// In a project: remove a rock from the rockspec's dependencies, then sync
+    Remove(add::RemoveArgs),
     /// In a project: write an offline kit (every source and rock the lock names, a rocks manifest, SHA256SUMS)
     Bundle(bundle::Args),
     /// Check compiler, PATH order, shims, prefixes, config; say how to fix each finding
@@ -92,6 +97,8 @@ impl Command {
             Command::Mirror(a) => a.run(ctx),
             Command::Init(a) => a.run(ctx),
             Command::Sync(a) => a.run(ctx),
+            Command::Add(a) => a.run(ctx),
+            Command::Remove(a) => a.run(ctx),
             Command::Bundle(a) => a.run(ctx),
             Command::Doctor(a) => a.run(ctx),
         }

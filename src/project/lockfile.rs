@@ -36,6 +36,10 @@ pub struct LockedRock {
     /// Where it was downloaded: an http(s) URL (no credentials), or the file name alone.
     pub url: String,
     pub sha256: String,
+    /// Its own dependencies as its rockspec states them (`lua` left out): a sync checks the
+    /// locked set against the project's rockspec without reading any rock.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dependencies: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -125,6 +129,9 @@ impl LockedRock {
         if self.sha256.len() != 64 || !self.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(format!("[[rocks]] {} sha256 is not 64 hex digits", self.name));
         }
+        for dep in &self.dependencies {
+            super::rockspec::Dependency::parse(dep).map_err(|e| format!("[[rocks]] {} dependencies: {e}", self.name))?;
+        }
         Ok(())
     }
 }
@@ -181,13 +188,14 @@ mod tests {
 
     #[test]
     fn a_hand_edited_rock_entry_is_refused() {
-        let good = LockedRock { name: "inspect".into(), version: "3.1.3-0".into(), file: "inspect-3.1.3-0.src.rock".into(), url: "https://luarocks.org/inspect-3.1.3-0.src.rock".into(), sha256: "a".repeat(64) };
+        let good = LockedRock { name: "inspect".into(), version: "3.1.3-0".into(), file: "inspect-3.1.3-0.src.rock".into(), url: "https://luarocks.org/inspect-3.1.3-0.src.rock".into(), sha256: "a".repeat(64), dependencies: vec!["lua >= 5.1".into()] };
         assert_eq!(good.check(), Ok(()));
         let bad = [
             LockedRock { name: "../x".into(), ..good.clone() },
             LockedRock { file: "../../etc/passwd".into(), ..good.clone() },
             LockedRock { url: "/home/me/x.rock".into(), ..good.clone() },
             LockedRock { sha256: "xyz".into(), ..good.clone() },
+            LockedRock { dependencies: vec!["\"; os.exit()".into()], ..good.clone() },
         ];
         for rock in bad {
             assert!(rock.check().is_err(), "{rock:?}");
