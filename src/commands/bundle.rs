@@ -56,9 +56,15 @@ impl Args {
         for file in &files {
             copy_into(&file.path, &kit.join(&file.name))?;
         }
-        crate::fs::write_atomic(&kit.join("manifest"), rocks_manifest(&lock.rocks).as_bytes())?;
+        // LuaRocks reads `manifest-<series>` from a folder server (and over HTTP tries it
+        // first): both are written.
+        let series = project::series_of(&lock.install_name()).or_else(|| project::series_of(&lock.lua.version)).unwrap_or_else(|| "5.4".into());
+        let manifests = ["manifest".to_string(), format!("manifest-{series}")];
+        for manifest in &manifests {
+            crate::fs::write_atomic(&kit.join(manifest), rocks_manifest(&lock.rocks).as_bytes())?;
+        }
         let mut sums = Vec::new();
-        for name in files.iter().map(|f| f.name.as_str()).chain(["manifest"]) {
+        for name in files.iter().map(|f| f.name.as_str()).chain(manifests.iter().map(String::as_str)) {
             sums.push((name.to_string(), verify::sha256_file(&kit.join(name))?));
         }
         crate::fs::write_atomic(&kit.join("SHA256SUMS"), sha256sums(sums).as_bytes())?;

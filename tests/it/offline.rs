@@ -75,14 +75,17 @@ fn git(dir: &Path, args: &[&str]) -> String {
 /// What `git status --porcelain --ignored` says of the generated folders: they must show as
 /// ignored (`!!`), never as untracked.
 fn assert_ignored_by_git(dir: &Path) {
-    let status = git(dir, &["status", "--porcelain", "--ignored", "--untracked-files=all"]);
+    let status = git(dir, &["status", "--porcelain", "--ignored"]);
     for folder in ["lua_modules/", ".luaenv/"] {
         assert!(status.lines().any(|l| l == format!("!! {folder}")), "{folder} is not ignored:\n{status}");
         assert!(!status.lines().any(|l| l.starts_with("??") && l[3..].starts_with(folder)), "{folder} shows as untracked:\n{status}");
     }
 }
 
-const MAIN: &str = "print(require('fromsrc'), require('rootmod'), require('kitrock'))\n";
+const MAIN: &str = "print(require('fromsrc'), require('rootmod'), require('kitrock'), require('kitc').twice(21))\n";
+
+const C_MODULE: &str = "#include \"lua.h\"\n#include \"lauxlib.h\"\nstatic int twice(lua_State *L) { lua_pushinteger(L, 2 * luaL_checkinteger(L, 1)); return 1; }\n\
+int luaopen_kitc(lua_State *L) { lua_newtable(L); lua_pushcfunction(L, twice); lua_setfield(L, -2, \"twice\"); return 1; }\n";
 
 #[test]
 fn a_kit_rebuilds_a_fresh_copy_with_no_network() {
@@ -104,32 +107,40 @@ fn a_kit_rebuilds_a_fresh_copy_with_no_network() {
     std::fs::write(project.join("rootmod.lua"), "return 'root'\n").unwrap();
     std::fs::write(project.join("main.lua"), MAIN).unwrap();
 
-    // A rock from a loopback rocks server, locked by name, file, URL and sum.
+    // Two rocks (pure Lua and C) from a loopback rocks server, locked by `luaenv add`.
     let served = tempfile::tempdir().unwrap();
     let rocks = Server::serve(served.path());
-    write_rock_with(served.path(), &rocks.url, "kitrock", "kitrock.lua", "return 'rock'\n", false);
     let luarocks = view.prefix("5.4.7").join("bin/luarocks");
-    let mut pack = Command::new(&luarocks);
-    view.apply(&mut pack);
-    ok(pack.args(["pack", "kitrock-1.0-1.rockspec"]).current_dir(served.path()));
-    let rock = served.path().join("kitrock-1.0-1.src.rock");
-    let sum = sha256_of(&rock);
-    lock_rock(&project, "kitrock", "1.0-1", "kitrock-1.0-1.src.rock", &format!("{}/kitrock-1.0-1.src.rock", rocks.url), &sum);
-    std::fs::create_dir_all(project.join("lua_modules/lib")).unwrap();
-    std::fs::write(project.join("lua_modules/lib/placeholder"), "").unwrap();
+    write_rock_with(served.path(), &rocks.url, "kitrock", "kitrock.lua", "return 'rock'\n", false);
+    write_rock_with(served.path(), &rocks.url, "kitc", "kitc.c", C_MODULE, false);
+    for rock in ["kitrock", "kitc"] {
+        let mut pack = Command::new(&luarocks);
+        view.apply(&mut pack);
+        ok(pack.args(["pack", &format!("{rock}-1.0-1.rockspec")]).current_dir(served.path()));
+    }
+    let mut admin = Command::new(view.prefix("5.4.7").join("bin/luarocks-admin"));
+    view.apply(&mut admin);
+    ok(admin.arg("make-manifest").arg(served.path()));
+    ok(view.luaenv().args(["rocks", "add-server", &rocks.url, "--name", "team", "--project"]).current_dir(&project));
+    ok(view.luaenv().args(["rocks", "remove-server", "luarocks.org", "--project"]).current_dir(&project));
+    ok(view.luaenv().args(["add", "kitrock"]).current_dir(&project));
+    ok(view.luaenv().args(["add", "kitc"]).current_dir(&project));
+    let lock = std::fs::read_to_string(project.join("luaenv.lock")).unwrap();
+    assert!(lock.contains("file = \"kitc-1.0-1.src.rock\"") && lock.contains(&sha256_of(&served.path().join("kitrock-1.0-1.src.rock"))), "{lock}");
     assert_ignored_by_git(&project);
 
     // The kit: Lua from the mirror, LuaRocks from the tarball the prefix was built from, the
-    // rock from its server; a rocks manifest and SHA256SUMS.
+    // rocks from the download cache (their server is gone); a rocks manifest and SHA256SUMS.
+    drop(rocks);
     let mirror = Server::serve(&fixtures.join("mirror"));
     let kit = top.path().join("kit");
     let printed = ok(view.luaenv().args(["bundle"]).arg(&kit).args(["--mirror", &mirror.url]).current_dir(&project));
     assert_eq!(printed.trim(), kit.display().to_string());
     let mut names: Vec<String> = std::fs::read_dir(&kit).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
     names.sort();
-    assert_eq!(names, ["SHA256SUMS", "kitrock-1.0-1.src.rock", "lua-5.4.7.tar.gz", "luarocks-3.8.0-dfsg.tar.gz", "manifest"]);
+    assert_eq!(names, ["SHA256SUMS", "kitc-1.0-1.src.rock", "kitrock-1.0-1.src.rock", "lua-5.4.7.tar.gz", "luarocks-3.8.0-dfsg.tar.gz", "manifest", "manifest-5.4"]);
     let checked = ok(Command::new("sha256sum").args(["-c", "SHA256SUMS"]).current_dir(&kit));
-    assert_eq!(checked.lines().filter(|l| l.ends_with(": OK")).count(), 4, "{checked}");
+    assert_eq!(checked.lines().filter(|l| l.ends_with(": OK")).count(), 6, "{checked}");
     // The kit is a rocks server LuaRocks itself can search.
     let mut search = Command::new(&luarocks);
     view.apply(&mut search);
@@ -150,9 +161,9 @@ fn a_kit_rebuilds_a_fresh_copy_with_no_network() {
     let out = run(unshared(&fresh, &luaenv, &clone).args(["sync", "--offline", "--mirror"]).arg(&kit));
     assert!(out.status.success(), "{}", stderr(&out));
     let said = ok(unshared(&fresh, &fresh.root().join("shims/lua"), &clone).arg("main.lua"));
-    assert_eq!(said.trim(), "src\troot\trock");
+    assert_eq!(said.trim(), "src\troot\trock\t42");
     let said = ok(unshared(&fresh, &clone.join(".luaenv/bin/lua"), top.path()).arg(clone.join("main.lua")));
-    assert_eq!(said.trim(), "src\troot\trock");
+    assert_eq!(said.trim(), "src\troot\trock\t42");
     git(&clone, &["init", "-q"]);
     assert_ignored_by_git(&clone);
 }
