@@ -19,6 +19,12 @@ _luaenv() {
             luaenv,activate)
                 cmd="luaenv__subcmd__activate"
                 ;;
+            luaenv,add)
+                cmd="luaenv__subcmd__add"
+                ;;
+            luaenv,bundle)
+                cmd="luaenv__subcmd__bundle"
+                ;;
             luaenv,completions)
                 cmd="luaenv__subcmd__completions"
                 ;;
@@ -58,6 +64,9 @@ _luaenv() {
             luaenv,rehash)
                 cmd="luaenv__subcmd__rehash"
                 ;;
+            luaenv,remove)
+                cmd="luaenv__subcmd__remove"
+                ;;
             luaenv,rocks)
                 cmd="luaenv__subcmd__rocks"
                 ;;
@@ -75,6 +84,12 @@ _luaenv() {
                 ;;
             luaenv__subcmd__help,activate)
                 cmd="luaenv__subcmd__help__subcmd__activate"
+                ;;
+            luaenv__subcmd__help,add)
+                cmd="luaenv__subcmd__help__subcmd__add"
+                ;;
+            luaenv__subcmd__help,bundle)
+                cmd="luaenv__subcmd__help__subcmd__bundle"
                 ;;
             luaenv__subcmd__help,completions)
                 cmd="luaenv__subcmd__help__subcmd__completions"
@@ -111,6 +126,9 @@ _luaenv() {
                 ;;
             luaenv__subcmd__help,rehash)
                 cmd="luaenv__subcmd__help__subcmd__rehash"
+                ;;
+            luaenv__subcmd__help,remove)
+                cmd="luaenv__subcmd__help__subcmd__remove"
                 ;;
             luaenv__subcmd__help,rocks)
                 cmd="luaenv__subcmd__help__subcmd__rocks"
@@ -209,7 +227,7 @@ _luaenv() {
 
     case "${cmd}" in
         luaenv)
-            opts="-h -V --help --version install uninstall versions ls current global local which prefix exec rehash activate completions rocks mirror init sync doctor help"
+            opts="-h -V --help --version install uninstall versions ls current global local which prefix exec rehash activate completions rocks mirror init sync add remove bundle doctor help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -229,6 +247,42 @@ _luaenv() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__add)
+            opts="-h --mirror --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --mirror)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__bundle)
+            opts="-h --mirror --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --mirror)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -307,7 +361,7 @@ _luaenv() {
             return 0
             ;;
         luaenv__subcmd__help)
-            opts="install uninstall versions current global local which prefix exec rehash activate completions rocks mirror init sync doctor help"
+            opts="install uninstall versions current global local which prefix exec rehash activate completions rocks mirror init sync add remove bundle doctor help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -321,6 +375,34 @@ _luaenv() {
             return 0
             ;;
         luaenv__subcmd__help__subcmd__activate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__help__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__help__subcmd__bundle)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -544,6 +626,20 @@ _luaenv() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        luaenv__subcmd__help__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         luaenv__subcmd__help__subcmd__rocks)
             opts="install add-server remove-server servers"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -689,7 +785,7 @@ _luaenv() {
             return 0
             ;;
         luaenv__subcmd__install)
-            opts="-j -h --list --json --mirror --from --sha256 --rocks --rocks-from --no-rocks --target --static --compat --readline --jobs --force --help"
+            opts="-j -h --list --json --mirror --from --sha256 --rocks --rocks-from --no-rocks --target --static --compat --readline --jobs --force --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -906,6 +1002,20 @@ _luaenv() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        luaenv__subcmd__remove)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         luaenv__subcmd__rocks)
             opts="-h --help install add-server remove-server servers help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1073,12 +1183,20 @@ _luaenv() {
             return 0
             ;;
         luaenv__subcmd__sync)
-            opts="-h --help"
+            opts="-h --upgrade --locked --mirror --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --upgrade)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mirror)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
