@@ -117,7 +117,7 @@ fn write_rockspec(dir: &std::path::Path, series: &str) -> Result<()> {
 fn install(ctx: &Context, spec: &str) -> Result<String> {
     let request = crate::install::Request {
         spec: spec.to_string(),
-        mirror: crate::commands::mirror(ctx, None).map(|(m, _)| m),
+        mirror: crate::commands::network(ctx, None, false),
         from: None,
         sha256: None,
         options: crate::install::build::BuildOptions::for_host(),

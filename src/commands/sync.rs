@@ -58,7 +58,7 @@ pub fn sync(ctx: &Context, dir: &Path, options: &Options) -> Result<()> {
     let wanted = wanted_rocks(dir)?;
     let name = lock.install_name();
     let prefix = ctx.prefix(&name);
-    let mirror = crate::commands::mirror(ctx, options.mirror.clone()).map(|(m, _)| m);
+    let mirror = crate::commands::network(ctx, options.mirror.clone(), false);
     let installed_lua = Receipt::read(&prefix).is_none();
     match Receipt::read(&prefix) {
         Some(receipt) => check_installed(&receipt, &lock, &name)?,

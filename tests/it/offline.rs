@@ -191,6 +191,13 @@ fn bundle_refuses_bad_requests_and_bytes_that_differ_from_the_lock() {
     let line = fails(view.luaenv().args(["bundle"]).arg(&kit).args(["--mirror", &mirror.url]).current_dir(&project), 1, "the rock gone 1.0-1");
     assert!(line.contains(&"ab".repeat(32)), "{line}");
     assert!(!kit.exists(), "nothing was written");
+    // Offline, rocks the lock does not hold are not resolved (that asks the rocks servers);
+    // the rockspec is left as it was.
+    let rockspec = std::fs::read_dir(&project).unwrap().flatten().map(|e| e.path()).find(|p| p.extension().is_some_and(|x| x == "rockspec")).unwrap();
+    let before = std::fs::read(&rockspec).unwrap();
+    let line = fails(view.luaenv().args(["add", "newrock"]).current_dir(&project).env("LUAENV_OFFLINE", "1"), 2, "luaenv is offline");
+    assert!(line.contains("resolved"), "{line}");
+    assert_eq!(std::fs::read(&rockspec).unwrap(), before);
     // Offline with a mirror that lacks the rock: one line naming the file and the way out.
     let line = fails(view.luaenv().args(["bundle"]).arg(&kit).args(["--mirror", &mirror.url]).current_dir(&project).env("LUAENV_OFFLINE", "1"), 2, "luaenv is offline");
     assert!(line.contains("gone-1.0-1.src.rock"), "{line}");
