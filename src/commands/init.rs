@@ -46,7 +46,9 @@ impl Args {
         let receipt = Receipt::read(&prefix).ok_or_else(|| anyhow::anyhow!("{} has no luaenv receipt; reinstall it with `luaenv install {name} --force`", prefix.display()))?;
         let mut lock = Lock::from_receipt(&receipt)?;
         // Servers the project chose survive a re-init.
-        lock.rocks_servers = previous.and_then(|p| p.rocks_servers);
+        lock.rocks_servers = previous.as_ref().and_then(|p| p.rocks_servers.clone());
+        // So do its locked rocks: `sync` checks them against the rockspec.
+        lock.rocks = previous.map(|p| p.rocks).unwrap_or_default();
         crate::fs::write_atomic(&dir.join(".lua-version"), format!("{name}\n").as_bytes())?;
         lock.write(&dir)?;
         write_rockspec(&dir, &receipt.lua_series())?;

@@ -94,7 +94,7 @@ pub fn sync(ctx: &Context, dir: &Path, options: &Options) -> Result<()> {
     project::generate(ctx, dir, &name, &lock)?;
     let series = project::series_of(&name).or_else(|| project::series_of(&lock.lua.version)).unwrap_or_default();
     let sandbox = Sandbox { project: dir.to_path_buf(), series };
-    let rocks = sync_rocks(ctx, &sandbox, &mut lock, wanted.as_deref(), options, mirror.as_deref())?;
+    let rocks = sync_rocks(ctx, &sandbox, &mut lock, wanted.as_ref(), options, mirror.as_deref())?;
     // Shims for the rock commands: only when something changed, so a warm sync stays fast.
     let registered = project::registered(ctx).iter().any(|d| d == dir);
     if !registered {
@@ -111,7 +111,7 @@ pub fn sync(ctx: &Context, dir: &Path, options: &Options) -> Result<()> {
 
 /// The rockspec's dependencies; `None` for a project without a rockspec (its lock's rocks
 /// are then installed as they are).
-fn wanted_rocks(dir: &Path) -> Result<Option<Vec<Dependency>>> {
+fn wanted_rocks(dir: &Path) -> Result<Option<rockspec::Declared>> {
     match rockspec::find(dir)? {
         Some(path) => Ok(Some(rockspec::read(&path)?)),
         None => Ok(None),
@@ -125,7 +125,8 @@ struct RocksOutcome {
 /// Brings `lua_modules` to the locked set, resolving and re-locking first when the lock does
 /// not meet the rockspec (or an upgrade is asked for). Every file is verified before any is
 /// installed; the lock is written once the rocks are in.
-fn sync_rocks(ctx: &Context, sandbox: &Sandbox, lock: &mut Lock, wanted: Option<&[Dependency]>, options: &Options, mirror: Option<&str>) -> Result<RocksOutcome> {
+fn sync_rocks(ctx: &Context, sandbox: &Sandbox, lock: &mut Lock, declared: Option<&rockspec::Declared>, options: &Options, mirror: Option<&str>) -> Result<RocksOutcome> {
+    let wanted = declared.map(|d| d.dependencies.as_slice());
     let closure = match wanted {
         Some(wanted) => project_rocks::locked_closure(wanted, &lock.rocks),
         None => Some(lock.rocks.clone()),
@@ -153,7 +154,8 @@ fn sync_rocks(ctx: &Context, sandbox: &Sandbox, lock: &mut Lock, wanted: Option<
     };
     let missing = project_rocks::missing(sandbox, &target);
     let files = missing.iter().map(|rock| project_rocks::fetch_locked(ctx, rock, mirror).map(|file| (*rock, file))).collect::<Result<Vec<_>>>()?;
-    let changes = project_rocks::install(sandbox, &files, &target)?;
+    let own = declared.and_then(|d| d.package.as_deref());
+    let changes = project_rocks::install(sandbox, &files, &target, own)?;
     // Their commands find the tree relative to themselves: the project may move.
     crate::sandbox::make_rock_wrappers_relocatable(&sandbox.project.join(project::TREE));
     for rock in &changes.installed {

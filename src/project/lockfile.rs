@@ -129,6 +129,11 @@ impl LockedRock {
         if self.sha256.len() != 64 || !self.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(format!("[[rocks]] {} sha256 is not 64 hex digits", self.name));
         }
+        // LuaRocks reads the rock's name and version from the file's name.
+        let stem = format!("{}-{}.", self.name, self.version);
+        if !self.file.starts_with(&stem) || !(self.file.ends_with(".rock") || self.file.ends_with(".rockspec")) {
+            return Err(format!("[[rocks]] {} {} names the file '{}', which is not {stem}<arch>.rock or {stem}rockspec", self.name, self.version, self.file.escape_debug()));
+        }
         for dep in &self.dependencies {
             super::rockspec::Dependency::parse(dep).map_err(|e| format!("[[rocks]] {} dependencies: {e}", self.name))?;
         }
@@ -195,6 +200,7 @@ mod tests {
             LockedRock { file: "../../etc/passwd".into(), ..good.clone() },
             LockedRock { url: "/home/me/x.rock".into(), ..good.clone() },
             LockedRock { sha256: "xyz".into(), ..good.clone() },
+            LockedRock { file: "other-1.0-1.src.rock".into(), ..good.clone() },
             LockedRock { dependencies: vec!["\"; os.exit()".into()], ..good.clone() },
         ];
         for rock in bad {

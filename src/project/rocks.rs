@@ -201,24 +201,29 @@ fn last_line(out: &std::process::Output) -> String {
     text.lines().map(str::trim).filter(|l| !l.is_empty()).last().unwrap_or("no output").to_string()
 }
 
-/// Where a server's file is fetched from, and what the lock records: an http(s) URL without
-/// credentials, or, for a local or `file://` server, the file name alone (a lock names no path).
+/// Where a server's file is fetched from, and what the lock records for it.
 fn server_location(ctx: &Context, repo: &str, file: &str) -> (Location, String) {
+    let url = lock_url(repo, file);
+    if url != file {
+        return (Location::Url(with_credentials(ctx, &url)), url);
+    }
+    let dir = match Location::parse(repo) {
+        Location::Path(p) => p,
+        Location::Url(_) => PathBuf::from(repo),
+    };
+    (Location::Path(dir.join(file)), url)
+}
+
+/// What the lock records for a server's file: its http(s) URL without credentials, or, for a
+/// local or `file://` server, the file name alone (a lock names no path; a mirror serves it).
+fn lock_url(repo: &str, file: &str) -> String {
     match url::Url::parse(repo) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") => {
-            let mut bare = u.clone();
-            let _ = bare.set_username("");
-            let _ = bare.set_password(None);
-            let url = format!("{}/{file}", bare.as_str().trim_end_matches('/'));
-            (Location::Url(with_credentials(ctx, &url)), url)
+        Ok(mut u) if matches!(u.scheme(), "http" | "https") => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            format!("{}/{file}", u.as_str().trim_end_matches('/'))
         }
-        _ => {
-            let dir = match Location::parse(repo) {
-                Location::Path(p) => p,
-                Location::Url(_) => PathBuf::from(repo),
-            };
-            (Location::Path(dir.join(file)), file.to_string())
-        }
+        _ => file.to_string(),
     }
 }
 
@@ -343,8 +348,8 @@ pub fn missing<'a>(sandbox: &Sandbox, rocks: &'a [LockedRock]) -> Vec<&'a Locked
 }
 
 /// Installs the verified files (dependencies first, no resolution), then removes every rock
-/// of `lua_modules` the lock does not hold.
-pub fn install(sandbox: &Sandbox, files: &[(&LockedRock, PathBuf)], locked: &[LockedRock]) -> Result<Changes> {
+/// of `lua_modules` the lock does not hold, except the project's own (`luarocks make`).
+pub fn install(sandbox: &Sandbox, files: &[(&LockedRock, PathBuf)], locked: &[LockedRock], own: Option<&str>) -> Result<Changes> {
     let mut changes = Changes::default();
     for (rock, file) in files {
         let verb = if rock.file.ends_with(".rockspec") { "build" } else { "install" };
@@ -356,7 +361,7 @@ pub fn install(sandbox: &Sandbox, files: &[(&LockedRock, PathBuf)], locked: &[Lo
     }
     for (name, versions) in sandbox.installed() {
         for version in versions {
-            if locked.iter().any(|r| r.name == name && r.version == version) {
+            if own == Some(name.as_str()) || locked.iter().any(|r| r.name == name && r.version == version) {
                 continue;
             }
             let out = sandbox.luarocks().args(["remove", "--force-fast", &name, &version]).output().context("cannot run the project's luarocks")?;
@@ -382,6 +387,16 @@ mod tests {
             sha256: "0".repeat(64),
             dependencies: deps.iter().map(|d| d.to_string()).collect(),
         }
+    }
+
+    #[test]
+    fn a_lock_names_no_local_path_nor_credentials() {
+        let file = "purehello-1.0-1.src.rock";
+        assert_eq!(lock_url("http://alice:s3cret@127.0.0.1:99/rocks/", file), "http://127.0.0.1:99/rocks/purehello-1.0-1.src.rock");
+        for local in ["/srv/rocks", "file:///srv/rocks", "./rocks"] {
+            assert_eq!(lock_url(local, file), file);
+        }
+        assert!(crate::project::lockfile::is_pinnable_location(&lock_url("/srv/rocks", file)));
     }
 
     #[test]

@@ -52,10 +52,18 @@ pub fn default_path(project: &Path) -> PathBuf {
     project.join(format!("{}-dev-1.rockspec", rock_name(&folder)))
 }
 
-/// Reads a rockspec's dependencies; exit 2 with the file's name when it does not parse.
-pub fn read(path: &Path) -> Result<Vec<Dependency>> {
+/// What the project's rockspec says: its package and its dependencies.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Declared {
+    pub package: Option<String>,
+    pub dependencies: Vec<Dependency>,
+}
+
+/// Reads a rockspec; exit 2 with the file's name when it does not parse.
+pub fn read(path: &Path) -> Result<Declared> {
     let text = crate::fs::read_text_capped(path, crate::limits::MAX_TEXT)?;
-    dependencies(&text).map_err(|why| invalid(path, &why))
+    let dependencies = dependencies(&text).map_err(|why| invalid(path, &why))?;
+    Ok(Declared { package: package(&text), dependencies })
 }
 
 pub fn invalid(path: &Path, why: &str) -> anyhow::Error {
@@ -390,6 +398,24 @@ fn value(t: &Token) -> &str {
     }
 }
 
+/// The rockspec's own `package` name (the project's rock, which `luarocks make` installs).
+pub fn package(text: &str) -> Option<String> {
+    let tokens = tokenize(text).ok()?;
+    let mut depth = 0usize;
+    let mut found = None;
+    for (i, t) in tokens.iter().enumerate() {
+        match t.kind {
+            Kind::Punct('{' | '(' | '[') => depth += 1,
+            Kind::Punct('}' | ')' | ']') => depth = depth.saturating_sub(1),
+            Kind::Name if depth == 0 && &text[t.span.clone()] == "package" && tokens.get(i + 1).is_some_and(|n| n.kind == Kind::Punct('=')) => {
+                found = tokens.get(i + 2).map(value).filter(|v| !v.is_empty()).map(str::to_ascii_lowercase);
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
 /// The dependencies the rockspec declares, in order.
 pub fn dependencies(text: &str) -> Result<Vec<Dependency>, String> {
     let Some(table) = find_table(text)? else { return Ok(Vec::new()) };
@@ -425,13 +451,19 @@ pub fn add(text: &str, dep: &Dependency) -> Result<String, String> {
             None => splice(text, after..after, &format!(", {entry}")),
         });
     }
-    // One entry a line: the new one on its own line below, indented like the last.
+    // One entry a line: the new one on its own line, indented like the last, at the end of
+    // the table (below any comment lines after the last entry) when `}` starts its line.
     let line_start = text[..last.span.start].rfind('\n').map_or(0, |p| p + 1);
     let indent: String = text[line_start..last.span.start].chars().take_while(|c| c.is_whitespace()).collect();
-    let line_end = text[after..].find('\n').map_or(text.len(), |p| after + p);
+    let close_line = text[..table.close].rfind('\n').map_or(0, |p| p + 1);
     let trailing = sep.as_ref().map_or(String::new(), |s| text[s.span.clone()].to_string());
     let mut out = text.to_string();
-    out.insert_str(line_end, &format!("\n{indent}{entry}{trailing}"));
+    if close_line > after && text[close_line..table.close].trim().is_empty() {
+        out.insert_str(close_line, &format!("{indent}{entry}{trailing}\n"));
+    } else {
+        let line_end = text[after..].find('\n').map_or(text.len(), |p| after + p);
+        out.insert_str(line_end, &format!("\n{indent}{entry}{trailing}"));
+    }
     if sep.is_none() {
         out.insert(last.span.end, ',');
     }
@@ -511,6 +543,7 @@ mod tests {
     #[test]
     fn reads_the_dependencies_in_both_quote_styles_and_long_strings() {
         let names: Vec<String> = dependencies(SPEC).unwrap().into_iter().map(|d| d.name).collect();
+        assert_eq!(package(SPEC).as_deref(), Some("app"));
         assert_eq!(names, ["lua", "inspect", "dkjson"]);
         assert_eq!(dependencies("x = 1\n").unwrap(), vec![]);
         assert_eq!(dependencies("dependencies = { [[penlight]]; \"a > 1\" }").unwrap().len(), 2);
@@ -534,6 +567,8 @@ mod tests {
         assert_eq!(add("package = 'x'", &dep("a 1.0")).unwrap(), "package = 'x'\ndependencies = {\n   \"a 1.0\",\n}\n");
         // Multi-line without a trailing comma: one is added after the old last entry.
         assert_eq!(add("dependencies = {\n  \"a\" -- A\n}\n", &dep("b")).unwrap(), "dependencies = {\n  \"a\", -- A\n  \"b\"\n}\n");
+        assert_eq!(add("dependencies = {\n  'a', -- A\n  -- more below\n}\n", &dep("b")).unwrap(), "dependencies = {\n  'a', -- A\n  -- more below\n  'b',\n}\n");
+        assert_eq!(add("dependencies = {\n  'a',\n  'b' }\n", &dep("c")).unwrap(), "dependencies = {\n  'a',\n  'b', 'c' }\n");
         let again = add(&added, &dep("zzz")).unwrap();
         assert_eq!(dependencies(&again).unwrap().len(), 5);
     }

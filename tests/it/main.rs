@@ -5,6 +5,7 @@ mod embed;
 mod first_hour;
 mod hostile;
 mod install;
+mod lock_rocks;
 mod offline;
 mod project;
 mod rehash;
