@@ -15,7 +15,7 @@ mod lockfile;
 pub mod rocks;
 pub mod rockspec;
 
-pub use generate::{generate, ignore_generated};
+pub use generate::{generate, ignore_generated, regenerate_if_moved};
 pub use lockfile::{Lock, LockedRock, Pinned};
 
 // The parts the shim binary needs too live in `sandbox.rs` (std only).

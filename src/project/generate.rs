@@ -50,6 +50,24 @@ pub fn generate(ctx: &Context, project: &Path, name: &str, lock: &Lock) -> Resul
     Ok(())
 }
 
+/// `luaenv exec` in a project whose `.luaenv/` was generated for another folder (the project
+/// was moved or copied): regenerates it here, so the activate scripts (which name the project
+/// by absolute path) follow too. The wrappers and the LuaRocks config already work wherever
+/// the project is; this brings back the rest. Nothing is done when the sandbox is in place or
+/// was never generated (`luaenv sync` makes it).
+pub fn regenerate_if_moved(ctx: &Context, project: &Path) -> Result<bool> {
+    let config = project.join(GENERATED).join("luarocks-config.lua");
+    let Ok(text) = crate::fs::read_capped(&config, crate::limits::MAX_TEXT) else { return Ok(false) };
+    let here = rocks::config::lua_path(&project.join(TREE));
+    if text.windows(here.len()).any(|w| w == here.as_bytes()) {
+        return Ok(false);
+    }
+    let _held = super::lock(ctx, project)?;
+    let lock = Lock::read(project)?;
+    generate(ctx, project, &lock.install_name(), &lock)?;
+    Ok(true)
+}
+
 const ACTIVATE_SH: &str = include_str!("../../shims/project-activate.sh");
 const ACTIVATE_FISH: &str = include_str!("../../shims/project-activate.fish");
 const ACTIVATE_PS1: &str = include_str!("../../shims/project-activate.ps1");

@@ -253,6 +253,17 @@ fn src_and_root_modules_load_and_a_moved_or_copied_project_uses_its_own_tree() {
     assert!(!moved.join("lua_modules/share/lua/5.4/movable.lua").exists());
     ok(tool_in(env, &moved.join(".luaenv/bin/luarocks"), top.path()).args(["install", "movable"]));
     assert!(moved.join("lua_modules/share/lua/5.4/movable.lua").is_file(), "installs go to the moved project's own tree");
+    // `luaenv exec` notices the move and regenerates the sandbox: the activate script too.
+    let activate = std::fs::read_to_string(moved.join(".luaenv/activate")).unwrap();
+    assert!(!activate.contains(&moved.display().to_string()), "made for the old folder");
+    let out = run(env.luaenv().args(["exec", "lua", "-e", OWN]).current_dir(&moved));
+    assert_eq!((String::from_utf8_lossy(&out.stdout).trim(), out.status.success()), (expected, true));
+    assert!(stderr(&out).contains("regenerated its sandbox"), "{}", stderr(&out));
+    let mut bash = Command::new("bash");
+    env.apply(&mut bash);
+    let said = ok(bash.args(["--norc", "-c", &format!(". ./.luaenv/activate && lua -e \"{OWN}\"")]).current_dir(&moved).env("PATH", std::env::var("PATH").unwrap()));
+    assert_eq!(said.trim(), expected);
+    assert!(ok(env.luaenv().arg("doctor").current_dir(&moved)).contains("sandbox in place"));
     assert!(!project.exists(), "nothing recreated the old folder");
     assert!(!copy.join("lua_modules/share/lua/5.4/movable.lua").exists());
 }
