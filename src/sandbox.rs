@@ -84,7 +84,8 @@ pub fn sandbox_env(project: &Path, prefix: &Path, name: &str, series: &str) -> V
 /// The first lines of a rock command wrapper luaenv made relocatable.
 const RELOCATABLE: &str = "#!/bin/sh\n# luaenv: this wrapper finds its rocks tree (lua_modules) relative to itself, so the project can move\n\
 here=$0; if [ -L \"$here\" ]; then here=$(readlink -f -- \"$here\"); fi\n\
-LUAENV_TREE=$(CDPATH= cd -- \"$(dirname -- \"$here\")/..\" && pwd -P) || exit 1; export LUAENV_TREE\n";
+case $here in /*) ;; *) here=$PWD/$here ;; esac\n\
+LUAENV_TREE=${here%/*/*}; export LUAENV_TREE\n";
 
 /// Rewrites the command wrappers LuaRocks wrote into `<tree>/bin` (they name the tree by
 /// absolute path) so that each finds the tree relative to itself: a moved or copied project's
@@ -161,7 +162,7 @@ mod tests {
         std::fs::write(moved.join("bin/say"), fake).unwrap();
         let out = std::process::Command::new("sh").arg(moved.join("bin/say")).output().unwrap();
         let said = String::from_utf8_lossy(&out.stdout).into_owned();
-        let real = std::fs::canonicalize(&moved).unwrap();
+        let real = &moved;
         assert!(said.starts_with(&format!("{}|package.path=\"\"..os.getenv", real.display())), "{said}");
         assert!(said.ends_with(&format!("|{}/lib/luarocks/rocks-5.4/say/1.0-1/bin/say.lua", real.display())), "{said}");
     }
