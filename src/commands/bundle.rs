@@ -115,6 +115,12 @@ fn pinned_file(ctx: &Context, what: &str, pinned: &Pinned, name: &str, local: Op
     if pinned.url.starts_with("http://") || pinned.url.starts_with("https://") {
         places.push(Location::Url(pinned.url.clone()));
     }
+    // A download from upstream is cached under the URL's own name (`v2.1.tar.gz`).
+    let upstream = file_name(&pinned.url);
+    let cached = fetch::cached_path(ctx, &pinned.sha256, &upstream);
+    if upstream != name && cached.is_file() && verify::sha256_file(&cached)? == pinned.sha256 {
+        return Ok(KitFile { name: name.to_string(), path: cached });
+    }
     let path = first_verified(ctx, name, &pinned.sha256, &places)
         .with_context(|| format!("cannot get {name} ({what} {}) for the kit; nothing was written", pinned.version))?;
     Ok(KitFile { name: name.to_string(), path })
