@@ -10,7 +10,7 @@ use crate::context::Context;
 use crate::error::usage;
 use crate::project::{self, rockspec};
 
-use super::sync::{Options, sync};
+use super::sync::{Options, sync_held};
 
 #[derive(clap::Args)]
 pub struct AddArgs {
@@ -37,6 +37,8 @@ impl AddArgs {
             return Err(usage(format!("'{}' is not a rock luaenv can add: the project's Lua is pinned with `luaenv init --lua`, rocks are named with letters, digits, '.', '_' and '-'", self.rock.escape_debug())));
         }
         let dir = project_dir()?;
+        // One edit of the rockspec at a time, from its read to the end of the sync.
+        let _held = project::lock(ctx, &dir)?;
         let path = rockspec_path(&dir)?;
         let old = read(&path)?;
         let new = rockspec::add(&old, &dep).map_err(|why| rockspec::invalid(&path, &why))?;
@@ -50,6 +52,7 @@ impl RemoveArgs {
     pub fn run(self, ctx: &Context) -> Result<()> {
         let name = self.rock.trim().to_ascii_lowercase();
         let dir = project_dir()?;
+        let _held = project::lock(ctx, &dir)?;
         let path = rockspec::find(&dir)?.ok_or_else(|| usage(format!("{} has no rockspec, so no rock to remove", dir.display())))?;
         let old = read(&path)?;
         let new = rockspec::remove(&old, &name)
@@ -88,7 +91,7 @@ fn edit_then_sync(ctx: &Context, dir: &Path, path: &Path, old: &str, new: &str, 
         return Err(usage(format!("{} is a symbolic link, and luaenv never writes through a link a repository controls", path.display())));
     }
     crate::fs::write_atomic(path, new.as_bytes())?;
-    let result = sync(ctx, dir, &Options { mirror, ..Options::default() });
+    let result = sync_held(ctx, dir, &Options { mirror, ..Options::default() });
     if result.is_err() {
         crate::fs::write_atomic(path, old.as_bytes())?;
     }

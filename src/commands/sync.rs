@@ -53,6 +53,12 @@ pub fn sync(ctx: &Context, dir: &Path, options: &Options) -> Result<()> {
     // Checked before anything is installed or written: a clone decides none of it.
     project::check_no_links(dir)?;
     let _held = project::lock(ctx, dir)?;
+    sync_held(ctx, dir, options)
+}
+
+/// `sync` for a caller that holds the project's lock already (`add`, `remove`).
+pub fn sync_held(ctx: &Context, dir: &Path, options: &Options) -> Result<()> {
+    project::check_no_links(dir)?;
     let mut lock = Lock::read(dir)?;
     // The rockspec is read (and a bad one refused) before anything is installed.
     let wanted = wanted_rocks(dir)?;
@@ -94,7 +100,7 @@ pub fn sync(ctx: &Context, dir: &Path, options: &Options) -> Result<()> {
     project::generate(ctx, dir, &name, &lock)?;
     let series = project::series_of(&name).or_else(|| project::series_of(&lock.lua.version)).unwrap_or_default();
     let sandbox = Sandbox { project: dir.to_path_buf(), series };
-    let rocks = sync_rocks(ctx, &sandbox, &mut lock, wanted.as_ref(), options, mirror.as_deref())?;
+    let rocks = sync_rocks(ctx, &sandbox, &mut lock, wanted.as_deref(), options, mirror.as_deref())?;
     // Shims for the rock commands: only when something changed, so a warm sync stays fast.
     let registered = project::registered(ctx).iter().any(|d| d == dir);
     if !registered {
@@ -111,7 +117,7 @@ pub fn sync(ctx: &Context, dir: &Path, options: &Options) -> Result<()> {
 
 /// The rockspec's dependencies; `None` for a project without a rockspec (its lock's rocks
 /// are then installed as they are).
-fn wanted_rocks(dir: &Path) -> Result<Option<rockspec::Declared>> {
+fn wanted_rocks(dir: &Path) -> Result<Option<Vec<Dependency>>> {
     match rockspec::find(dir)? {
         Some(path) => Ok(Some(rockspec::read(&path)?)),
         None => Ok(None),
@@ -125,8 +131,7 @@ struct RocksOutcome {
 /// Brings `lua_modules` to the locked set, resolving and re-locking first when the lock does
 /// not meet the rockspec (or an upgrade is asked for). Every file is verified before any is
 /// installed; the lock is written once the rocks are in.
-fn sync_rocks(ctx: &Context, sandbox: &Sandbox, lock: &mut Lock, declared: Option<&rockspec::Declared>, options: &Options, mirror: Option<&str>) -> Result<RocksOutcome> {
-    let wanted = declared.map(|d| d.dependencies.as_slice());
+fn sync_rocks(ctx: &Context, sandbox: &Sandbox, lock: &mut Lock, wanted: Option<&[Dependency]>, options: &Options, mirror: Option<&str>) -> Result<RocksOutcome> {
     let closure = match wanted {
         Some(wanted) => project_rocks::locked_closure(wanted, &lock.rocks),
         None => Some(lock.rocks.clone()),
@@ -138,10 +143,12 @@ fn sync_rocks(ctx: &Context, sandbox: &Sandbox, lock: &mut Lock, declared: Optio
             disagreement(wanted.unwrap_or_default(), &lock.rocks)
         )));
     }
-    let target = match (&options.upgrade, closure) {
-        (None, Some(closure)) => closure,
-        (upgrade, _) => {
-            let keep = kept(&lock.rocks, upgrade.as_deref(), wanted.unwrap_or_default())?;
+    let target = match (&options.upgrade, closure, wanted) {
+        // --locked writes nothing, not even a lock reordered by hand.
+        (None, Some(_), _) if options.locked => lock.rocks.clone(),
+        (None, Some(closure), _) => closure,
+        (Some(_), _, None) => return Err(usage("--upgrade: the project has no rockspec, so no dependencies to resolve again; `luaenv add <rock>` writes one")),
+        (upgrade, _, wanted) => {
             let wanted = wanted.unwrap_or_default();
             // Resolving asks the rocks servers through LuaRocks, which fetch.rs does not see.
             if crate::install::fetch::is_offline() {
@@ -149,13 +156,13 @@ fn sync_rocks(ctx: &Context, sandbox: &Sandbox, lock: &mut Lock, declared: Optio
                     "luaenv is offline (--offline or LUAENV_OFFLINE=1), and luaenv.lock does not hold the rocks the rockspec needs, so they would have to be resolved through the rocks servers; run `luaenv sync` where there is a network, commit luaenv.lock, then sync offline",
                 ));
             }
+            let keep = kept(&lock.rocks, upgrade.as_deref(), wanted)?;
             project_rocks::resolve(ctx, sandbox, wanted, &keep, mirror)?
         }
     };
     let missing = project_rocks::missing(sandbox, &target);
     let files = missing.iter().map(|rock| project_rocks::fetch_locked(ctx, rock, mirror).map(|file| (*rock, file))).collect::<Result<Vec<_>>>()?;
-    let own = declared.and_then(|d| d.package.as_deref());
-    let changes = project_rocks::install(sandbox, &files, &target, own)?;
+    let changes = project_rocks::install(sandbox, &files, &target, &lock.rocks)?;
     // Their commands find the tree relative to themselves: the project may move.
     crate::sandbox::make_rock_wrappers_relocatable(&sandbox.project.join(project::TREE));
     for rock in &changes.installed {
@@ -168,6 +175,8 @@ fn sync_rocks(ctx: &Context, sandbox: &Sandbox, lock: &mut Lock, declared: Optio
     if relocked {
         lock.rocks = target;
         lock.write(&sandbox.project)?;
+        let names: Vec<String> = lock.rocks.iter().map(|r| format!("{} {}", r.name, r.version)).collect();
+        eprintln!("locked {} rock{} in luaenv.lock{}{}", names.len(), if names.len() == 1 { "" } else { "s" }, if names.is_empty() { "" } else { ": " }, names.join(", "));
     }
     Ok(RocksOutcome { changed: relocked || !changes.installed.is_empty() || !changes.removed.is_empty() })
 }

@@ -184,7 +184,7 @@ fn search(sandbox: &Sandbox, name: &str) -> Result<Vec<Candidate>> {
         bail!("the project's rocks servers could not be searched for {name}: {}; check them with `luaenv rocks servers`", last_line(&out));
     }
     let text = String::from_utf8_lossy(&out.stdout);
-    Ok(text
+    let found: Vec<Candidate> = text
         .lines()
         .filter_map(|line| {
             let fields: Vec<&str> = line.split('\t').collect();
@@ -193,12 +193,18 @@ fn search(sandbox: &Sandbox, name: &str) -> Result<Vec<Candidate>> {
             let plain = |s: &str| !s.is_empty() && !s.starts_with('.') && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-+".contains(&b));
             (*rock == name && plain(version) && plain(arch)).then(|| Candidate { version: version.to_string(), arch: arch.to_string(), repo: repo.to_string() })
         })
-        .collect())
+        .collect();
+    // A server LuaRocks could not read is a failure (exit 1), not a rock that does not exist.
+    let warnings = String::from_utf8_lossy(&out.stderr);
+    if let Some(warning) = warnings.lines().find(|l| l.contains("Failed searching manifest") || l.contains("Failed downloading")).filter(|_| found.is_empty()) {
+        bail!("the project's rocks servers could not be searched for {name}: {}; check them with `luaenv rocks servers`", warning.trim());
+    }
+    Ok(found)
 }
 
 fn last_line(out: &std::process::Output) -> String {
     let text = format!("{}{}", String::from_utf8_lossy(&out.stderr), String::from_utf8_lossy(&out.stdout));
-    text.lines().map(str::trim).filter(|l| !l.is_empty()).last().unwrap_or("no output").to_string()
+    text.lines().map(str::trim).rfind(|l| !l.is_empty()).unwrap_or("no output").to_string()
 }
 
 /// Where a server's file is fetched from, and what the lock records for it.
@@ -347,10 +353,15 @@ pub fn missing<'a>(sandbox: &Sandbox, rocks: &'a [LockedRock]) -> Vec<&'a Locked
     dependency_order(rocks).into_iter().filter(|r| !installed.get(&r.name).is_some_and(|v| v.contains(&r.version))).collect()
 }
 
-/// Installs the verified files (dependencies first, no resolution), then removes every rock
-/// of `lua_modules` the lock does not hold, except the project's own (`luarocks make`).
-pub fn install(sandbox: &Sandbox, files: &[(&LockedRock, PathBuf)], locked: &[LockedRock], own: Option<&str>) -> Result<Changes> {
+/// Installs the verified files (dependencies first, no resolution), then removes from
+/// `lua_modules` the rocks the lock held before (`previous`) or holds at another version but
+/// no longer holds. Rocks installed by hand with `luarocks install`, and the project's own
+/// (`luarocks make`), are left alone.
+pub fn install(sandbox: &Sandbox, files: &[(&LockedRock, PathBuf)], locked: &[LockedRock], previous: &[LockedRock]) -> Result<Changes> {
     let mut changes = Changes::default();
+    if !files.is_empty() && !sandbox.has_luarocks() {
+        return Err(usage("luaenv.lock pins rocks, but the project's Lua has no LuaRocks; install one with `luaenv rocks install`, then run `luaenv sync` again"));
+    }
     for (rock, file) in files {
         let verb = if rock.file.ends_with(".rockspec") { "build" } else { "install" };
         let out = sandbox.luarocks().arg(verb).arg(file).arg("--deps-mode=none").output().context("cannot run the project's luarocks")?;
@@ -361,7 +372,8 @@ pub fn install(sandbox: &Sandbox, files: &[(&LockedRock, PathBuf)], locked: &[Lo
     }
     for (name, versions) in sandbox.installed() {
         for version in versions {
-            if own == Some(name.as_str()) || locked.iter().any(|r| r.name == name && r.version == version) {
+            let managed = locked.iter().chain(previous).any(|r| r.name == name);
+            if !managed || locked.iter().any(|r| r.name == name && r.version == version) {
                 continue;
             }
             let out = sandbox.luarocks().args(["remove", "--force-fast", &name, &version]).output().context("cannot run the project's luarocks")?;

@@ -52,18 +52,10 @@ pub fn default_path(project: &Path) -> PathBuf {
     project.join(format!("{}-dev-1.rockspec", rock_name(&folder)))
 }
 
-/// What the project's rockspec says: its package and its dependencies.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Declared {
-    pub package: Option<String>,
-    pub dependencies: Vec<Dependency>,
-}
-
-/// Reads a rockspec; exit 2 with the file's name when it does not parse.
-pub fn read(path: &Path) -> Result<Declared> {
+/// Reads a rockspec's dependencies; exit 2 with the file's name when it does not parse.
+pub fn read(path: &Path) -> Result<Vec<Dependency>> {
     let text = crate::fs::read_text_capped(path, crate::limits::MAX_TEXT)?;
-    let dependencies = dependencies(&text).map_err(|why| invalid(path, &why))?;
-    Ok(Declared { package: package(&text), dependencies })
+    dependencies(&text).map_err(|why| invalid(path, &why))
 }
 
 pub fn invalid(path: &Path, why: &str) -> anyhow::Error {
@@ -398,24 +390,6 @@ fn value(t: &Token) -> &str {
     }
 }
 
-/// The rockspec's own `package` name (the project's rock, which `luarocks make` installs).
-pub fn package(text: &str) -> Option<String> {
-    let tokens = tokenize(text).ok()?;
-    let mut depth = 0usize;
-    let mut found = None;
-    for (i, t) in tokens.iter().enumerate() {
-        match t.kind {
-            Kind::Punct('{' | '(' | '[') => depth += 1,
-            Kind::Punct('}' | ')' | ']') => depth = depth.saturating_sub(1),
-            Kind::Name if depth == 0 && &text[t.span.clone()] == "package" && tokens.get(i + 1).is_some_and(|n| n.kind == Kind::Punct('=')) => {
-                found = tokens.get(i + 2).map(value).filter(|v| !v.is_empty()).map(str::to_ascii_lowercase);
-            }
-            _ => {}
-        }
-    }
-    found
-}
-
 /// The dependencies the rockspec declares, in order.
 pub fn dependencies(text: &str) -> Result<Vec<Dependency>, String> {
     let Some(table) = find_table(text)? else { return Ok(Vec::new()) };
@@ -425,9 +399,11 @@ pub fn dependencies(text: &str) -> Result<Vec<Dependency>, String> {
 /// `text` with `dep` in its dependencies: replacing the entry for the same rock, else added
 /// after the last one in the same layout and quotes; a table is added when there is none.
 pub fn add(text: &str, dep: &Dependency) -> Result<String, String> {
+    // A file with Windows line ends keeps them.
+    let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let Some(table) = find_table(text)? else {
-        let sep = if text.is_empty() || text.ends_with('\n') { "" } else { "\n" };
-        return Ok(format!("{text}{sep}dependencies = {{\n   {},\n}}\n", quoted(&dep.text, '"')));
+        let sep = if text.is_empty() || text.ends_with('\n') { "" } else { nl };
+        return Ok(format!("{text}{sep}dependencies = {{{nl}   {},{nl}}}{nl}", quoted(&dep.text, '"')));
     };
     let same = table.entries.iter().find(|(t, _)| Dependency::parse(value(t)).is_ok_and(|d| d.name == dep.name));
     if let Some((t, _)) = same {
@@ -437,7 +413,7 @@ pub fn add(text: &str, dep: &Dependency) -> Result<String, String> {
     let Some((last, sep)) = table.entries.last() else {
         let inner = &text[table.open + 1..table.close];
         return Ok(if inner.contains('\n') {
-            splice(text, table.open + 1..table.open + 1, &format!("\n   {},", quoted(&dep.text, '"')))
+            splice(text, table.open + 1..table.open + 1, &format!("{nl}   {},", quoted(&dep.text, '"')))
         } else {
             splice(text, table.open + 1..table.close, &format!(" {} ", quoted(&dep.text, '"')))
         });
@@ -459,10 +435,10 @@ pub fn add(text: &str, dep: &Dependency) -> Result<String, String> {
     let trailing = sep.as_ref().map_or(String::new(), |s| text[s.span.clone()].to_string());
     let mut out = text.to_string();
     if close_line > after && text[close_line..table.close].trim().is_empty() {
-        out.insert_str(close_line, &format!("{indent}{entry}{trailing}\n"));
+        out.insert_str(close_line, &format!("{indent}{entry}{trailing}{nl}"));
     } else {
-        let line_end = text[after..].find('\n').map_or(text.len(), |p| after + p);
-        out.insert_str(line_end, &format!("\n{indent}{entry}{trailing}"));
+        let line_end = text[after..].find(nl).map_or(text.len(), |p| after + p);
+        out.insert_str(line_end, &format!("{nl}{indent}{entry}{trailing}"));
     }
     if sep.is_none() {
         out.insert(last.span.end, ',');
@@ -543,7 +519,6 @@ mod tests {
     #[test]
     fn reads_the_dependencies_in_both_quote_styles_and_long_strings() {
         let names: Vec<String> = dependencies(SPEC).unwrap().into_iter().map(|d| d.name).collect();
-        assert_eq!(package(SPEC).as_deref(), Some("app"));
         assert_eq!(names, ["lua", "inspect", "dkjson"]);
         assert_eq!(dependencies("x = 1\n").unwrap(), vec![]);
         assert_eq!(dependencies("dependencies = { [[penlight]]; \"a > 1\" }").unwrap().len(), 2);
@@ -569,6 +544,9 @@ mod tests {
         assert_eq!(add("dependencies = {\n  \"a\" -- A\n}\n", &dep("b")).unwrap(), "dependencies = {\n  \"a\", -- A\n  \"b\"\n}\n");
         assert_eq!(add("dependencies = {\n  'a', -- A\n  -- more below\n}\n", &dep("b")).unwrap(), "dependencies = {\n  'a', -- A\n  -- more below\n  'b',\n}\n");
         assert_eq!(add("dependencies = {\n  'a',\n  'b' }\n", &dep("c")).unwrap(), "dependencies = {\n  'a',\n  'b', 'c' }\n");
+        let crlf = SPEC.replace('\n', "\r\n");
+        assert_eq!(add(&crlf, &dep("penlight")).unwrap(), crlf.replace("   \"dkjson\",\r\n", "   \"dkjson\",\r\n   \"penlight\",\r\n"));
+        assert_eq!(remove(&crlf, "inspect").unwrap().unwrap(), crlf.replace("   'inspect >= 3.1',\r\n", ""));
         let again = add(&added, &dep("zzz")).unwrap();
         assert_eq!(dependencies(&again).unwrap().len(), 5);
     }

@@ -142,14 +142,27 @@ fn project(env: &Env, top: &Path, folder: &str, server: &str) -> PathBuf {
 }
 
 fn served_rocks(world: &World, rocks: &[&Rock]) -> (tempfile::TempDir, Server) {
+    served_rocks_with_auth(world, rocks, None)
+}
+
+fn served_rocks_with_auth(world: &World, rocks: &[&Rock], auth: Option<&str>) -> (tempfile::TempDir, Server) {
     let served = tempfile::tempdir().unwrap();
+    // Packed from a server without credentials (LuaRocks' `pack` fetches the source), then
+    // served behind them.
     let server = Server::serve(served.path());
     let packer = world.view();
     for rock in rocks {
         pack_rock(&tool(&packer, "luarocks"), served.path(), &server.url, rock);
     }
     make_manifest(&packer, served.path());
-    (served, server)
+    match auth {
+        None => (served, server),
+        Some(auth) => {
+            drop(server);
+            let server = Server::serve_with_auth(served.path(), Some(auth));
+            (served, server)
+        }
+    }
 }
 
 #[test]
@@ -160,8 +173,8 @@ fn rocks_are_locked_with_their_sums_and_a_fresh_copy_gets_exactly_the_locked_byt
     let top = tempfile::tempdir().unwrap();
     let dir = project(&env, top.path(), "App Dir", &server.url);
 
-    // init wrote the project's rockspec, with which `luarocks make` works (and a sync keeps
-    // the project's own rock it installs).
+    // init wrote the project's rockspec, with which `luarocks make` works (and a sync leaves
+    // alone the project's own rock it installs, as any rock installed by hand).
     let spec_path = dir.join("app-dir-dev-1.rockspec");
     let spec = std::fs::read_to_string(&spec_path).unwrap();
     assert!(spec.contains("package = \"app-dir\"") && spec.contains("\"lua >= 5.4\""), "{spec}");
@@ -295,4 +308,39 @@ fn bad_rockspecs_unknown_rocks_and_hand_edited_locks_are_refused_changing_nothin
     std::fs::write(dir.join("luaenv.lock"), good.replace(&sum, &"0".repeat(64))).unwrap();
     fails(luaenv_in(&env, &dir).arg("sync"), 1, "rock purehello 1.0-1");
     assert!(installed(&dir).is_empty());
+
+    // init never overwrites a project's own rockspec, nor adds a second one.
+    let mine = top.path().join("mine");
+    std::fs::create_dir_all(&mine).unwrap();
+    let own = "-- mine\npackage = 'mine'\nversion = '1.0-1'\n";
+    std::fs::write(mine.join("mine-1.0-1.rockspec"), own).unwrap();
+    ok(luaenv_in(&env, top.path()).arg("init").arg(&mine).args(["--lua", "5.4.7"]));
+    assert_eq!(std::fs::read_to_string(mine.join("mine-1.0-1.rockspec")).unwrap(), own);
+    assert!(!mine.join("mine-dev-1.rockspec").exists());
+}
+
+#[test]
+fn rocks_from_a_server_that_demands_credentials_are_locked_without_them() {
+    let world = world_or_skip!("rocks_from_a_server_that_demands_credentials_are_locked_without_them");
+    const SECRET: &str = "l0ck-Pw_77";
+    let (_served, server) = served_rocks_with_auth(world, &[&PURE_1_0], Some(&format!("bob:{SECRET}")));
+    let env = world.view();
+    let top = tempfile::tempdir().unwrap();
+    let dir = top.path().join("auth");
+    ok(luaenv_in(&env, top.path()).arg("init").arg(&dir).args(["--lua", "5.4.7"]));
+    let mut add_server = luaenv_in(&env, &dir);
+    add_server.args(["rocks", "add-server", &server.url, "--name", "corp", "--project", "--user", "bob", "--password-stdin"]).stdin(std::process::Stdio::piped());
+    let mut child = add_server.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), format!("{SECRET}\n").as_bytes()).unwrap();
+    assert!(child.wait_with_output().unwrap().status.success());
+    ok(luaenv_in(&env, &dir).args(["rocks", "remove-server", "luarocks.org", "--project"]));
+
+    // LuaRocks lists the server through the credential wrappers; luaenv downloads with them.
+    let out = run(luaenv_in(&env, &dir).args(["add", "purehello"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stderr(&out).contains(SECRET) && !String::from_utf8_lossy(&out.stdout).contains(SECRET));
+    let lock = std::fs::read_to_string(dir.join("luaenv.lock")).unwrap();
+    assert!(lock.contains(&format!("url = \"{}/purehello-1.0-1.src.rock\"", server.url)) && !lock.contains(SECRET) && !lock.contains("bob@"), "{lock}");
+    assert_eq!(lua(&dir, "print(require('purehello').version)"), "1.0");
+    assert!(server.paths.lock().unwrap().iter().any(|p| p == "/purehello-1.0-1.src.rock"));
 }
