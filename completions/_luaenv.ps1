@@ -44,6 +44,7 @@ Register-ArgumentCompleter -Native -CommandName 'luaenv' -ScriptBlock {
             [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'In a project: install what luaenv.lock pins and rebuild the sandbox')
             [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'In a project: add a rock to the rockspec''s dependencies, then sync')
             [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'In a project: remove a rock from the rockspec''s dependencies, then sync')
+            [CompletionResult]::new('bundle', 'bundle', [CompletionResultType]::ParameterValue, 'In a project: write an offline kit (every source and rock the lock names, a rocks manifest, SHA256SUMS)')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check compiler, PATH order, shims, prefixes, config; say how to fix each finding')
             [CompletionResult]::new('cache', 'cache', [CompletionResultType]::ParameterValue, 'Share builds: push to a build cache, the caches installs pull from, signing keys')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -66,6 +67,7 @@ Register-ArgumentCompleter -Native -CommandName 'luaenv' -ScriptBlock {
             [CompletionResult]::new('--static', '--static', [CompletionResultType]::ParameterName, 'Link the programs fully statically')
             [CompletionResult]::new('--readline', '--readline', [CompletionResultType]::ParameterName, 'Build with readline line editing (needs its headers)')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Reinstall even when already installed')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Contact nothing but the mirror (and read local files and the caches); also LUAENV_OFFLINE=1')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -248,6 +250,7 @@ Register-ArgumentCompleter -Native -CommandName 'luaenv' -ScriptBlock {
             [CompletionResult]::new('--upgrade', '--upgrade', [CompletionResultType]::ParameterName, 'Resolve the rockspec''s rocks again: all of them, or only ROCK')
             [CompletionResult]::new('--mirror', '--mirror', [CompletionResultType]::ParameterName, 'The mirror for every file: Lua, LuaRocks, and rocks (looked up there by file name first)')
             [CompletionResult]::new('--locked', '--locked', [CompletionResultType]::ParameterName, 'Fail, changing nothing, when luaenv.lock does not match the rockspec (for CI)')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Contact nothing but the mirror (e.g. a `luaenv bundle` kit), local files and the caches; also LUAENV_OFFLINE=1')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -259,6 +262,12 @@ Register-ArgumentCompleter -Native -CommandName 'luaenv' -ScriptBlock {
             break
         }
         'luaenv;remove' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'luaenv;bundle' {
+            [CompletionResult]::new('--mirror', '--mirror', [CompletionResultType]::ParameterName, 'Where to get files the caches lack: a folder, file:// or http(s) URL (default: $LUAENV_MIRROR, then `luaenv mirror set`)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -362,6 +371,7 @@ Register-ArgumentCompleter -Native -CommandName 'luaenv' -ScriptBlock {
             [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'In a project: install what luaenv.lock pins and rebuild the sandbox')
             [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'In a project: add a rock to the rockspec''s dependencies, then sync')
             [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'In a project: remove a rock from the rockspec''s dependencies, then sync')
+            [CompletionResult]::new('bundle', 'bundle', [CompletionResultType]::ParameterValue, 'In a project: write an offline kit (every source and rock the lock names, a rocks manifest, SHA256SUMS)')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check compiler, PATH order, shims, prefixes, config; say how to fix each finding')
             [CompletionResult]::new('cache', 'cache', [CompletionResultType]::ParameterValue, 'Share builds: push to a build cache, the caches installs pull from, signing keys')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -447,6 +457,9 @@ Register-ArgumentCompleter -Native -CommandName 'luaenv' -ScriptBlock {
             break
         }
         'luaenv;help;remove' {
+            break
+        }
+        'luaenv;help;bundle' {
             break
         }
         'luaenv;help;doctor' {

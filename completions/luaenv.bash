@@ -22,6 +22,9 @@ _luaenv() {
             luaenv,add)
                 cmd="luaenv__subcmd__add"
                 ;;
+            luaenv,bundle)
+                cmd="luaenv__subcmd__bundle"
+                ;;
             luaenv,completions)
                 cmd="luaenv__subcmd__completions"
                 ;;
@@ -84,6 +87,9 @@ _luaenv() {
                 ;;
             luaenv__subcmd__help,add)
                 cmd="luaenv__subcmd__help__subcmd__add"
+                ;;
+            luaenv__subcmd__help,bundle)
+                cmd="luaenv__subcmd__help__subcmd__bundle"
                 ;;
             luaenv__subcmd__help,completions)
                 cmd="luaenv__subcmd__help__subcmd__completions"
@@ -221,7 +227,7 @@ _luaenv() {
 
     case "${cmd}" in
         luaenv)
-            opts="-h -V --help --version install uninstall versions ls current global local which prefix exec rehash activate completions rocks mirror init sync add remove doctor help"
+            opts="-h -V --help --version install uninstall versions ls current global local which prefix exec rehash activate completions rocks mirror init sync add remove bundle doctor help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -249,6 +255,24 @@ _luaenv() {
             return 0
             ;;
         luaenv__subcmd__add)
+            opts="-h --mirror --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --mirror)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__bundle)
             opts="-h --mirror --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -337,7 +361,7 @@ _luaenv() {
             return 0
             ;;
         luaenv__subcmd__help)
-            opts="install uninstall versions current global local which prefix exec rehash activate completions rocks mirror init sync add remove doctor help"
+            opts="install uninstall versions current global local which prefix exec rehash activate completions rocks mirror init sync add remove bundle doctor help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -365,6 +389,20 @@ _luaenv() {
             return 0
             ;;
         luaenv__subcmd__help__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        luaenv__subcmd__help__subcmd__bundle)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -747,7 +785,7 @@ _luaenv() {
             return 0
             ;;
         luaenv__subcmd__install)
-            opts="-j -h --list --json --mirror --from --sha256 --rocks --rocks-from --no-rocks --target --static --compat --readline --jobs --force --help"
+            opts="-j -h --list --json --mirror --from --sha256 --rocks --rocks-from --no-rocks --target --static --compat --readline --jobs --force --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1145,7 +1183,7 @@ _luaenv() {
             return 0
             ;;
         luaenv__subcmd__sync)
-            opts="-h --upgrade --locked --mirror --help"
+            opts="-h --upgrade --locked --mirror --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -15,7 +15,7 @@ mod lockfile;
 pub mod rocks;
 pub mod rockspec;
 
-pub use generate::generate;
+pub use generate::{generate, ignore_generated, regenerate_if_moved};
 pub use lockfile::{Lock, LockedRock, Pinned};
 
 // The parts the shim binary needs too live in `sandbox.rs` (std only).
@@ -28,7 +28,7 @@ pub fn check_no_links(project: &Path) -> Result<()> {
     let mut paths = vec![generated.clone(), project.join(TREE)];
     // LuaRocks writes there too, following the config luaenv gives it.
     paths.extend(["bin", "share", "lib", "share/lua", "lib/lua", "lib/luarocks"].map(|d| project.join(TREE).join(d)));
-    paths.extend([".lua-version", LOCK].map(|f| project.join(f)));
+    paths.extend([".lua-version", LOCK, ".gitignore"].map(|f| project.join(f)));
     if generated.symlink_metadata().is_ok_and(|m| m.is_dir()) {
         paths.push(generated.join("bin"));
         paths.extend(std::fs::read_dir(&generated).into_iter().flatten().flatten().map(|e| e.path()));

@@ -10,6 +10,8 @@ use crate::context::Context;
 pub const LOCK: &str = "luaenv.lock";
 pub const GENERATED: &str = ".luaenv";
 pub const TREE: &str = "lua_modules";
+/// The variable that tells the project's LuaRocks config where the tree is now.
+pub const TREE_VAR: &str = "LUAENV_TREE";
 
 /// The projects made here that still exist.
 pub fn registered(ctx: &Context) -> Vec<PathBuf> {
@@ -46,20 +48,23 @@ pub fn is_luajit(name: &str) -> bool {
     name.starts_with("luajit-") || name.starts_with("openresty-")
 }
 
-/// The environment of the sandbox: module paths limited to the project and its tree,
-/// and LuaRocks pointed at the project's config. Lua 5.2+ reads `LUA_PATH_5_x` before
-/// `LUA_PATH`, and LuaRocks `LUAROCKS_CONFIG_5_x` first, so both names are set.
+/// The environment of the sandbox: module paths limited to the project (its `src/` first,
+/// then its root: its own modules, and C modules its build puts there), its tree, and LuaRocks
+/// pointed at the project's config. Lua 5.2+ reads `LUA_PATH_5_x` before `LUA_PATH`, and
+/// LuaRocks `LUAROCKS_CONFIG_5_x` first, so both names are set. `LUAENV_TREE` is where the
+/// project is now: the generated LuaRocks config takes its tree from it, so a moved or copied
+/// project installs into its own `lua_modules/`.
 pub fn sandbox_env(project: &Path, prefix: &Path, name: &str, series: &str) -> Vec<(String, String)> {
     let p = project.display();
     let tree = format!("{p}/{TREE}");
-    let mut path = format!("{p}/?.lua;{p}/?/init.lua;{tree}/share/lua/{series}/?.lua;{tree}/share/lua/{series}/?/init.lua");
+    let mut path = format!("{p}/src/?.lua;{p}/src/?/init.lua;{p}/?.lua;{p}/?/init.lua;{tree}/share/lua/{series}/?.lua;{tree}/share/lua/{series}/?/init.lua");
     // LuaJIT's own library (`jit.*`) lives in the prefix, in the folder its luaconf.h names
     // (`luajit-2.0`, `luajit-2.1`, …); the install links `share/luajit` to it, so no file is
     // read here. PUC Lua's is built in.
     if is_luajit(name) {
         path.push_str(&format!(";{}/share/luajit/?.lua", prefix.display()));
     }
-    let cpath = format!("{p}/?.so;{tree}/lib/lua/{series}/?.so");
+    let cpath = format!("{p}/src/?.so;{p}/?.so;{tree}/lib/lua/{series}/?.so");
     let config = format!("{p}/{GENERATED}/luarocks-config.lua");
     let suffix = series.replace('.', "_");
     let mut vars = vec![
@@ -67,10 +72,98 @@ pub fn sandbox_env(project: &Path, prefix: &Path, name: &str, series: &str) -> V
         ("LUA_CPATH".to_string(), cpath.clone()),
         ("LUAROCKS_CONFIG".to_string(), config.clone()),
         (format!("LUAROCKS_CONFIG_{suffix}"), config),
+        (TREE_VAR.to_string(), tree),
     ];
     if series != "5.1" {
         vars.push((format!("LUA_PATH_{suffix}"), path));
         vars.push((format!("LUA_CPATH_{suffix}"), cpath));
     }
     vars
+}
+
+/// The first lines of a rock command wrapper luaenv made relocatable.
+const RELOCATABLE: &str = "#!/bin/sh\n# luaenv: this wrapper finds its rocks tree (lua_modules) relative to itself, so the project can move\n\
+here=$0; if [ -L \"$here\" ]; then here=$(readlink -f -- \"$here\"); fi\n\
+case $here in /*) ;; *) here=$PWD/$here ;; esac\n\
+LUAENV_TREE=${here%/*/*}; export LUAENV_TREE\n";
+
+/// Rewrites the command wrappers LuaRocks wrote into `<tree>/bin` (they name the tree by
+/// absolute path) so that each finds the tree relative to itself: a moved or copied project's
+/// commands then run its own rocks, never the old folder's. Wrappers already rewritten, and
+/// files that are not LuaRocks wrappers, are left as they are; so is everything when the
+/// tree's path holds a character that would need quoting inside the wrapper.
+pub fn make_rock_wrappers_relocatable(tree: &Path) {
+    let Some(tree_text) = tree.to_str().filter(|t| !t.is_empty() && !t.contains(['\'', '"', '\\', '$', '`', '\n', '\r'])) else { return };
+    let Ok(entries) = std::fs::read_dir(tree.join("bin")) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        // Small regular files only: a wrapper is one line; a link is never written through.
+        let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
+        if !meta.is_file() || meta.len() > 64 * 1024 {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        if let Some(relocatable) = relocatable_wrapper(&text, tree_text) {
+            // Written in place (same inode, same mode): a wrapper is rewritten whole in one write.
+            let _ = std::fs::write(&path, relocatable);
+        }
+    }
+}
+
+/// A LuaRocks wrapper (`#!/bin/sh`, `exec '<lua>' -e '<Lua>' '<script>' "$@"`) with the tree
+/// path replaced: inside the `-e` Lua code by `os.getenv("LUAENV_TREE")`, in shell words by
+/// `"$LUAENV_TREE"`. `None` when it is not such a wrapper or does not name the tree.
+fn relocatable_wrapper(text: &str, tree: &str) -> Option<String> {
+    let body = text.strip_prefix("#!/bin/sh\n")?;
+    if !body.contains(tree) || !body.contains("exec ") || text.starts_with(RELOCATABLE) {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len() + RELOCATABLE.len() + 64);
+    out.push_str(RELOCATABLE);
+    // Single quotes alternate outside/inside (`'\''` splits into an outside `\` between two
+    // quoted pieces, so the parity holds).
+    for (i, piece) in body.split('\'').enumerate() {
+        if i > 0 {
+            out.push('\'');
+        }
+        if i % 2 == 0 {
+            if piece.contains(tree) {
+                return None;
+            }
+            out.push_str(piece);
+        } else if piece.starts_with("package.path=") {
+            out.push_str(&piece.replace(tree, &format!("\"..os.getenv(\"{TREE_VAR}\")..\"")));
+        } else {
+            out.push_str(&piece.replace(tree, &format!("'\"${TREE_VAR}\"'")));
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn luarocks_wrappers_become_relative_to_themselves() {
+        let tree = "/w/my proj/lua_modules";
+        let wrapper = "#!/bin/sh\n\nLUAROCKS_SYSCONFDIR='/r/versions/5.4.7/etc/luarocks' exec '/r/versions/5.4.7/bin/lua' -e 'package.path=\"/w/my proj/lua_modules/share/lua/5.4/?.lua;/w/my proj/lua_modules/share/lua/5.4/?/init.lua;\"..package.path;package.cpath=\"/w/my proj/lua_modules/lib/lua/5.4/?.so;\"..package.cpath;local k,l,_=pcall(require,\"luarocks.loader\") _=k and l.add_context(\"say\",\"1.0-1\")' '/w/my proj/lua_modules/lib/luarocks/rocks-5.4/say/1.0-1/bin/say.lua' \"$@\"\n";
+        let made = relocatable_wrapper(wrapper, tree).unwrap();
+        assert!(!made.contains(tree), "{made}");
+        assert!(made.contains("-e 'package.path=\"\"..os.getenv(\"LUAENV_TREE\")..\"/share/lua/5.4/?.lua;\"..os.getenv(\"LUAENV_TREE\")..\"/share/lua/5.4/?/init.lua;\"..package.path;"), "{made}");
+        assert!(made.ends_with(" ''\"$LUAENV_TREE\"'/lib/luarocks/rocks-5.4/say/1.0-1/bin/say.lua' \"$@\"\n"), "{made}");
+        assert_eq!(relocatable_wrapper(&made, tree), None, "once is enough");
+        assert_eq!(relocatable_wrapper("#!/usr/bin/env lua\nprint(1)\n", tree), None);
+        // A real sh runs it from wherever the tree now is.
+        let dir = tempfile::tempdir().unwrap();
+        let moved = dir.path().join("moved/lua_modules");
+        std::fs::create_dir_all(moved.join("bin")).unwrap();
+        let fake = made.replace("'/r/versions/5.4.7/bin/lua' -e", "printf '%s|%s|%s' \"$LUAENV_TREE\"").replace(" \"$@\"\n", "\n");
+        std::fs::write(moved.join("bin/say"), fake).unwrap();
+        let out = std::process::Command::new("sh").arg(moved.join("bin/say")).output().unwrap();
+        let said = String::from_utf8_lossy(&out.stdout).into_owned();
+        let real = &moved;
+        assert!(said.starts_with(&format!("{}|package.path=\"\"..os.getenv", real.display())), "{said}");
+        assert!(said.ends_with(&format!("|{}/lib/luarocks/rocks-5.4/say/1.0-1/bin/say.lua", real.display())), "{said}");
+    }
 }

@@ -19,7 +19,11 @@ pub fn run(command: &str, args: Vec<OsString>) -> u8 {
     let root = context::root_dir();
     match real_program(&root, command, &args) {
         Ok((program, sandbox)) if changes_commands(command, &args) => {
-            let status = Command::new(&program).args(&args).envs(sandbox).status();
+            let status = Command::new(&program).args(&args).envs(sandbox.iter().map(|(k, v)| (k, v))).status();
+            // A project's new rock commands find their tree relative to themselves.
+            if let Some((_, tree)) = sandbox.iter().find(|(k, _)| k == crate::sandbox::TREE_VAR) {
+                crate::sandbox::make_rock_wrappers_relocatable(Path::new(tree));
+            }
             // Shims for the commands the rocks brought (or took away).
             if let Err(err) = crate::rehash::rehash(&Context::from_env()) {
                 eprintln!("luaenv: {err:#}");

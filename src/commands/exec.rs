@@ -20,6 +20,13 @@ impl Args {
         // Inside a project: its sandbox, and its rock commands (lua_modules/bin) first.
         let sandbox = crate::shim::sandbox_for(&selected, &ctx.prefix(&name));
         let project = selected.origin.project_file().and_then(crate::project::of_version_file).filter(|_| !sandbox.is_empty());
+        if let Some(dir) = project {
+            match crate::project::regenerate_if_moved(ctx, dir) {
+                Ok(true) => eprintln!("{} was moved or copied here: regenerated its sandbox ({}/)", dir.display(), crate::project::GENERATED),
+                Ok(false) => {}
+                Err(e) => eprintln!("warning: {e:#}"),
+            }
+        }
         let mut paths = Vec::new();
         if let Some(dir) = project {
             paths.push(dir.join(crate::project::TREE).join("bin"));

@@ -53,6 +53,7 @@ impl Args {
         lock.write(&dir)?;
         write_rockspec(&dir, &receipt.lua_series())?;
         project::generate(ctx, &dir, &name, &lock)?;
+        project::ignore_generated(&dir)?;
         project::register(ctx, &dir)?;
         crate::rehash::rehash(ctx)?;
         eprintln!("{} is a luaenv project: Lua {name}, rocks tree {}/, sandbox {}/ (`. {}/activate` to enter it by hand)", dir.display(), project::TREE, project::GENERATED, project::GENERATED);
@@ -118,7 +119,7 @@ fn write_rockspec(dir: &std::path::Path, series: &str) -> Result<()> {
 fn install(ctx: &Context, spec: &str) -> Result<String> {
     let request = crate::install::Request {
         spec: spec.to_string(),
-        mirror: crate::commands::mirror(ctx, None).map(|(m, _)| m),
+        mirror: crate::commands::network(ctx, None, false),
         from: None,
         sha256: None,
         options: crate::install::build::BuildOptions::for_host(),

@@ -57,6 +57,9 @@ pub struct Args {
     /// Pull a signed build from this cache when it has one (repeatable; also $LUAENV_BUILD_CACHE, `luaenv cache add`)
     #[arg(long = "build-cache", value_name = "CACHE")]
     build_cache: Vec<String>,
+    /// Contact nothing but the mirror (and read local files and the caches); also LUAENV_OFFLINE=1
+    #[arg(long)]
+    offline: bool,
 }
 
 impl Args {
@@ -79,7 +82,7 @@ impl Args {
         if self.jobs == Some(0) {
             return Err(usage("--jobs must be at least 1"));
         }
-        let mirror = crate::commands::mirror(ctx, self.mirror.clone()).map(|(m, _)| m);
+        let mirror = crate::commands::network(ctx, self.mirror.clone(), self.offline);
         let jobs = self.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
         let options = BuildOptions {
             compat: self.compat,

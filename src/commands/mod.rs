@@ -8,6 +8,7 @@ use crate::context::Context;
 mod activate;
 mod cache;
 mod add;
+mod bundle;
 mod completions;
 mod current;
 mod doctor;
@@ -72,6 +73,8 @@ pub enum Command {
     Add(add::AddArgs),
     /// In a project: remove a rock from the rockspec's dependencies, then sync
     Remove(add::RemoveArgs),
+    /// In a project: write an offline kit (every source and rock the lock names, a rocks manifest, SHA256SUMS)
+    Bundle(bundle::Args),
     /// Check compiler, PATH order, shims, prefixes, config; say how to fix each finding
     Doctor(doctor::Args),
     /// Share builds: push to a build cache, the caches installs pull from, signing keys
@@ -99,6 +102,7 @@ impl Command {
             Command::Sync(a) => a.run(ctx),
             Command::Add(a) => a.run(ctx),
             Command::Remove(a) => a.run(ctx),
+            Command::Bundle(a) => a.run(ctx),
             Command::Doctor(a) => a.run(ctx),
             Command::Cache(a) => a.run(ctx),
         }
@@ -202,6 +206,17 @@ pub fn mirror(ctx: &Context, flag: Option<String>) -> Option<(String, &'static s
     };
     let line = text.lines().next()?.trim();
     (!line.is_empty()).then(|| (line.to_string(), "luaenv mirror set"))
+}
+
+/// The mirror of a command that fetches (`--mirror`, `$LUAENV_MIRROR`, the saved one), with
+/// offline mode switched on when asked for (`--offline` or `LUAENV_OFFLINE=1`): from then on
+/// nothing but that mirror, local files and the caches is read.
+pub fn network(ctx: &Context, flag: Option<String>, offline: bool) -> Option<String> {
+    let mirror = mirror(ctx, flag).map(|(m, _)| m);
+    if crate::install::fetch::offline_requested(offline) {
+        crate::install::fetch::go_offline(mirror.as_deref());
+    }
+    mirror
 }
 
 #[cfg(test)]

@@ -73,7 +73,7 @@ impl Args {
                     .expect("some LuaRocks is always wanted here");
                 let _lock = crate::lock::acquire_for(ctx, &name, &format!("changing {name}"))?;
                 crate::install::leftovers::sweep(ctx, &name);
-                let mirror = crate::commands::mirror(ctx, None).map(|(m, _)| m);
+                let mirror = crate::commands::network(ctx, None, false);
                 let way_out = "pass a version the mirror has (`luaenv rocks install <version>`) or a tarball (`--from <file>`)";
                 let prepared = rocks::luarocks::prepare(ctx, &wanted, &series, mirror.as_deref(), way_out)?;
                 crate::install::install_rocks(ctx, &name, &series, &prepared)?;

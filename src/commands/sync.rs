@@ -21,6 +21,9 @@ pub struct Args {
     /// The mirror for every file: Lua, LuaRocks, and rocks (looked up there by file name first)
     #[arg(long, value_name = "URL|DIR")]
     mirror: Option<String>,
+    /// Contact nothing but the mirror (e.g. a `luaenv bundle` kit), local files and the caches; also LUAENV_OFFLINE=1
+    #[arg(long)]
+    offline: bool,
 }
 
 /// What a sync is asked to do about the rocks.
@@ -37,6 +40,9 @@ impl Args {
         let cwd = crate::commands::cwd()?;
         let dir = project::find(&cwd)
             .ok_or_else(|| usage(format!("{} is not inside a luaenv project (no luaenv.lock here or above); make one with `luaenv init`", cwd.display())))?;
+        // Offline from here on (when asked): every download goes through fetch.rs, which refuses
+        // all but the mirror.
+        crate::commands::network(ctx, self.mirror.clone(), self.offline);
         sync(ctx, &dir, &Options { upgrade: self.upgrade, locked: self.locked, mirror: self.mirror })
     }
 }
@@ -58,7 +64,7 @@ pub fn sync_held(ctx: &Context, dir: &Path, options: &Options) -> Result<()> {
     let wanted = wanted_rocks(dir)?;
     let name = lock.install_name();
     let prefix = ctx.prefix(&name);
-    let mirror = crate::commands::mirror(ctx, options.mirror.clone()).map(|(m, _)| m);
+    let mirror = crate::commands::network(ctx, options.mirror.clone(), false);
     let installed_lua = Receipt::read(&prefix).is_none();
     match Receipt::read(&prefix) {
         Some(receipt) => check_installed(&receipt, &lock, &name)?,
@@ -144,6 +150,12 @@ fn sync_rocks(ctx: &Context, sandbox: &Sandbox, lock: &mut Lock, wanted: Option<
         (Some(_), _, None) => return Err(usage("--upgrade: the project has no rockspec, so no dependencies to resolve again; `luaenv add <rock>` writes one")),
         (upgrade, _, wanted) => {
             let wanted = wanted.unwrap_or_default();
+            // Resolving asks the rocks servers through LuaRocks, which fetch.rs does not see.
+            if crate::install::fetch::is_offline() {
+                return Err(usage(
+                    "luaenv is offline (--offline or LUAENV_OFFLINE=1), and luaenv.lock does not hold the rocks the rockspec needs, so they would have to be resolved through the rocks servers; run `luaenv sync` where there is a network, commit luaenv.lock, then sync offline",
+                ));
+            }
             let keep = kept(&lock.rocks, upgrade.as_deref(), wanted)?;
             project_rocks::resolve(ctx, sandbox, wanted, &keep, mirror)?
         }
@@ -151,6 +163,8 @@ fn sync_rocks(ctx: &Context, sandbox: &Sandbox, lock: &mut Lock, wanted: Option<
     let missing = project_rocks::missing(sandbox, &target);
     let files = missing.iter().map(|rock| project_rocks::fetch_locked(ctx, rock, mirror).map(|file| (*rock, file))).collect::<Result<Vec<_>>>()?;
     let changes = project_rocks::install(sandbox, &files, &target, &lock.rocks)?;
+    // Their commands find the tree relative to themselves: the project may move.
+    crate::sandbox::make_rock_wrappers_relocatable(&sandbox.project.join(project::TREE));
     for rock in &changes.installed {
         eprintln!("installed rock {rock}");
     }
@@ -215,17 +229,23 @@ fn unofficial(pinned: &Pinned) -> bool {
 
 /// Where to fetch a pinned file that is not an official release: its http(s) URL, or, for a
 /// file the lock names only (it was installed from a local file), the mirror's copy.
+/// A mirror, when there is one, is used for every file: it is looked up there by file name.
 fn location(pinned: &Pinned, mirror: Option<&str>) -> Result<String> {
+    use crate::install::fetch::Location;
+    if let Some(m) = mirror {
+        let file = pinned.url.rsplit('/').next().unwrap_or_default();
+        return Ok(match Location::in_mirror(m, file) {
+            Location::Url(url) => url,
+            Location::Path(path) => path.display().to_string(),
+        });
+    }
     if pinned.url.starts_with("http://") || pinned.url.starts_with("https://") {
         return Ok(pinned.url.clone());
     }
-    match mirror {
-        Some(m) => Ok(crate::install::fetch::Location::in_mirror(m, &pinned.url).display()),
-        None => Err(usage(format!(
-            "luaenv.lock pins {} (sha256 {}) by file name only: it was installed from a local file; put that file in a mirror folder and run `luaenv sync` with `LUAENV_MIRROR=<folder>`",
-            pinned.url, pinned.sha256
-        ))),
-    }
+    Err(usage(format!(
+        "luaenv.lock pins {} (sha256 {}) by file name only: it was installed from a local file; put that file in a mirror folder and run `luaenv sync --mirror <folder>`",
+        pinned.url, pinned.sha256
+    )))
 }
 
 /// An installed version must be the one the lock pins, byte for byte of its sources.

@@ -4,6 +4,7 @@
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
@@ -239,6 +240,62 @@ pub fn read_text(location: &Location) -> Result<Option<String>> {
     Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
 }
 
+/// Offline mode (`--offline`, `LUAENV_OFFLINE=1`): set once per process by the command that
+/// fetches, with the one mirror that may still be reached (`None`: no server at all; a mirror
+/// folder needs no network). Checked in [`get`], the one place luaenv makes a request, so
+/// series resolution, Lua, LuaRocks and rock downloads all obey it.
+static OFFLINE: OnceLock<Option<String>> = OnceLock::new();
+
+/// Whether the user asked for offline mode: the flag, or `LUAENV_OFFLINE=1`.
+pub fn offline_requested(flag: bool) -> bool {
+    flag || matches!(std::env::var("LUAENV_OFFLINE").as_deref(), Ok("1" | "true" | "yes"))
+}
+
+/// Goes offline for the rest of the process: only `mirror` (and local files and the caches)
+/// may be read from now on.
+pub fn go_offline(mirror: Option<&str>) {
+    let _ = OFFLINE.set(mirror.map(String::from));
+}
+
+/// Whether this process is offline: a command went offline, or `LUAENV_OFFLINE=1`. Work that
+/// would reach a server by other means (LuaRocks resolving rocks) checks it first.
+pub fn is_offline() -> bool {
+    OFFLINE.get().is_some() || offline_requested(false)
+}
+
+/// In offline mode, a request to anything but the mirror is refused before any connection:
+/// one line saying what was wanted, that luaenv is offline, and what to do.
+fn check_offline(url: &Url) -> Result<()> {
+    let allowed = match OFFLINE.get() {
+        Some(mirror) => mirror.clone(),
+        // A command that did not set it up still obeys the variable: its mirror from the
+        // environment, else no server.
+        None if offline_requested(false) => std::env::var("LUAENV_MIRROR").ok().filter(|m| !m.is_empty()),
+        None => return Ok(()),
+    };
+    if allowed.as_deref().is_some_and(|mirror| is_under(url, mirror)) {
+        return Ok(());
+    }
+    let file = url.path_segments().and_then(|mut s| s.next_back().map(decode)).unwrap_or_default();
+    let shown_mirror = allowed.map(|m| format!(" and the mirror {} does not hold it", Location::parse(&m).display())).unwrap_or_default();
+    Err(usage(format!(
+        "luaenv is offline (--offline or LUAENV_OFFLINE=1), so it does not download {file} from {}: it is not in the caches{shown_mirror}; give a mirror or offline kit that holds it with `--mirror <kit>` (`luaenv bundle <kit>` writes one where there is a network)",
+        shown(url)
+    )))
+}
+
+/// Whether `url` is a file of the http(s) mirror `mirror`: same scheme, host and port, and
+/// under its path.
+fn is_under(url: &Url, mirror: &str) -> bool {
+    let Location::Url(base) = Location::parse(mirror) else { return false };
+    let Ok(base) = Url::parse(&base) else { return false };
+    let folder = base.path().trim_end_matches('/');
+    url.scheme() == base.scheme()
+        && url.host_str() == base.host_str()
+        && url.port_or_known_default() == base.port_or_known_default()
+        && url.path().strip_prefix(folder).is_some_and(|rest| rest.starts_with('/'))
+}
+
 /// The server answered 404: no point in retrying.
 #[derive(Debug, thiserror::Error)]
 #[error("{0} answered 404 Not Found: the server does not have that file; check the mirror or use --from")]
@@ -251,6 +308,7 @@ const TRIES: u32 = 3;
 /// never in the URL reqwest sees, so no error message can carry them.
 pub(crate) fn get(root: &Path, url: &str) -> Result<reqwest::blocking::Response> {
     let mut bare = Url::parse(url).with_context(|| format!("'{}' is not a valid URL", mask_unparsed(url)))?;
+    check_offline(&bare)?;
     let shown = shown(&bare);
     let user = decode(bare.username());
     let password = match bare.password() {
@@ -360,5 +418,16 @@ mod tests {
         assert_eq!(l.file_name(), "a b.tar.gz");
         assert!(matches!(Location::in_mirror("file:///tmp/my%20mirror", "x"), Location::Path(p) if p == Path::new("/tmp/my mirror/x")));
         assert_eq!(mask_unparsed("http://alice:S3cret@h:99999/x"), "http://alice:***@h:99999/x");
+    }
+
+    #[test]
+    fn offline_reaches_the_mirror_only() {
+        let url = |s: &str| Url::parse(s).unwrap();
+        assert!(is_under(&url("http://127.0.0.1:8080/kit/lua-5.4.7.tar.gz"), "http://u:pw@127.0.0.1:8080/kit/"));
+        assert!(is_under(&url("https://m.example/SHA256SUMS"), "https://m.example"));
+        for other in ["http://127.0.0.1:8081/kit/x", "http://127.0.0.1:8080/kitx/x", "https://127.0.0.1:8080/kit/x", "https://www.lua.org/ftp/lua-5.4.7.tar.gz"] {
+            assert!(!is_under(&url(other), "http://127.0.0.1:8080/kit"), "{other}");
+        }
+        assert!(!is_under(&url("http://h/x"), "/srv/kit"), "a folder mirror needs no server");
     }
 }

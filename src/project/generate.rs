@@ -31,12 +31,13 @@ pub fn generate(ctx: &Context, project: &Path, name: &str, lock: &Lock) -> Resul
     }
     for program in programs {
         let path = bin.join(program);
-        write_atomic(&path, wrapper_script(program, name, &prefix, &env).as_bytes())?;
+        write_atomic(&path, wrapper_script(program, name, &prefix, &series).as_bytes())?;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
     }
     let config = out.join("luarocks-config.lua");
     let servers = lock.rocks_servers.clone();
     rocks::config::write_project_config(ctx, &config, &project.join(TREE), servers.as_deref())?;
+    crate::sandbox::make_rock_wrappers_relocatable(&project.join(TREE));
     let paths = [bin.clone(), project.join(TREE).join("bin")];
     for shell in [Shell::Bash, Shell::Fish, Shell::Powershell] {
         let file = match shell {
@@ -49,16 +50,95 @@ pub fn generate(ctx: &Context, project: &Path, name: &str, lock: &Lock) -> Resul
     Ok(())
 }
 
+/// `luaenv exec` in a project whose `.luaenv/` was generated for another folder (the project
+/// was moved or copied): regenerates it here, so the activate scripts (which name the project
+/// by absolute path) follow too. The wrappers and the LuaRocks config already work wherever
+/// the project is; this brings back the rest. Nothing is done when the sandbox is in place or
+/// was never generated (`luaenv sync` makes it).
+pub fn regenerate_if_moved(ctx: &Context, project: &Path) -> Result<bool> {
+    let config = project.join(GENERATED).join("luarocks-config.lua");
+    let Ok(text) = crate::fs::read_capped(&config, crate::limits::MAX_TEXT) else { return Ok(false) };
+    let here = rocks::config::lua_path(&project.join(TREE));
+    if text.windows(here.len()).any(|w| w == here.as_bytes()) {
+        return Ok(false);
+    }
+    let _held = super::lock(ctx, project)?;
+    let lock = Lock::read(project)?;
+    generate(ctx, project, &lock.install_name(), &lock)?;
+    Ok(true)
+}
+
 const ACTIVATE_SH: &str = include_str!("../../shims/project-activate.sh");
 const ACTIVATE_FISH: &str = include_str!("../../shims/project-activate.fish");
 const ACTIVATE_PS1: &str = include_str!("../../shims/project-activate.ps1");
 const WRAPPER: &str = include_str!("../../shims/project-wrapper.sh");
 
-/// The `.luaenv/bin/<program>` script: `program` of the prefix run in the sandbox's variables.
-fn wrapper_script(program: &str, name: &str, prefix: &Path, env: &[(String, String)]) -> String {
+/// Stands for the project folder in the wrapper's variables until it is rendered: a path no
+/// real project has (control characters), replaced by the folder the wrapper finds itself in.
+const HERE: &str = "\u{1}luaenv-project\u{1}";
+
+/// The `.luaenv/bin/<program>` script: `program` of the prefix run in the sandbox's variables,
+/// computed from where the script is now (the prefix stays where it is, in luaenv's root).
+fn wrapper_script(program: &str, name: &str, prefix: &Path, series: &str) -> String {
+    let env = sandbox_env(Path::new(HERE), prefix, name, series);
     let target = prefix.join("bin").join(program);
-    let values = [("PROGRAM", Value::Name(program)), ("NAME", Value::Name(name)), ("ENV", Value::Vars(env)), ("TARGET", Value::path(&target))];
-    render(WRAPPER, Shell::Bash, &values)
+    let values = [("PROGRAM", Value::Name(program)), ("NAME", Value::Name(name)), ("ENV", Value::Vars(&env)), ("TARGET", Value::path(&target))];
+    // Inside a single-quoted word, the marker becomes: close the quote, the variable, reopen.
+    render(WRAPPER, Shell::Bash, &values).replace(HERE, "'\"$LUAENV_HERE\"'")
+}
+
+/// The lines `init` makes sure a project's `.gitignore` has: the generated sandbox and the
+/// rocks tree are rebuilt by `luaenv sync`, never committed.
+const IGNORED: [&str; 2] = ["/lua_modules/", "/.luaenv/"];
+
+/// Adds the lines for `lua_modules/` and `.luaenv/` to the project's `.gitignore`: creates it,
+/// or appends only the missing lines, keeping every line the user has. A `.gitignore` that is
+/// a link is refused: luaenv never writes through a link a repository controls.
+pub fn ignore_generated(project: &Path) -> Result<()> {
+    let file = project.join(".gitignore");
+    if file.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(crate::error::usage(format!(
+            "{} is a symbolic link, and luaenv never writes through a link a repository controls; remove it (`rm '{}'`) and run the command again: luaenv makes a real one",
+            file.display(),
+            file.display()
+        )));
+    }
+    let existing = match std::fs::read(&file) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(anyhow::Error::new(e).context(format!("cannot read {}", file.display()))),
+    };
+    match with_ignored(&String::from_utf8_lossy(&existing)) {
+        Some(added) => {
+            let mut bytes = existing;
+            bytes.extend_from_slice(added.as_bytes());
+            write_atomic(&file, &bytes)
+        }
+        None => Ok(()),
+    }
+}
+
+/// What to append to a `.gitignore` holding `text`, or `None` when it already ignores both
+/// folders (in any of the usual spellings).
+fn with_ignored(text: &str) -> Option<String> {
+    let has = |wanted: &str| {
+        let bare = wanted.trim_matches('/');
+        text.lines().map(str::trim).any(|l| [bare, &format!("{bare}/"), &format!("/{bare}"), wanted].contains(&l))
+    };
+    let missing: Vec<&str> = IGNORED.into_iter().filter(|w| !has(w)).collect();
+    if missing.is_empty() {
+        return None;
+    }
+    let mut added = String::new();
+    if !text.is_empty() && !text.ends_with('\n') {
+        added.push('\n');
+    }
+    added.push_str("# luaenv: the rocks tree and the generated sandbox (`luaenv sync` rebuilds them)\n");
+    for line in missing {
+        added.push_str(line);
+        added.push('\n');
+    }
+    Some(added)
 }
 
 /// Shell code that enters the sandbox: its bin folders first on PATH, its variables set,
@@ -100,19 +180,38 @@ mod tests {
 
     #[test]
     fn wrappers_quote_a_hostile_prefix_and_run_in_the_sandbox() {
-        let project = Path::new("/w/it's a \"proj\" $HOME\\x");
-        let env = sandbox_env(project, Path::new("/r/versions/5.4.7"), "5.4.7", "5.4");
         let root = tempfile::tempdir().unwrap();
         let prefix = root.path().join("it's a \"root\" $HOME\\x/versions/5.4.7");
-        insta::assert_snapshot!("project_wrapper", wrapper_script("lua", "5.4.7", Path::new("/r/it's a \"root\" $HOME\\x/versions/5.4.7"), &env));
-        // A real sh runs the prefix's program with the sandbox's variables and the arguments as given.
+        insta::assert_snapshot!("project_wrapper", wrapper_script("lua", "5.4.7", Path::new("/r/it's a \"root\" $HOME\\x/versions/5.4.7"), "5.4"));
+        // A real sh runs the prefix's program with the sandbox's variables, computed from
+        // where the wrapper is, and the arguments as given.
         std::fs::create_dir_all(prefix.join("bin")).unwrap();
         let lua = prefix.join("bin/lua");
-        std::fs::write(&lua, "#!/bin/sh\nprintf '%s|%s' \"$LUA_CPATH_5_4\" \"$1\"\n").unwrap();
+        std::fs::write(&lua, "#!/bin/sh\nprintf '%s|%s|%s' \"$LUA_CPATH_5_4\" \"${LUAENV_HERE-unset}\" \"$1\"\n").unwrap();
         std::fs::set_permissions(&lua, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let wrapper = root.path().join("wrapper");
-        std::fs::write(&wrapper, wrapper_script("lua", "5.4.7", &prefix, &env)).unwrap();
+        let project = root.path().join("it's a \"proj\" $HOME\\x");
+        std::fs::create_dir_all(project.join(".luaenv/bin")).unwrap();
+        let wrapper = project.join(".luaenv/bin/lua");
+        std::fs::write(&wrapper, wrapper_script("lua", "5.4.7", &prefix, "5.4")).unwrap();
+        let expected = sandbox_env(&project, &prefix, "5.4.7", "5.4");
         let out = std::process::Command::new("sh").arg(&wrapper).arg("a 'b' $c").output().unwrap();
-        assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{}|a 'b' $c", env.iter().find(|(k, _)| k == "LUA_CPATH_5_4").unwrap().1));
+        assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{}|unset|a 'b' $c", expected.iter().find(|(k, _)| k == "LUA_CPATH_5_4").unwrap().1));
+    }
+
+    #[test]
+    fn gitignore_gains_only_the_missing_lines() {
+        assert_eq!(with_ignored("").unwrap(), "# luaenv: the rocks tree and the generated sandbox (`luaenv sync` rebuilds them)\n/lua_modules/\n/.luaenv/\n");
+        let added = with_ignored("target/\n# mine\nlua_modules").unwrap();
+        assert!(added.starts_with('\n') && added.ends_with("\n/.luaenv/\n") && !added.contains("/lua_modules/"), "{added}");
+        assert_eq!(with_ignored("/lua_modules/\n.luaenv/\n"), None);
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(".gitignore"), "*.o\n!keep.o").unwrap();
+        ignore_generated(dir.path()).unwrap();
+        ignore_generated(dir.path()).unwrap();
+        let text = std::fs::read_to_string(dir.path().join(".gitignore")).unwrap();
+        assert!(text.starts_with("*.o\n!keep.o\n# luaenv") && text.matches("/.luaenv/").count() == 1, "{text}");
+        let linked = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(dir.path().join(".gitignore"), linked.path().join(".gitignore")).unwrap();
+        assert_eq!(crate::error::exit_code(&ignore_generated(linked.path()).unwrap_err()), 2);
     }
 }

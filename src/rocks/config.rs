@@ -89,7 +89,13 @@ pub(super) fn push_servers(block: &mut String, servers: &[Server]) {
 /// lines LuaRocks would run. The project's own settings live in `luaenv.lock`.
 pub fn write_project_config(ctx: &Context, config_file: &Path, tree: &Path, servers: Option<&[Server]>) -> Result<()> {
     let existing = Vec::new();
-    let mut block = format!("{BEGIN}\nrocks_trees = {{\n   {{ name = \"project\", root = {} }};\n}}\n", lua_path(tree));
+    // The tree where the project is now (the shim and wrappers set the variable), so a moved
+    // or copied project installs into its own lua_modules; the path it was made at otherwise.
+    let mut block = format!(
+        "{BEGIN}\nrocks_trees = {{\n   {{ name = \"project\", root = os_getenv(\"{}\") or {} }};\n}}\n",
+        crate::sandbox::TREE_VAR,
+        lua_path(tree)
+    );
     if let Some(servers) = servers {
         push_downloaders(&mut block, downloaders(ctx, servers).as_ref());
         push_servers(&mut block, servers);

@@ -7,6 +7,7 @@ mod first_hour;
 mod hostile;
 mod install;
 mod lock_rocks;
+mod offline;
 mod project;
 mod rehash;
 mod rocks;

@@ -189,3 +189,81 @@ fn sync_rebuilds_a_fresh_clone_from_the_lock() {
     ok(&mut sync(&clone));
     assert_eq!(server.requests(), before);
 }
+
+/// A tool run with the view's variables in `dir`.
+fn tool_in(env: &Env, program: &Path, dir: &Path) -> Command {
+    let mut c = Command::new(program);
+    env.apply(&mut c);
+    c.current_dir(dir);
+    c
+}
+
+const OWN: &str = "print(require('fromsrc'), require('srcpkg'), require('rootmod'), (pcall(require, 'movable')))";
+
+#[test]
+fn src_and_root_modules_load_and_a_moved_or_copied_project_uses_its_own_tree() {
+    let fixtures = fixtures_or_skip!("src_and_root_modules_load_and_a_moved_or_copied_project_uses_its_own_tree");
+    let world = world_or_skip!("src_and_root_modules_load_and_a_moved_or_copied_project_uses_its_own_tree");
+    let _ = fixtures;
+    // Rocks go into the project's tree only: the World's 5.4.7 is read, never written.
+    let env = &world.view();
+    ok(env.luaenv().arg("rehash"));
+    let top = tempfile::tempdir().unwrap();
+    let project = top.path().join("proj");
+    ok(env.luaenv().args(["init"]).arg(&project).args(["--lua", "5.4.7"]).current_dir(top.path()));
+    std::fs::create_dir_all(project.join("src/srcpkg")).unwrap();
+    std::fs::write(project.join("src/fromsrc.lua"), "return 'src'\n").unwrap();
+    std::fs::write(project.join("src/srcpkg/init.lua"), "return 'srcpkg'\n").unwrap();
+    std::fs::write(project.join("rootmod.lua"), "return 'root'\n").unwrap();
+
+    let served = tempfile::tempdir().unwrap();
+    let server = Server::serve(served.path());
+    write_rock_with(served.path(), &server.url, "movable", "movable.lua", "return 'movable'\n", true);
+    ok(tool_in(env, &env.prefix("5.4.7").join("bin/luarocks-admin"), top.path()).arg("make-manifest").arg(served.path()));
+    ok(env.luaenv().args(["rocks", "add-server", &server.url, "--name", "team", "--project"]).current_dir(&project));
+    ok(env.luaenv().args(["rocks", "remove-server", "luarocks.org", "--project"]).current_dir(&project));
+    ok(tool_in(env, &env.root().join("shims/luarocks"), &project).args(["install", "movable"]));
+    let wrapper = std::fs::read_to_string(project.join("lua_modules/bin/movable-say")).unwrap();
+    assert!(wrapper.contains("LUAENV_TREE") && !wrapper.contains(&project.display().to_string()), "{wrapper}");
+
+    // src/ (a module, a package's init.lua) and the root's modules, through the shim, the
+    // generated wrapper and `luaenv exec`, from a subfolder too.
+    let expected = "src\tsrcpkg\troot\ttrue";
+    std::fs::create_dir_all(project.join("sub")).unwrap();
+    assert_eq!(lua_in(env, &project.join("sub"), OWN), (true, expected.into()));
+    assert_eq!(ok(Command::new(project.join(".luaenv/bin/lua")).args(["-e", OWN]).current_dir(top.path()).env_remove("LUA_PATH")).trim(), expected);
+    assert_eq!(ok(env.luaenv().args(["exec", "lua", "-e", OWN]).current_dir(&project)).trim(), expected);
+
+    // A copy: `luarocks remove` there acts on the copy's tree; the original keeps its rock.
+    let copy = top.path().join("copy");
+    ok(Command::new("cp").arg("-a").arg(&project).arg(&copy));
+    ok(tool_in(env, &env.root().join("shims/luarocks"), &copy).args(["remove", "movable"]));
+    assert!(!copy.join("lua_modules/share/lua/5.4/movable.lua").exists());
+    assert!(project.join("lua_modules/share/lua/5.4/movable.lua").is_file(), "the original is untouched");
+    assert_eq!(lua_in(env, &copy, OWN), (true, "src\tsrcpkg\troot\tfalse".into()));
+
+    // A move: the old folder is gone, everything works from the new one.
+    let moved = top.path().join("moved here");
+    std::fs::rename(&project, &moved).unwrap();
+    assert_eq!(lua_in(env, &moved, OWN), (true, expected.into()));
+    assert_eq!(ok(Command::new(moved.join(".luaenv/bin/lua")).args(["-e", OWN]).current_dir(top.path())).trim(), expected);
+    assert_eq!(ok(&mut tool_in(env, &env.root().join("shims/movable-say"), &moved)).trim(), "movable");
+    assert_eq!(ok(&mut Command::new(moved.join("lua_modules/bin/movable-say"))).trim(), "movable", "the rock's own command, run directly");
+    ok(tool_in(env, &env.root().join("shims/luarocks"), &moved).args(["remove", "movable"]));
+    assert!(!moved.join("lua_modules/share/lua/5.4/movable.lua").exists());
+    ok(tool_in(env, &moved.join(".luaenv/bin/luarocks"), top.path()).args(["install", "movable"]));
+    assert!(moved.join("lua_modules/share/lua/5.4/movable.lua").is_file(), "installs go to the moved project's own tree");
+    // `luaenv exec` notices the move and regenerates the sandbox: the activate script too.
+    let activate = std::fs::read_to_string(moved.join(".luaenv/activate")).unwrap();
+    assert!(!activate.contains(&moved.display().to_string()), "made for the old folder");
+    let out = run(env.luaenv().args(["exec", "lua", "-e", OWN]).current_dir(&moved));
+    assert_eq!((String::from_utf8_lossy(&out.stdout).trim(), out.status.success()), (expected, true));
+    assert!(stderr(&out).contains("regenerated its sandbox"), "{}", stderr(&out));
+    let mut bash = Command::new("bash");
+    env.apply(&mut bash);
+    let said = ok(bash.args(["--norc", "-c", &format!(". ./.luaenv/activate && lua -e \"{OWN}\"")]).current_dir(&moved).env("PATH", std::env::var("PATH").unwrap()));
+    assert_eq!(said.trim(), expected);
+    assert!(ok(env.luaenv().arg("doctor").current_dir(&moved)).contains("sandbox in place"));
+    assert!(!project.exists(), "nothing recreated the old folder");
+    assert!(!copy.join("lua_modules/share/lua/5.4/movable.lua").exists());
+}
