@@ -90,6 +90,9 @@ pub fn install(ctx: &Context, req: &Request) -> Result<Outcome> {
         return Ok(Outcome { name, prefix, how: How::AlreadyInstalled });
     }
     let toolchain = Toolchain::detect(&req.options.target, &ctx.scratch_dir())?;
+    if req.options.static_link {
+        toolchain.check_static(&ctx.scratch_dir())?;
+    }
     let (location, expected) = source_of(ctx, req, resolved)?;
     // Every source is fetched and verified before the first compile, Lua's first: a bad
     // tarball or a missing LuaRocks fails in a second, not after a build.

@@ -41,6 +41,20 @@ pub fn lay_out_lua(staging: &Path, prefix: &Path, tree: &Path, built: &Built, ve
         }
     }
     std::fs::write(staging.join("lib/pkgconfig/lua.pc"), pkg_config(prefix, version))?;
+    if let Some(import_lib) = &built.import_lib {
+        lay_out_windows_import_lib(staging, prefix, version, import_lib)?;
+    }
+    Ok(())
+}
+
+/// A Windows prefix: C modules link against the DLL through its import library in `lib/`
+/// (`-llua54`), and Windows has no separate libm or libdl.
+fn lay_out_windows_import_lib(staging: &Path, prefix: &Path, version: &Version, import_lib: &Path) -> Result<()> {
+    crate::fs::copy(import_lib, &staging.join("lib").join(import_lib.file_name().unwrap()))?;
+    let dll = crate::install::build::windows_dll_name(version);
+    let libs = format!("Libs: -L${{libdir}} -l{}", dll.trim_end_matches(".dll"));
+    let pc = pkg_config(prefix, version).replace("Libs: -L${libdir} -llua -lm -ldl", &libs);
+    std::fs::write(staging.join("lib/pkgconfig/lua.pc"), pc)?;
     Ok(())
 }
 

@@ -12,3 +12,4 @@ mod shims;
 mod sources;
 mod support;
 mod transaction;
+mod targets;
