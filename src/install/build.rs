@@ -349,6 +349,16 @@ pub fn build_lua(tree: &Path, prefix: &Path, version: &Version, opts: &BuildOpti
     Ok(Built { liblua, programs: vec![src.join("lua"), src.join("luac")], import_lib: None })
 }
 
+/// A `lua` for this machine from a copy of the same source (`host_tree`, copied before the
+/// target build touched it), for a cross prefix whose own programs cannot run here: LuaRocks
+/// runs on it (and cross-compiles C rocks with the target's compiler). Its default module
+/// paths are the cross prefix's, where LuaRocks' own modules are.
+pub fn build_host_lua(host_tree: &Path, prefix: &Path, version: &Version, opts: &BuildOptions, host: &Toolchain) -> Result<PathBuf> {
+    let host_opts = BuildOptions { compat: opts.compat, readline: false, static_link: false, target: host.target.clone(), jobs: opts.jobs };
+    let built = build_lua(host_tree, prefix, version, &host_opts, host)?;
+    Ok(built.programs[0].clone())
+}
+
 /// `lua54.dll` for 5.4: the name upstream's `make mingw` gives the DLL of each series.
 pub fn windows_dll_name(version: &Version) -> String {
     let part = |i: usize| version.parts.get(i).copied().unwrap_or(0);

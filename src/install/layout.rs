@@ -51,6 +51,8 @@ pub fn lay_out_lua(staging: &Path, prefix: &Path, tree: &Path, built: &Built, ve
 /// (`-llua54`), and Windows has no separate libm or libdl.
 fn lay_out_windows_import_lib(staging: &Path, prefix: &Path, version: &Version, import_lib: &Path) -> Result<()> {
     crate::fs::copy(import_lib, &staging.join("lib").join(import_lib.file_name().unwrap()))?;
+    // `-llua` (LuaRocks' `link_lua_explicitly`) finds `liblua.dll.a` before `liblua.a`.
+    crate::fs::copy(import_lib, &staging.join("lib/liblua.dll.a"))?;
     let dll = crate::install::build::windows_dll_name(version);
     let libs = format!("Libs: -L${{libdir}} -l{}", dll.trim_end_matches(".dll"));
     let pc = pkg_config(prefix, version).replace("Libs: -L${libdir} -llua -lm -ldl", &libs);

@@ -59,6 +59,11 @@ fn runner(target: &str, host: &str) -> Runner {
     }
 }
 
+/// Whether a program built for `target` runs on this machine as it is (no qemu, no wine).
+pub fn runs_natively(target: &str, host: &str) -> bool {
+    runner(target, host) == Runner::Native
+}
+
 /// `lua` → `lua.exe` for Windows targets.
 pub fn target_program(name: &str, target: &str) -> String {
     if crate::install::build::is_windows(target) { format!("{name}.exe") } else { name.to_string() }

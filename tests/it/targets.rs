@@ -186,3 +186,73 @@ fn a_missing_cross_compiler_names_its_debian_package() {
     }
     assert!(env.versions_entries().is_empty());
 }
+
+/// `luarocks config <key>` as the prefix's own LuaRocks answers it.
+fn rocks_config(luarocks: &Path, key: &str) -> String {
+    ok(Command::new(luarocks).args(["config", key]).env_remove("LUAROCKS_CONFIG")).trim().to_string()
+}
+
+/// A Windows prefix's LuaRocks runs here on a host lua of the same release built beside it,
+/// and its config gives the target's compiler and flags: LuaRocks itself (`luarocks config`)
+/// reads them back, and `luarocks make` cross-builds a C rock into a DLL linked against
+/// lua54.dll that lua.exe loads under wine.
+#[test]
+fn luarocks_in_a_windows_prefix_builds_c_rocks_for_windows() {
+    let test = "luarocks_in_a_windows_prefix_builds_c_rocks_for_windows";
+    let fixtures = fixtures_or_skip!(test);
+    if !tools_or_skip(test, &[("x86_64-w64-mingw32-gcc", "gcc-mingw-w64-x86-64"), ("x86_64-w64-mingw32-objdump", "binutils-mingw-w64-x86-64"), ("wine", "wine64")]) {
+        return;
+    }
+    let env = Env::new();
+    let server = Server::serve(&fixtures.join("mirror"));
+    let rocks = fixtures.join("local/luarocks-3.13.0-git.tar.gz");
+    ok(env.luaenv().args(["install", "5.4.7", "--target", WINDOWS, "--mirror", &server.url, "--rocks-from"]).arg(&rocks));
+    let prefix = env.prefix(&format!("5.4.7-{WINDOWS}"));
+    let luarocks = prefix.join("bin/luarocks");
+    assert_eq!(rocks_config(&luarocks, "variables.CC"), "x86_64-w64-mingw32-gcc");
+    assert_eq!(rocks_config(&luarocks, "variables.LD"), "x86_64-w64-mingw32-gcc");
+    assert_eq!(rocks_config(&luarocks, "variables.LIB_EXTENSION"), "dll");
+    assert_eq!(rocks_config(&luarocks, "lib_extension"), "dll");
+    assert_eq!(rocks_config(&luarocks, "link_lua_explicitly"), "true");
+    assert_eq!(rocks_config(&luarocks, "variables.LUA_INCDIR"), prefix.join("include").display().to_string());
+    assert_eq!(rocks_config(&luarocks, "variables.LUA_LIBDIR"), prefix.join("lib").display().to_string());
+
+    let rock = env.dir.path().join("twice");
+    std::fs::create_dir_all(&rock).unwrap();
+    std::fs::write(
+        rock.join("twice.c"),
+        "#include \"lua.h\"\n#include \"lauxlib.h\"\n\
+         static int twice(lua_State *L) { lua_pushinteger(L, 2 * luaL_checkinteger(L, 1)); return 1; }\n\
+         int luaopen_twice(lua_State *L) { lua_newtable(L); lua_pushcfunction(L, twice); lua_setfield(L, -2, \"twice\"); return 1; }\n",
+    )
+    .unwrap();
+    std::fs::write(rock.join("twice-1.0-1.rockspec"), "package = \"twice\"\nversion = \"1.0-1\"\nsource = { url = \"file://.\" }\nbuild = { type = \"builtin\", modules = { twice = \"twice.c\" } }\n").unwrap();
+    ok(Command::new(&luarocks).args(["make", "twice-1.0-1.rockspec"]).current_dir(&rock).env_remove("LUAROCKS_CONFIG"));
+    let dll = prefix.join("lib/lua/5.4/twice.dll");
+    let imports = ok(Command::new("x86_64-w64-mingw32-objdump").arg("-p").arg(&dll));
+    assert!(imports.contains("DLL Name: lua54.dll"), "the rock does not link against lua54.dll:\n{imports}");
+    let said = ok(wine(&env, &prefix.join("bin/lua.exe")).args(["-e", "io.write(require('twice').twice(21))"]));
+    assert_eq!(said.trim(), "42");
+}
+
+/// An aarch64 prefix's LuaRocks config names the aarch64 cross compiler and Debian's sysroot
+/// for C dependencies, as LuaRocks itself reads them.
+#[test]
+fn luarocks_in_an_aarch64_prefix_uses_the_cross_compiler() {
+    let test = "luarocks_in_an_aarch64_prefix_uses_the_cross_compiler";
+    let fixtures = fixtures_or_skip!(test);
+    if !tools_or_skip(test, &[("aarch64-linux-gnu-gcc", "gcc-aarch64-linux-gnu")]) {
+        return;
+    }
+    let env = Env::new();
+    let server = Server::serve(&fixtures.join("mirror"));
+    let target = "aarch64-unknown-linux-gnu";
+    ok(env.luaenv().args(["install", "5.4.7", "--target", target, "--mirror", &server.url, "--rocks-from"]).arg(fixtures.join("local/luarocks-3.13.0-git.tar.gz")));
+    let prefix = env.prefix(&format!("5.4.7-{target}"));
+    let luarocks = prefix.join("bin/luarocks");
+    assert_eq!(rocks_config(&luarocks, "variables.CC"), "aarch64-linux-gnu-gcc");
+    assert_eq!(rocks_config(&luarocks, "variables.LIB_EXTENSION"), "so");
+    assert_eq!(rocks_config(&luarocks, "arch"), "linux-aarch64");
+    assert!(rocks_config(&luarocks, "external_deps_dirs").contains("/usr/aarch64-linux-gnu"));
+    assert_eq!(rocks_config(&luarocks, "variables.LUA_INCDIR"), prefix.join("include").display().to_string());
+}
