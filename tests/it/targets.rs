@@ -256,3 +256,29 @@ fn luarocks_in_an_aarch64_prefix_uses_the_cross_compiler() {
     assert!(rocks_config(&luarocks, "external_deps_dirs").contains("/usr/aarch64-linux-gnu"));
     assert_eq!(rocks_config(&luarocks, "variables.LUA_INCDIR"), prefix.join("include").display().to_string());
 }
+
+/// LuaJIT for Windows from Linux, as `make TARGET_SYS=Windows` builds it (host tools for this
+/// machine told the target is Windows, the VM as a PE object): `luajit.exe` with `lua51.dll`
+/// and the `jit.*` modules in `bin/lua/jit`, so `luajit -jv` traces under wine.
+#[test]
+fn luajit_for_windows_traces_with_jv_under_wine() {
+    let test = "luajit_for_windows_traces_with_jv_under_wine";
+    let fixtures = fixtures_or_skip!(test);
+    if !tools_or_skip(test, &[("x86_64-w64-mingw32-gcc", "gcc-mingw-w64-x86-64"), ("x86_64-w64-mingw32-objdump", "binutils-mingw-w64-x86-64"), ("wine", "wine64")]) {
+        return;
+    }
+    let env = Env::new();
+    let server = Server::serve(&fixtures.join("mirror"));
+    let out = run(env.luaenv().args(["install", "luajit-2.1", "--no-rocks", "--target", WINDOWS, "--mirror", &server.url]));
+    assert!(out.status.success() && !stderr(&out).contains("not smoke-tested"), "{}", stderr(&out));
+    let prefix = env.prefix(&format!("luajit-2.1-{WINDOWS}"));
+    for file in ["bin/luajit.exe", "bin/lua51.dll", "bin/lua/jit/v.lua", "lib/libluajit-5.1.dll.a", "include/luajit-2.1/luajit.h", "lib/pkgconfig/luajit.pc"] {
+        assert!(prefix.join(file).is_file(), "{file} missing from the Windows LuaJIT prefix");
+    }
+    let imports = ok(Command::new("x86_64-w64-mingw32-objdump").arg("-p").arg(prefix.join("bin/luajit.exe")));
+    assert!(imports.contains("DLL Name: lua51.dll"), "luajit.exe does not load lua51.dll");
+    let out = run(wine(&env, &prefix.join("bin/luajit.exe")).args(["-jv", "-e", "for i = 1, 200 do end"]));
+    let said = stderr(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(said.lines().any(|l| l.starts_with("[TRACE") && l.contains("loop")), "no trace line from -jv: {said}");
+}
