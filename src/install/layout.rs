@@ -9,8 +9,9 @@ use crate::install::build::Built;
 use crate::version::Version;
 
 /// What a prefix holds, in the build cache's key: bumped when a layout changes, so a build
-/// cached by an earlier luaenv (e.g. LuaJIT without `share/luajit`) is not copied.
-pub const LAYOUT: u32 = 3;
+/// cached by an earlier luaenv (e.g. LuaJIT without `share/luajit`, a cross prefix without
+/// its host `lua` for LuaRocks) is not copied.
+pub const LAYOUT: u32 = 4;
 
 /// Copies the built Lua into a staging folder laid out as the spec's prefix.
 /// `prefix` is where it will finally live (for `lua.pc`).

@@ -282,3 +282,28 @@ fn luajit_for_windows_traces_with_jv_under_wine() {
     assert!(out.status.success(), "{said}");
     assert!(said.lines().any(|l| l.starts_with("[TRACE") && l.contains("loop")), "no trace line from -jv: {said}");
 }
+
+/// Without wine the Windows build is installed all the same, and the install says it could not
+/// smoke-test it (PATH holds the mingw tools and nothing else).
+#[test]
+fn the_windows_smoke_test_says_when_wine_is_missing() {
+    let test = "the_windows_smoke_test_says_when_wine_is_missing";
+    let fixtures = fixtures_or_skip!(test);
+    if !tools_or_skip(test, &[("x86_64-w64-mingw32-gcc", "gcc-mingw-w64-x86-64")]) {
+        return;
+    }
+    let env = Env::new();
+    let path = env.dir.path().join("mingw-only");
+    std::fs::create_dir_all(&path).unwrap();
+    for tool in ["x86_64-w64-mingw32-gcc", "x86_64-w64-mingw32-ar", "x86_64-w64-mingw32-ranlib", "x86_64-w64-mingw32-gcc-ar"] {
+        let found = ok(Command::new("sh").args(["-c", &format!("command -v {tool} || true")]));
+        if !found.trim().is_empty() {
+            std::os::unix::fs::symlink(found.trim(), path.join(tool)).unwrap();
+        }
+    }
+    let server = Server::serve(&fixtures.join("mirror"));
+    let out = run(env.luaenv().env("PATH", &path).args(["install", "5.4.7", "--no-rocks", "--target", WINDOWS, "--mirror", &server.url]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains(&format!("the {WINDOWS} build was not smoke-tested: wine is not installed")), "{}", stderr(&out));
+    assert!(env.prefix(&format!("5.4.7-{WINDOWS}")).join("bin/lua.exe").is_file());
+}
