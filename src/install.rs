@@ -93,6 +93,7 @@ pub fn install(ctx: &Context, req: &Request) -> Result<Outcome> {
     if req.options.static_link {
         toolchain.check_static(&ctx.scratch_dir())?;
     }
+    smoke::prewarm(&toolchain);
     let (location, expected) = source_of(ctx, req, resolved)?;
     // Every source is fetched and verified before the first compile, Lua's first: a bad
     // tarball or a missing LuaRocks fails in a second, not after a build.

@@ -1,7 +1,8 @@
 //! Smoke test: a new interpreter must run before it is moved into place.
 
 use std::path::Path;
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 
 use anyhow::{Result, bail};
 
@@ -23,7 +24,9 @@ pub fn smoke_test(staged: &Path, interpreter: &str, tc: &Toolchain) -> Result<()
         return Ok(());
     };
     cmd.arg("-e").arg(CHECK).env_remove("LUA_INIT").env_remove("LUA_PATH").env_remove("LUA_CPATH");
-    let output = cmd.output().map_err(|e| anyhow::anyhow!("smoke test failed: cannot run {}: {e}; nothing was installed", program.display()))?;
+    let output = cmd.output();
+    release_wine();
+    let output = output.map_err(|e| anyhow::anyhow!("smoke test failed: cannot run {}: {e}; nothing was installed", program.display()))?;
     let printed = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() || !printed.starts_with("Lua") {
         bail!(
@@ -34,6 +37,33 @@ pub fn smoke_test(staged: &Path, interpreter: &str, tc: &Toolchain) -> Result<()
         );
     }
     Ok(())
+}
+
+/// A wine session held open while a Windows build compiles (see `prewarm`).
+static WARM_WINE: Mutex<Option<Child>> = Mutex::new(None);
+
+/// Starts wine for a Windows target while the build runs, so the smoke test finds it started:
+/// wine's first program in a session takes a second or more (many more the first time, when
+/// it makes the prefix), every later one a few ms. `cmd /c pause` holds the session until
+/// the smoke test closes its stdin (or luaenv exits, which closes it too); wine then ends the
+/// session a few seconds later, as it always does.
+pub fn prewarm(tc: &Toolchain) {
+    if runner(&tc.target, &tc.host) != Runner::Wine {
+        return;
+    }
+    let Some(mut cmd) = command_for(Path::new("cmd.exe"), &tc.target, &tc.host) else { return };
+    cmd.args(["/c", "pause"]).stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null());
+    if let Ok(child) = cmd.spawn() {
+        *WARM_WINE.lock().unwrap_or_else(|e| e.into_inner()) = Some(child);
+    }
+}
+
+/// Lets the held wine session end (after the smoke test ran in it).
+fn release_wine() {
+    if let Some(mut child) = WARM_WINE.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        drop(child.stdin.take());
+        let _ = child.wait();
+    }
 }
 
 /// How this machine runs a program built for a target.
