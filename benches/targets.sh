@@ -25,25 +25,42 @@ timeit() { local t0; t0=$(now); "$@" >/dev/null 2>&1; echo "$(now) - $t0" | bc; 
 declare -A flags=(
   [native]=""
   [windows]="--target x86_64-pc-windows-gnu"
+  [windows-no-wine]="--target x86_64-pc-windows-gnu"
   [musl-static]="--static --target x86_64-unknown-linux-musl"
 )
-declare -A names=([native]=5.4.7 [windows]=5.4.7-x86_64-pc-windows-gnu [musl-static]=5.4.7-x86_64-unknown-linux-musl)
+declare -A names=([native]=5.4.7 [windows]=5.4.7-x86_64-pc-windows-gnu [windows-no-wine]=5.4.7-x86_64-pc-windows-gnu [musl-static]=5.4.7-x86_64-unknown-linux-musl)
+# The Windows build alone, without the smoke test under wine: a PATH with the mingw tools only.
+mingw=$work/mingw-only
+mkdir -p "$mingw"
+for tool in x86_64-w64-mingw32-gcc x86_64-w64-mingw32-ar x86_64-w64-mingw32-ranlib x86_64-w64-mingw32-gcc-ar; do
+  ln -s "$(command -v $tool)" "$mingw/$tool"
+done
+run_install() {
+  if [ "$1" = windows-no-wine ]; then
+    # shellcheck disable=SC2086
+    PATH=$mingw "$bin" install 5.4.7 --no-rocks ${flags[$1]} --mirror "$fixtures/mirror"
+  else
+    # shellcheck disable=SC2086
+    "$bin" install 5.4.7 --no-rocks ${flags[$1]} --mirror "$fixtures/mirror"
+  fi
+}
 # Prime the download cache and wine's prefix (its first start takes several seconds, once).
-for kind in native windows musl-static; do
-  # shellcheck disable=SC2086
-  "$bin" install 5.4.7 --no-rocks ${flags[$kind]} --mirror "$fixtures/mirror" >/dev/null 2>&1
+kinds="native windows windows-no-wine musl-static"
+for kind in $kinds; do
+  run_install "$kind" >/dev/null 2>&1
+  "$bin" uninstall "${names[$kind]}" >/dev/null 2>&1
 done
 declare -A times
 for i in $(seq "$runs"); do
-  for kind in native windows musl-static; do
-    "$bin" uninstall "${names[$kind]}" >/dev/null 2>&1; rm -rf "$LUAENV_CACHE_DIR/builds"
-    # shellcheck disable=SC2086
-    times[$kind]+="$(timeit "$bin" install 5.4.7 --no-rocks ${flags[$kind]} --mirror "$fixtures/mirror") "
+  for kind in $kinds; do
+    rm -rf "$LUAENV_CACHE_DIR/builds"
+    times[$kind]+="$(timeit run_install "$kind") "
+    "$bin" uninstall "${names[$kind]}" >/dev/null 2>&1
   done
 done
 native=$(printf '%s\n' ${times[native]} | median)
 printf 'cold install of 5.4.7 (median of %s): native %.3f s\n' "$runs" "$native"
-for kind in windows musl-static; do
+for kind in windows windows-no-wine musl-static; do
   t=$(printf '%s\n' ${times[$kind]} | median)
-  printf '  %-12s %.3f s, ratio to native %.2f\n' "$kind" "$t" "$(echo "$t / $native" | bc -l)"
+  printf '  %-16s %.3f s, ratio to native %.2f\n' "$kind" "$t" "$(echo "$t / $native" | bc -l)"
 done

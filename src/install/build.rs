@@ -387,11 +387,11 @@ fn build_lua_mingw(tree: &Path, version: &Version, opts: &BuildOptions, tc: &Too
         };
     }
     let compiler = build.try_get_compiler()?;
-    let jobs: Vec<Command> = parts
-        .library
-        .iter()
-        .chain(&parts.lua)
-        .chain(&parts.luac)
+    let mut sources: Vec<&String> = parts.library.iter().chain(&parts.lua).chain(&parts.luac).collect();
+    // Biggest files first, as for the native build.
+    sources.sort_by_key(|name| std::cmp::Reverse(std::fs::metadata(src.join(format!("{name}.c"))).map(|m| m.len()).unwrap_or(0)));
+    let jobs: Vec<Command> = sources
+        .into_iter()
         .map(|name| {
             let mut cmd = compiler.to_command();
             cmd.arg("-c").arg(src.join(format!("{name}.c"))).arg("-o").arg(src.join(format!("{name}.o")));
