@@ -62,6 +62,14 @@ pub fn prewarm(tc: &Toolchain) {
 fn release_wine() {
     if let Some(mut child) = WARM_WINE.lock().unwrap_or_else(|e| e.into_inner()).take() {
         drop(child.stdin.take());
+        // `pause` ends at the end of its input; should some wine not, it is stopped.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while matches!(child.try_wait(), Ok(None)) && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        if matches!(child.try_wait(), Ok(None)) {
+            let _ = child.kill();
+        }
         let _ = child.wait();
     }
 }
