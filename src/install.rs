@@ -102,6 +102,9 @@ pub fn install_from(ctx: &Context, req: &Request, caches: &[String]) -> Result<O
     }
     // A machine without a compiler can still pull a build: a missing one fails only a build.
     let toolchain = Toolchain::detect(&req.options.target, &ctx.scratch_dir());
+    if let (Ok(toolchain), true) = (&toolchain, req.options.static_link) {
+        toolchain.check_static(&ctx.scratch_dir())?;
+    }
     let (location, expected) = source_of(ctx, req, resolved)?;
     let refused = match try_pull(ctx, req, &plan, &expected, caches, started) {
         Ok(Some(outcome)) => return Ok(outcome),
@@ -117,6 +120,7 @@ pub fn install_from(ctx: &Context, req: &Request, caches: &[String]) -> Result<O
         (Err(no_compiler), Some(why)) => bail!("{why:#}; and it cannot be built from source here: {no_compiler:#}"),
         (Err(no_compiler), None) => return Err(no_compiler),
     };
+    smoke::prewarm(&toolchain);
     // Every source is fetched and verified before the first compile, Lua's first: a bad
     // tarball or a missing LuaRocks fails in a second, not after a build.
     prefetch(ctx, &location, &expected)?;
@@ -155,7 +159,11 @@ pub fn install_from(ctx: &Context, req: &Request, caches: &[String]) -> Result<O
         if prefix.is_dir() {
             keep_rocks_config(&prefix, staging.path(), &plan.series)?;
         }
-        rocks::luarocks::install_into(ctx, staging.path(), &prefix, &plan.series, prepared, !toolchain.is_cross())?;
+        let smoke = !toolchain.is_cross() || smoke::runs_natively(&toolchain.target, &toolchain.host);
+        rocks::luarocks::install_into(ctx, staging.path(), &prefix, &plan.series, prepared, smoke)?;
+        if toolchain.is_cross() {
+            rocks::cross::configure(staging.path(), &prefix, &plan.series, &toolchain)?;
+        }
     }
     let receipt = Receipt {
         name: name.clone(),
@@ -267,6 +275,10 @@ pub fn install_rocks(ctx: &Context, name: &str, series: &str, prepared: &rocks::
     let staging = Staging::copy_of(ctx, name, &prefix)?;
     let runs_here = receipt.target == build::host_triple();
     rocks::luarocks::install_into(ctx, staging.path(), &prefix, series, prepared, runs_here)?;
+    if !runs_here {
+        let toolchain = Toolchain::detect(&receipt.target, &ctx.scratch_dir())?;
+        rocks::cross::configure(staging.path(), &prefix, series, &toolchain)?;
+    }
     receipt.luarocks = Some(prepared.source.clone());
     receipt.write(staging.path())?;
     staging.commit(&prefix)
@@ -500,8 +512,12 @@ fn build_into(
     let baked = relocate::build_prefix(prefix);
     if resolved.flavor == Flavor::Lua {
         check_lua_version(&tree, &resolved.version)?;
+        let host_tree = copy_for_host_lua(&tree, work.path(), req, toolchain)?;
         let built = build::build_lua(&tree, &baked, &resolved.version, &req.options, toolchain)?;
         layout::lay_out_lua(staging, &baked, &tree, &built, &resolved.version)?;
+        if let Some(host_tree) = host_tree {
+            add_host_lua(ctx, &host_tree, &baked, staging, resolved, req)?;
+        }
     } else {
         // LuaJIT's host tools run here, so a cross build needs this machine's compiler too.
         let host = if toolchain.is_cross() { Some(Toolchain::detect(&build::host_triple(), &ctx.scratch_dir())?) } else { None };
@@ -510,6 +526,25 @@ fn build_into(
     }
     relocate::relocate(staging, &baked, prefix)?;
     Ok(source)
+}
+
+/// Where a host `lua` for LuaRocks is needed (LuaRocks wanted in a cross prefix whose `lua`
+/// cannot run here), a clean copy of the source to build it from.
+fn copy_for_host_lua(tree: &Path, work: &Path, req: &Request, toolchain: &Toolchain) -> Result<Option<PathBuf>> {
+    if req.rocks.is_none() || !toolchain.is_cross() || smoke::runs_natively(&toolchain.target, &toolchain.host) {
+        return Ok(None);
+    }
+    let copy = work.join("host-tree");
+    crate::fs::copy_source_tree(tree, &copy)?;
+    Ok(Some(copy))
+}
+
+/// Builds the host `lua` and puts it in `libexec/luaenv/lua`, off `bin/` (no shim for it).
+fn add_host_lua(ctx: &Context, host_tree: &Path, prefix: &Path, staging: &Path, resolved: &Resolved, req: &Request) -> Result<()> {
+    let host = Toolchain::detect(&build::host_triple(), &ctx.scratch_dir())?;
+    let lua = build::build_host_lua(host_tree, prefix, &resolved.version, &req.options, &host)?;
+    std::fs::create_dir_all(staging.join(rocks::cross::HOST_LUA).parent().unwrap())?;
+    crate::fs::copy(&lua, &staging.join(rocks::cross::HOST_LUA))
 }
 
 /// The source must be the Lua it is installed as: its own `src/lua.h` says which it is,

@@ -2,6 +2,7 @@
 //! rocks servers (`config`).
 
 pub mod config;
+pub mod cross;
 pub mod luarocks;
 
 #[cfg(test)]

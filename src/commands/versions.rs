@@ -31,6 +31,7 @@ impl Args {
                         "selected": selected,
                         "origin": origin.filter(|_| selected).map(|(kind, _)| kind),
                         "origin_path": origin.filter(|_| selected).and_then(|(_, path)| path),
+                        "static": is_static(ctx, name),
                     })
                 })
                 .collect();
@@ -41,11 +42,17 @@ impl Args {
             eprintln!("no versions installed; run `luaenv install latest`");
         }
         for name in &installed {
+            let tag = if is_static(ctx, name) { " [static]" } else { "" };
             match (&current, &selection) {
-                (Some(c), Some(s)) if c == name => println!("* {name} ({})", s.origin.describe()),
-                _ => println!("  {name}"),
+                (Some(c), Some(s)) if c == name => println!("* {name}{tag} ({})", s.origin.describe()),
+                _ => println!("  {name}{tag}"),
             }
         }
         Ok(())
     }
+}
+
+/// Whether the version was linked fully statically (`--static`), as its receipt says.
+fn is_static(ctx: &Context, name: &str) -> bool {
+    crate::prefix::Receipt::read(&ctx.prefix(name)).is_some_and(|r| r.flags.get("static").and_then(|v| v.as_bool()) == Some(true))
 }

@@ -89,15 +89,11 @@ impl Toolchain {
             if e.kind() == std::io::ErrorKind::NotFound && target != host {
                 // Debian packages `aarch64-linux-gnu-gcc` as gcc-aarch64-linux-gnu.
                 let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
-                let package = match file.strip_suffix("-gcc") {
-                    Some(triple) => format!("gcc-{triple}"),
-                    None => format!("a {target} C compiler"),
+                let install = match debian_package(&file) {
+                    Some(package) => format!("install a cross compiler (on Debian: `apt-get install {package}`)"),
+                    None => format!("install a {target} cross compiler (Debian has no package for `{file}`)"),
                 };
-                anyhow::anyhow!(
-                    "no C compiler for {target}: `{}` is not on PATH; install a cross compiler (on Debian: `apt-get install {package}`) or set CC_{}",
-                    path.display(),
-                    target.replace('-', "_")
-                )
+                anyhow::anyhow!("no C compiler for {target}: `{}` is not on PATH; {install} or set CC_{}", path.display(), target.replace('-', "_"))
             } else if e.kind() == std::io::ErrorKind::NotFound {
                 anyhow::anyhow!(
                     "no C compiler found: `{}` is not on PATH; install one (e.g. `apt-get install gcc`) or set CC to a compiler",
@@ -114,12 +110,65 @@ impl Toolchain {
     pub fn is_cross(&self) -> bool {
         self.target != self.host
     }
+
+    /// `--static` only where the result is really a static executable: never for Windows
+    /// (upstream's `make mingw` build is `lua.exe` with `luaXY.dll`) or macOS, and on a Linux
+    /// target only when its C library comes as an archive (`libc.a`), which a test link shows.
+    pub fn check_static(&self, scratch: &Path) -> Result<()> {
+        if is_windows(&self.target) || self.target.contains("apple") {
+            return Err(crate::error::usage(format!(
+                "--static: a {} build cannot be fully static (Lua for it is lua.exe with its DLL, as upstream's make mingw builds it); drop --static",
+                self.target
+            )));
+        }
+        let probe = scratch.join(format!("static-probe-{}.c", std::process::id()));
+        std::fs::write(&probe, "int main(void) { return 0; }\n")?;
+        let mut cmd = self.base.try_get_compiler()?.to_command();
+        cmd.arg(&probe).arg("-static").arg("-o").arg(probe.with_extension("out"));
+        let linked = cmd.output().is_ok_and(|o| o.status.success());
+        let _ = std::fs::remove_file(&probe);
+        let _ = std::fs::remove_file(probe.with_extension("out"));
+        if !linked {
+            let hint = if self.target.ends_with("-gnu") { "install its static C library (on Debian: libc6-dev, or libc6-dev-<arch>-cross), " } else { "" };
+            return Err(crate::error::usage(format!(
+                "--static: a {} build cannot be fully static here: `{}` cannot link a static program; {hint}use a musl target (e.g. --target x86_64-unknown-linux-musl, `apt-get install musl-tools`), or drop --static",
+                self.target, self.compiler
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Windows targets (`x86_64-pc-windows-gnu`, `x86_64-w64-mingw32`), built as `make mingw` does.
+pub fn is_windows(target: &str) -> bool {
+    target.contains("windows") || target.contains("mingw")
+}
+
+/// The Debian package that provides a C compiler command, where Debian has one.
+/// Package names cannot hold `_` (`x86_64-linux-gnu-gcc` is in `gcc-x86-64-linux-gnu`).
+pub fn debian_package(compiler: &str) -> Option<String> {
+    // musl-tools' `musl-gcc` targets this machine's CPU; `cc` looks for it, then for
+    // `<arch>-linux-musl-gcc`, the name it reports when neither is there.
+    if compiler == "musl-gcc" || compiler == format!("{}-linux-musl-gcc", std::env::consts::ARCH) {
+        return Some("musl-tools".into());
+    }
+    if let Some(arch) = compiler.strip_suffix("-w64-mingw32-gcc") {
+        return Some(format!("gcc-mingw-w64-{}", arch.replace('_', "-")));
+    }
+    let triple = compiler.strip_suffix("-gcc")?;
+    // Debian ships no musl cross compilers (`aarch64-linux-musl-gcc`).
+    if triple.contains("musl") || !triple.contains("-linux-") {
+        return None;
+    }
+    Some(format!("gcc-{}", triple.replace('_', "-")))
 }
 
 /// What a build produced, all inside the source tree.
 pub struct Built {
     pub liblua: PathBuf,
     pub programs: Vec<PathBuf>,
+    /// Windows: the DLL's import library (`liblua54.dll.a`), which C modules link against.
+    pub import_lib: Option<PathBuf>,
 }
 
 /// The object files of each part, read from the tree's own `src/Makefile`,
@@ -233,6 +282,9 @@ fn platform_defines(version: &Version, static_link: bool) -> Vec<&'static str> {
 
 pub fn build_lua(tree: &Path, prefix: &Path, version: &Version, opts: &BuildOptions, tc: &Toolchain) -> Result<Built> {
     limit_jobs(opts.jobs);
+    if is_windows(&tc.target) {
+        return build_lua_mingw(tree, version, opts, tc);
+    }
     let src = tree.join("src");
     let parts = read_makefile(&src)?;
     patch_luaconf(&src, prefix)?;
@@ -294,7 +346,85 @@ pub fn build_lua(tree: &Path, prefix: &Path, version: &Version, opts: &BuildOpti
         cmd
     };
     run_parallel(vec![link("lua", obj(&parts.lua)), link("luac", obj(&parts.luac))], opts.jobs)?;
-    Ok(Built { liblua, programs: vec![src.join("lua"), src.join("luac")] })
+    Ok(Built { liblua, programs: vec![src.join("lua"), src.join("luac")], import_lib: None })
+}
+
+/// A `lua` for this machine from a copy of the same source (`host_tree`, copied before the
+/// target build touched it), for a cross prefix whose own programs cannot run here: LuaRocks
+/// runs on it (and cross-compiles C rocks with the target's compiler). Its default module
+/// paths are the cross prefix's, where LuaRocks' own modules are.
+pub fn build_host_lua(host_tree: &Path, prefix: &Path, version: &Version, opts: &BuildOptions, host: &Toolchain) -> Result<PathBuf> {
+    let host_opts = BuildOptions { compat: opts.compat, readline: false, static_link: false, target: host.target.clone(), jobs: opts.jobs };
+    let built = build_lua(host_tree, prefix, version, &host_opts, host)?;
+    Ok(built.programs[0].clone())
+}
+
+/// `lua54.dll` for 5.4: the name upstream's `make mingw` gives the DLL of each series.
+pub fn windows_dll_name(version: &Version) -> String {
+    let part = |i: usize| version.parts.get(i).copied().unwrap_or(0);
+    format!("lua{}{}.dll", part(0), part(1))
+}
+
+/// What upstream's `make mingw` does: every object compiled with `LUA_BUILD_AS_DLL` (luaconf.h
+/// turns on the Windows options itself from `_WIN32`), the library linked as `luaXY.dll` (plus
+/// its import library, for C modules), `lua.exe` linked against the DLL and stripped, and
+/// `luac.exe` linked statically against `liblua.a`, since it needs Lua's internal symbols.
+fn build_lua_mingw(tree: &Path, version: &Version, opts: &BuildOptions, tc: &Toolchain) -> Result<Built> {
+    let src = tree.join("src");
+    let parts = read_makefile(&src)?;
+    let mut build = tc.base.clone();
+    if version.parts.get(1).is_some_and(|&minor| minor >= 2) {
+        build.std("gnu99");
+    }
+    build.define("LUA_BUILD_AS_DLL", None);
+    // lua.c and loadlib.c include <windows.h>; lean, it parses in half the time and gives
+    // the same code (they use nothing it leaves out: LoadLibrary, GetProcAddress, consoles).
+    build.define("WIN32_LEAN_AND_MEAN", None);
+    if opts.readline {
+        eprintln!("warning: --readline does not apply to a Windows build (upstream's make mingw has none); building without it");
+    }
+    for define in compat_defines(version, opts.compat, &parts)? {
+        match define.split_once('=') {
+            Some((name, value)) => build.define(name, Some(value)),
+            None => build.define(&define, None),
+        };
+    }
+    let compiler = build.try_get_compiler()?;
+    let mut sources: Vec<&String> = parts.library.iter().chain(&parts.lua).chain(&parts.luac).collect();
+    // Biggest files first, as for the native build.
+    sources.sort_by_key(|name| std::cmp::Reverse(std::fs::metadata(src.join(format!("{name}.c"))).map(|m| m.len()).unwrap_or(0)));
+    let jobs: Vec<Command> = sources
+        .into_iter()
+        .map(|name| {
+            let mut cmd = compiler.to_command();
+            cmd.arg("-c").arg(src.join(format!("{name}.c"))).arg("-o").arg(src.join(format!("{name}.o")));
+            cmd
+        })
+        .collect();
+    run_parallel(jobs, opts.jobs)?;
+
+    let obj = |names: &[String]| -> Vec<PathBuf> { names.iter().map(|n| src.join(format!("{n}.o"))).collect() };
+    let (liblua, dll) = (src.join("liblua.a"), src.join(windows_dll_name(version)));
+    let import_lib = src.join(format!("lib{}.a", windows_dll_name(version)));
+    let mut ar = build.try_get_archiver()?;
+    ar.arg("crs").arg(&liblua).args(obj(&parts.library));
+    let mut link_dll = compiler.to_command();
+    link_dll.arg("-shared").arg("-s").arg("-o").arg(&dll).args(obj(&parts.library));
+    link_dll.arg(format!("-Wl,--out-implib,{}", import_lib.display()));
+    run_parallel(vec![ar, link_dll], opts.jobs)?;
+
+    let (lua, luac) = (src.join("lua.exe"), src.join("luac.exe"));
+    let mut link_lua = compiler.to_command();
+    link_lua.arg("-s").arg("-o").arg(&lua).args(obj(&parts.lua)).arg(&dll);
+    let mut link_luac = compiler.to_command();
+    link_luac.arg("-o").arg(&luac).args(obj(&parts.luac)).arg(&liblua);
+    run_parallel(vec![link_lua, link_luac], opts.jobs)?;
+    // Windows files need no execute bit, and without one `rehash` makes no shim that could
+    // only fail on this machine.
+    for file in [&lua, &luac, &dll] {
+        std::fs::set_permissions(file, std::os::unix::fs::PermissionsExt::from_mode(0o644))?;
+    }
+    Ok(Built { liblua, programs: vec![lua, luac, dll], import_lib: Some(import_lib) })
 }
 
 /// How many build commands may run at once in this process, across every `run_parallel`
@@ -384,8 +514,21 @@ fn run_one(cmd: &mut Command) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::platform_defines;
+    use super::{debian_package, platform_defines};
     use crate::version::Version;
+
+    #[test]
+    fn a_cross_compiler_is_named_by_its_debian_package() {
+        assert_eq!(debian_package("aarch64-linux-gnu-gcc").as_deref(), Some("gcc-aarch64-linux-gnu"));
+        assert_eq!(debian_package("riscv64-linux-gnu-gcc").as_deref(), Some("gcc-riscv64-linux-gnu"));
+        assert_eq!(debian_package("x86_64-linux-gnu-gcc").as_deref(), Some("gcc-x86-64-linux-gnu"));
+        assert_eq!(debian_package("x86_64-w64-mingw32-gcc").as_deref(), Some("gcc-mingw-w64-x86-64"));
+        assert_eq!(debian_package("i686-w64-mingw32-gcc").as_deref(), Some("gcc-mingw-w64-i686"));
+        assert_eq!(debian_package("musl-gcc").as_deref(), Some("musl-tools"));
+        assert_eq!(debian_package(&format!("{}-linux-musl-gcc", std::env::consts::ARCH)).as_deref(), Some("musl-tools"));
+        assert_eq!(debian_package("mips-linux-musl-gcc"), None);
+        assert_eq!(debian_package("cc"), None);
+    }
 
     #[test]
     fn each_series_gets_what_make_linux_turns_on_but_readline() {

@@ -9,8 +9,9 @@ use crate::install::build::Built;
 use crate::version::Version;
 
 /// What a prefix holds, in the build cache's key: bumped when a layout changes, so a build
-/// cached by an earlier luaenv (e.g. LuaJIT without `share/luajit`) is not copied.
-pub const LAYOUT: u32 = 3;
+/// cached by an earlier luaenv (e.g. LuaJIT without `share/luajit`, a cross prefix without
+/// its host `lua` for LuaRocks) is not copied.
+pub const LAYOUT: u32 = 4;
 
 /// Copies the built Lua into a staging folder laid out as the spec's prefix.
 /// `prefix` is where it will finally live (for `lua.pc`).
@@ -41,6 +42,22 @@ pub fn lay_out_lua(staging: &Path, prefix: &Path, tree: &Path, built: &Built, ve
         }
     }
     std::fs::write(staging.join("lib/pkgconfig/lua.pc"), pkg_config(prefix, version))?;
+    if let Some(import_lib) = &built.import_lib {
+        lay_out_windows_import_lib(staging, prefix, version, import_lib)?;
+    }
+    Ok(())
+}
+
+/// A Windows prefix: C modules link against the DLL through its import library in `lib/`
+/// (`-llua54`), and Windows has no separate libm or libdl.
+fn lay_out_windows_import_lib(staging: &Path, prefix: &Path, version: &Version, import_lib: &Path) -> Result<()> {
+    crate::fs::copy(import_lib, &staging.join("lib").join(import_lib.file_name().unwrap()))?;
+    // `-llua` (LuaRocks' `link_lua_explicitly`) finds `liblua.dll.a` before `liblua.a`.
+    crate::fs::copy(import_lib, &staging.join("lib/liblua.dll.a"))?;
+    let dll = crate::install::build::windows_dll_name(version);
+    let libs = format!("Libs: -L${{libdir}} -l{}", dll.trim_end_matches(".dll"));
+    let pc = pkg_config(prefix, version).replace("Libs: -L${libdir} -llua -lm -ldl", &libs);
+    std::fs::write(staging.join("lib/pkgconfig/lua.pc"), pc)?;
     Ok(())
 }
 
@@ -54,6 +71,9 @@ pub fn lay_out_lua(staging: &Path, prefix: &Path, tree: &Path, built: &Built, ve
 /// for `lua` (`pkg-config --modversion lua`) that this is PUC Lua of some 5.1.x release with
 /// `-llua`, which it is not; `luajit.pc` says what it is.
 pub fn lay_out_luajit(staging: &Path, prefix: &Path, tree: &Path, built: &crate::install::luajit::BuiltJit) -> Result<()> {
+    if let Some((dll, import_lib)) = &built.windows_dll {
+        return lay_out_luajit_windows(staging, prefix, tree, built, dll, import_lib);
+    }
     let src = &built.src;
     let versions = &built.versions;
     let inc = staging.join(format!("include/luajit-{}", versions.major_minor));
@@ -86,6 +106,41 @@ pub fn lay_out_luajit(staging: &Path, prefix: &Path, tree: &Path, built: &crate:
         crate::fs::copy(&tree.join("etc/luajit.1"), &staging.join("share/man/man1/luajit.1"))?;
     }
     let pc = luajit_pc(prefix, versions, built.shared.is_some());
+    std::fs::write(staging.join("lib/pkgconfig/luajit.pc"), pc)?;
+    Ok(())
+}
+
+/// A Windows LuaJIT as its install notes lay it out: `luajit.exe` with `lua51.dll` beside it
+/// and the `jit.*` modules in `lua\jit` there (where the interpreter looks, `!\lua\`); the
+/// headers, the import library `libluajit-5.1.dll.a` (which `-lluajit-5.1` finds first) and
+/// the static library in `lib/`, and a `luajit.pc` without the ELF-only flags.
+fn lay_out_luajit_windows(staging: &Path, prefix: &Path, tree: &Path, built: &crate::install::luajit::BuiltJit, dll: &Path, import_lib: &Path) -> Result<()> {
+    let src = &built.src;
+    let versions = &built.versions;
+    let inc = staging.join(format!("include/luajit-{}", versions.major_minor));
+    let jit_dir = staging.join("bin/lua/jit");
+    for dir in [&inc, &jit_dir, &staging.join("lib/pkgconfig"), &staging.join("share/man/man1"), &staging.join("share/lua/5.1"), &staging.join("lib/lua/5.1")] {
+        std::fs::create_dir_all(dir)?;
+    }
+    crate::fs::copy(&built.luajit, &staging.join("bin/luajit.exe"))?;
+    crate::fs::copy(dll, &staging.join("bin").join(dll.file_name().unwrap()))?;
+    for header in ["lua.h", "lualib.h", "lauxlib.h", "luaconf.h", "lua.hpp", "luajit.h"] {
+        crate::fs::copy(&src.join(header), &inc.join(header))?;
+        crate::fs::copy(&src.join(header), &staging.join("include").join(header))?;
+    }
+    crate::fs::copy(&built.library, &staging.join("lib/libluajit-5.1.a"))?;
+    crate::fs::copy(import_lib, &staging.join("lib").join(import_lib.file_name().unwrap()))?;
+    for entry in std::fs::read_dir(src.join("jit"))?.flatten() {
+        if entry.path().extension().is_some_and(|e| e == "lua") {
+            crate::fs::copy(&entry.path(), &jit_dir.join(entry.file_name()))?;
+        }
+    }
+    if tree.join("etc/luajit.1").is_file() {
+        crate::fs::copy(&tree.join("etc/luajit.1"), &staging.join("share/man/man1/luajit.1"))?;
+    }
+    let pc = luajit_pc(prefix, versions, true)
+        .replace("Libs: -L${libdir} -Wl,-rpath,${libdir} -l${libname}", "Libs: -L${libdir} -l${libname}")
+        .replace("Libs.private: -Wl,-E -lm -ldl", "Libs.private: -lm");
     std::fs::write(staging.join("lib/pkgconfig/luajit.pc"), pc)?;
     Ok(())
 }

@@ -24,6 +24,9 @@ pub struct BuiltJit {
     /// The folder under `share/` where this tree's interpreter looks for its `jit.*` modules
     /// (`luajit-2.1`, `luajit-2.0`, `luajit-2.1.0-beta3`), as its own `luaconf.h` says.
     pub module_dir: String,
+    /// Windows: `lua51.dll` and its import library `libluajit-5.1.dll.a`, as `make
+    /// TARGET_SYS=Windows` links them (`luajit.exe` loads the DLL).
+    pub windows_dll: Option<(PathBuf, PathBuf)>,
 }
 
 /// The tree's own version numbers, as its top-level Makefile and `.relver` give them.
@@ -254,9 +257,17 @@ pub fn build_luajit(tree: &Path, prefix: &Path, opts: &BuildOptions, tc: &Toolch
         .flag("-U_FORTIFY_SOURCE")
         // Default module paths under the prefix, as `make PREFIX=…` does.
         .define("LUA_ROOT", Some(format!("\"{}\"", prefix.display()).as_str()));
+    let windows = crate::install::build::is_windows(&tc.target);
+    if windows {
+        // Windows builds are dynamic only (the Makefile's BUILDMODE): the API is the DLL's.
+        target.define("LUA_BUILD_AS_DLL", None);
+    }
     let probe = target.try_get_compiler()?;
     let macros = arch_macros(&probe, &src)?;
-    let arch = probe_arch(&macros)?;
+    let mut arch = probe_arch(&macros)?;
+    if windows {
+        windows_arch(&mut arch);
+    }
     if accepts(&probe, "-fno-stack-protector", &scratch) {
         target.flag("-fno-stack-protector");
     }
@@ -264,7 +275,8 @@ pub fn build_luajit(tree: &Path, prefix: &Path, opts: &BuildOptions, tc: &Toolch
         target.define("LUAJIT_UNWIND_EXTERNAL", None);
     }
     let target_cc = target.try_get_compiler()?;
-    let module_dir = module_dir(&target_cc, &src, &scratch, prefix)?;
+    // On Windows the interpreter finds `jit.*` in `lua\jit` beside itself, not through LUA_JPATH.
+    let module_dir = if windows { String::new() } else { module_dir(&target_cc, &src, &scratch, prefix)? };
 
     // Host tools: built for this machine, told about the target.
     let mut host_build = host.base.clone();
@@ -274,6 +286,10 @@ pub fn build_luajit(tree: &Path, prefix: &Path, opts: &BuildOptions, tc: &Toolch
     }
     if tc.is_cross() && !host.target.contains("linux") {
         host_build.define("LUAJIT_OS", Some("LUAJIT_OS_LINUX"));
+    }
+    if windows {
+        // The Makefile's HOST_XCFLAGS when TARGET_SYS is Windows and the host is not.
+        host_build.flag("-malign-double").define("LUAJIT_OS", Some("LUAJIT_OS_WINDOWS"));
     }
     let host_cc = host_build.try_get_compiler()?;
     let host_compile = |name: &str| {
@@ -327,7 +343,8 @@ pub fn build_luajit(tree: &Path, prefix: &Path, opts: &BuildOptions, tc: &Toolch
         };
         run_parallel(
             vec![
-                generate("elfasm", "lj_vm.S", &[]),
+                // Windows: buildvm writes the VM as a PE object itself (LJVM_MODE=peobj).
+                if windows { generate("peobj", "lj_vm.o", &[]) } else { generate("elfasm", "lj_vm.S", &[]) },
                 generate("bcdef", "lj_bcdef.h", &lib_sources),
                 generate("ffdef", "lj_ffdef.h", &lib_sources),
                 generate("libdef", "lj_libdef.h", &lib_sources),
@@ -364,7 +381,9 @@ pub fn build_luajit(tree: &Path, prefix: &Path, opts: &BuildOptions, tc: &Toolch
         tools.and(early)
     })?;
     let mut rest: Vec<Command> = late.into_iter().map(compile).collect();
-    rest.insert(0, compile(&(src.join("lj_vm.S"), src.join("lj_vm.o"))));
+    if !windows {
+        rest.insert(0, compile(&(src.join("lj_vm.S"), src.join("lj_vm.o"))));
+    }
     run_parallel(rest, opts.jobs)?;
 
     let library = src.join("libluajit.a");
@@ -382,6 +401,11 @@ pub fn build_luajit(tree: &Path, prefix: &Path, opts: &BuildOptions, tc: &Toolch
         link_shared.arg(src.join(format!("{o}.o")));
     }
     link_shared.arg("-lm").arg("-ldl");
+    if windows {
+        run_parallel(vec![ar], 1)?;
+        let _ = std::fs::remove_dir_all(&scratch);
+        return link_windows(src, library, &core, versions, &target_cc, opts);
+    }
     let luajit = src.join("luajit");
     let mut link = target_cc.to_command();
     link.arg("-o").arg(&luajit).arg(src.join("luajit.o")).arg(&library);
@@ -399,7 +423,36 @@ pub fn build_luajit(tree: &Path, prefix: &Path, opts: &BuildOptions, tc: &Toolch
     }
     run_parallel(links, opts.jobs)?;
     let _ = std::fs::remove_dir_all(&scratch);
-    Ok(BuiltJit { src, library, shared: shared_lib.then_some(shared), luajit, versions, module_dir })
+    Ok(BuiltJit { src, library, shared: shared_lib.then_some(shared), luajit, versions, module_dir, windows_dll: None })
+}
+
+/// DynASM's `-D WIN` and the Windows x64 calling convention, as `TARGET_SYS=Windows` gives them.
+fn windows_arch(arch: &mut Arch) {
+    let at = arch.dasm.iter().position(|d| d.starts_with("VER=")).unwrap_or(arch.dasm.len());
+    arch.dasm.insert(at, "WIN".into());
+}
+
+/// `make TARGET_SYS=Windows`'s dynamic build: `lua51.dll` (with its import library) from the
+/// VM and core objects, `luajit.exe` linked against it.
+fn link_windows(src: PathBuf, library: PathBuf, core: &[String], versions: JitVersions, target_cc: &cc::Tool, opts: &BuildOptions) -> Result<BuiltJit> {
+    let dll = src.join(format!("lua{}.dll", versions.abi.replace('.', "")));
+    let import_lib = src.join(format!("libluajit-{}.dll.a", versions.abi));
+    let mut link_dll = target_cc.to_command();
+    link_dll.arg("-shared").arg(format!("-Wl,--out-implib,{}", import_lib.display())).arg("-o").arg(&dll).arg(src.join("lj_vm.o"));
+    for o in core {
+        link_dll.arg(src.join(format!("{o}.o")));
+    }
+    link_dll.arg("-lm");
+    run_parallel(vec![link_dll], 1)?;
+    let luajit = src.join("luajit.exe");
+    let mut link = target_cc.to_command();
+    link.arg("-o").arg(&luajit).arg(src.join("luajit.o")).arg(&dll).arg("-lm");
+    run_parallel(vec![link], opts.jobs)?;
+    // No execute bit: `rehash` makes no shim that could only fail on this machine.
+    for file in [&luajit, &dll] {
+        std::fs::set_permissions(file, std::os::unix::fs::PermissionsExt::from_mode(0o644))?;
+    }
+    Ok(BuiltJit { src, library, shared: None, luajit, versions, module_dir: String::new(), windows_dll: Some((dll, import_lib)) })
 }
 
 #[cfg(test)]

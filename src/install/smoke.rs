@@ -1,7 +1,8 @@
 //! Smoke test: a new interpreter must run before it is moved into place.
 
 use std::path::Path;
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 
 use anyhow::{Result, bail};
 
@@ -10,28 +11,22 @@ use crate::install::build::Toolchain;
 const CHECK: &str = "print(_VERSION) assert((loadstring or load)('return 42')() == 42)";
 
 /// Runs `bin/<interpreter> -e CHECK` in the staged prefix and returns what it printed.
-/// A cross build runs under qemu-user when it is there, and is skipped (with a note) when not.
+/// A cross build runs where this machine can run it (natively for the same CPU and OS, under
+/// qemu-user for another CPU, under wine for Windows) and is skipped, with a note, when not.
 pub fn smoke_test(staged: &Path, interpreter: &str, tc: &Toolchain) -> Result<()> {
-    let program = staged.join("bin").join(interpreter);
-    let mut cmd = if tc.is_cross() {
-        let arch = tc.target.split('-').next().unwrap_or_default();
-        let qemu = format!("qemu-{arch}");
-        if crate::rehash::find_on_path(&qemu).is_none() {
-            eprintln!("note: the {} build was not smoke-tested: {qemu} is not installed", tc.target);
-            return Ok(());
-        }
-        let mut cmd = Command::new(qemu);
-        let sysroot = Path::new("/usr").join(gnu_dir(&tc.target));
-        if sysroot.is_dir() {
-            cmd.arg("-L").arg(sysroot);
-        }
-        cmd.arg(&program);
-        cmd
-    } else {
-        Command::new(&program)
+    let program = staged.join("bin").join(target_program(interpreter, &tc.target));
+    let Some(mut cmd) = command_for(&program, &tc.target, &tc.host) else {
+        let tool = match runner(&tc.target, &tc.host) {
+            Runner::Wine => "wine".to_string(),
+            _ => format!("qemu-{}", arch_of(&tc.target)),
+        };
+        eprintln!("note: the {} build was not smoke-tested: {tool} is not installed", tc.target);
+        return Ok(());
     };
     cmd.arg("-e").arg(CHECK).env_remove("LUA_INIT").env_remove("LUA_PATH").env_remove("LUA_CPATH");
-    let output = cmd.output().map_err(|e| anyhow::anyhow!("smoke test failed: cannot run {}: {e}; nothing was installed", program.display()))?;
+    let output = cmd.output();
+    release_wine();
+    let output = output.map_err(|e| anyhow::anyhow!("smoke test failed: cannot run {}: {e}; nothing was installed", program.display()))?;
     let printed = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() || !printed.starts_with("Lua") {
         bail!(
@@ -42,6 +37,113 @@ pub fn smoke_test(staged: &Path, interpreter: &str, tc: &Toolchain) -> Result<()
         );
     }
     Ok(())
+}
+
+/// A wine session held open while a Windows build compiles (see `prewarm`).
+static WARM_WINE: Mutex<Option<Child>> = Mutex::new(None);
+
+/// Starts wine for a Windows target while the build runs, so the smoke test finds it started:
+/// wine's first program in a session takes a second or more (many more the first time, when
+/// it makes the prefix), every later one a few ms. `cmd /c pause` holds the session until
+/// the smoke test closes its stdin (or luaenv exits, which closes it too); wine then ends the
+/// session a few seconds later, as it always does.
+pub fn prewarm(tc: &Toolchain) {
+    if runner(&tc.target, &tc.host) != Runner::Wine {
+        return;
+    }
+    let Some(mut cmd) = command_for(Path::new("cmd.exe"), &tc.target, &tc.host) else { return };
+    cmd.args(["/c", "pause"]).stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null());
+    if let Ok(child) = cmd.spawn() {
+        *WARM_WINE.lock().unwrap_or_else(|e| e.into_inner()) = Some(child);
+    }
+}
+
+/// Lets the held wine session end (after the smoke test ran in it).
+fn release_wine() {
+    if let Some(mut child) = WARM_WINE.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        drop(child.stdin.take());
+        // `pause` ends at the end of its input; should some wine not, it is stopped.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while matches!(child.try_wait(), Ok(None)) && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        if matches!(child.try_wait(), Ok(None)) {
+            let _ = child.kill();
+        }
+        let _ = child.wait();
+    }
+}
+
+/// How this machine runs a program built for a target.
+#[derive(Debug, PartialEq)]
+enum Runner {
+    Native,
+    Qemu,
+    Wine,
+}
+
+fn arch_of(target: &str) -> &str {
+    target.split('-').next().unwrap_or_default()
+}
+
+fn runner(target: &str, host: &str) -> Runner {
+    if crate::install::build::is_windows(target) {
+        Runner::Wine
+    } else if arch_of(target) == arch_of(host) && target.contains("-linux") == host.contains("-linux") {
+        // Another C library for the same CPU and kernel (`x86_64-unknown-linux-musl`) runs here.
+        Runner::Native
+    } else {
+        Runner::Qemu
+    }
+}
+
+/// Whether a program built for `target` runs on this machine as it is (no qemu, no wine).
+pub fn runs_natively(target: &str, host: &str) -> bool {
+    runner(target, host) == Runner::Native
+}
+
+/// `lua` → `lua.exe` for Windows targets.
+pub fn target_program(name: &str, target: &str) -> String {
+    if crate::install::build::is_windows(target) { format!("{name}.exe") } else { name.to_string() }
+}
+
+/// A command that runs `program`, built for `target`, on this machine: directly, under
+/// `qemu-<arch>` (with Debian's cross sysroot) or under `wine` (with luaenv's own wine prefix);
+/// `None` when the tool it needs is not installed.
+pub fn command_for(program: &Path, target: &str, host: &str) -> Option<Command> {
+    match runner(target, host) {
+        Runner::Native => Some(Command::new(program)),
+        Runner::Qemu => {
+            let qemu = format!("qemu-{}", arch_of(target));
+            crate::rehash::find_on_path(&qemu)?;
+            let mut cmd = Command::new(qemu);
+            let sysroot = Path::new("/usr").join(gnu_dir(target));
+            if sysroot.is_dir() {
+                cmd.arg("-L").arg(sysroot);
+            }
+            cmd.arg(program);
+            Some(cmd)
+        }
+        Runner::Wine => {
+            let wine = crate::rehash::find_on_path("wine").or_else(|| crate::rehash::find_on_path("wine64"))?;
+            let mut cmd = Command::new(wine);
+            cmd.arg(program);
+            wine_environment(&mut cmd);
+            Some(cmd)
+        }
+    }
+}
+
+/// wine needs a writable prefix: the user's `$WINEPREFIX`, else one in luaenv's cache (made
+/// on first use, which takes wine several seconds; deleting the cache loses nothing). Its
+/// debug chatter is off, and no Mono or Gecko installer is offered for a console program.
+pub fn wine_environment(cmd: &mut Command) {
+    if std::env::var_os("WINEPREFIX").is_none() {
+        let prefix = crate::context::cache_dir().join("wine");
+        let _ = std::fs::create_dir_all(&prefix);
+        cmd.env("WINEPREFIX", prefix);
+    }
+    cmd.env("WINEDEBUG", "-all").env("WINEDLLOVERRIDES", "mscoree,mshtml=");
 }
 
 /// `aarch64-unknown-linux-gnu` → `aarch64-linux-gnu`, Debian's name for the cross sysroot.
@@ -69,4 +171,19 @@ pub fn luarocks(staged: &Path, version: &crate::version::Version) -> Result<()> 
         bail!("smoke test failed: LuaRocks {version} does not run on this Lua (`luarocks --version`: {said}); nothing was changed");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_target_runs_where_this_machine_can_run_it() {
+        let host = "x86_64-unknown-linux-gnu";
+        assert_eq!(runner("x86_64-unknown-linux-musl", host), Runner::Native);
+        assert_eq!(runner("aarch64-unknown-linux-gnu", host), Runner::Qemu);
+        assert_eq!(runner("x86_64-pc-windows-gnu", host), Runner::Wine);
+        assert_eq!(target_program("lua", "x86_64-pc-windows-gnu"), "lua.exe");
+        assert_eq!(target_program("luajit", host), "luajit");
+    }
 }

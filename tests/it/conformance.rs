@@ -7,11 +7,11 @@ use std::process::{Command, Stdio};
 use crate::support::{Env, Server, cross_tools, fixtures_or_skip, ok, run, stderr, stdout, world_or_skip};
 
 /// The suite's own last words: a run that stops early (a crash, a truncated file list) never prints them.
-const SUITE_DONE: &str = "final OK !!!";
+pub(crate) const SUITE_DONE: &str = "final OK !!!";
 
 /// Unpacks `lua-<release>-tests.tar.gz` into its own temporary folder (the suite writes
 /// files beside itself) and returns that folder with the path of its `testes/`.
-fn unpack_suite(fixtures: &Path, release: &str) -> (tempfile::TempDir, PathBuf) {
+pub(crate) fn unpack_suite(fixtures: &Path, release: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::Builder::new().prefix("luaenv-testes-").tempdir().unwrap();
     let tarball = std::fs::File::open(fixtures.join(format!("testes/lua-{release}-tests.tar.gz"))).unwrap();
     tar::Archive::new(flate2::read::GzDecoder::new(tarball)).unpack(dir.path()).unwrap();
@@ -26,7 +26,14 @@ fn unpack_suite(fixtures: &Path, release: &str) -> (tempfile::TempDir, PathBuf) 
 /// which it does on a pipe or a terminal, as when a person runs the suite.
 fn run_suite(interpreter: &[&Path], portable: bool, testes: &Path) {
     let mut cmd = Command::new(interpreter[0]);
-    cmd.args(&interpreter[1..]).current_dir(testes).stdin(Stdio::piped());
+    cmd.args(&interpreter[1..]);
+    run_suite_with(cmd, portable, testes);
+}
+
+/// `run_suite` with a command already holding the interpreter and any leading arguments
+/// (a runner such as wine with its environment, or `-e` lines that must come first).
+pub(crate) fn run_suite_with(mut cmd: Command, portable: bool, testes: &Path) {
+    cmd.current_dir(testes).stdin(Stdio::piped());
     for (name, _) in std::env::vars_os() {
         if name.to_string_lossy().starts_with("LUA_") {
             cmd.env_remove(name);

@@ -16,3 +16,4 @@ mod sources;
 mod support;
 mod transaction;
 mod registry;
+mod targets;

@@ -1,0 +1,314 @@
+//! Targets beyond this machine's own: Windows (mingw-w64, run under wine), fully static musl,
+//! the errors of a target that cannot be built, and a cross prefix's LuaRocks config.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::conformance::{run_suite_with, unpack_suite};
+use crate::support::{Env, Server, fails, fixtures_or_skip, ok, run, stderr};
+
+const WINDOWS: &str = "x86_64-pc-windows-gnu";
+const MUSL: &str = "x86_64-unknown-linux-musl";
+
+/// Whether every `(command, Debian package)` is installed; without them a test skips with one
+/// line, except in CI (`LUAENV_REQUIRE_FIXTURES=1`), where `.ci/run` installs them.
+fn tools_or_skip(test: &str, tools: &[(&str, &str)]) -> bool {
+    let missing: Vec<&(&str, &str)> = tools.iter().filter(|(t, _)| !run(Command::new("sh").args(["-c", &format!("command -v {t}")])).status.success()).collect();
+    if missing.is_empty() {
+        return true;
+    }
+    let packages: Vec<&str> = missing.iter().map(|(_, p)| *p).collect();
+    assert!(std::env::var("LUAENV_REQUIRE_FIXTURES").as_deref() != Ok("1"), "{test}: {packages:?} missing; .ci/run installs them");
+    println!("skipped {test}: apt-get install {}", packages.join(" "));
+    false
+}
+
+/// `wine <program>` in this test's own wine prefix: the one luaenv's smoke test made in its
+/// cache, so wine starts up once per test and no two tests share one.
+fn wine(env: &Env, program: &Path) -> Command {
+    let mut cmd = Command::new("wine");
+    cmd.arg(program).env("WINEPREFIX", env.cache().join("wine")).env("WINEDEBUG", "-all").env("WINEDLLOVERRIDES", "mscoree,mshtml=");
+    cmd
+}
+
+/// Installs 5.4.7 for Windows from a loopback mirror and returns its prefix.
+fn install_windows(env: &Env, fixtures: &Path) -> PathBuf {
+    let server = Server::serve(&fixtures.join("mirror"));
+    let out = run(env.luaenv().args(["install", "5.4.7", "--no-rocks", "--target", WINDOWS, "--mirror", &server.url]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    // The smoke test ran under wine: no note that it could not.
+    assert!(!stderr(&out).contains("not smoke-tested"), "{}", stderr(&out));
+    env.prefix(&format!("5.4.7-{WINDOWS}"))
+}
+
+/// Lines of `files.lua` that test the C library's stdio, not Lua, and that wine's msvcrt (wine
+/// 8) answers differently from Microsoft's: reading a write-only file fails with no error set
+/// (so `f:read()` gives no message), a failed write stays buffered (so `close` fails), and a
+/// line-buffered append stream's seek leaves the reader seeing nothing. Each is neutralised by
+/// a one-line change, checked to hit exactly the line it means.
+const WINE_STDIO_LINES: &[(usize, &str, &str)] = &[
+    (364, "do", "if false then  -- luaenv: wine's msvcrt sets no error on a read of a write-only file"),
+    (691, "  assert(fr:read(\"all\") == \"xa\\n\")  -- now we have a whole line", "  -- luaenv: wine's msvcrt does not flush a line-buffered stream on seek"),
+];
+
+fn neutralise_wine_stdio(testes: &Path) {
+    let path = testes.join("files.lua");
+    let text = std::fs::read(&path).unwrap();
+    let mut lines: Vec<Vec<u8>> = text.split(|&b| b == b'\n').map(<[u8]>::to_vec).collect();
+    for (number, was, now) in WINE_STDIO_LINES {
+        let line = &mut lines[number - 1];
+        assert_eq!(String::from_utf8_lossy(line), *was, "files.lua:{number} is not the line wine needs neutralised");
+        *line = now.as_bytes().to_vec();
+    }
+    std::fs::write(&path, lines.join(&b'\n')).unwrap();
+}
+
+/// `make mingw`'s layout: lua.exe linked against lua54.dll, luac.exe static, the import library
+/// for C modules, the headers; the official portable suite passes under wine.
+#[test]
+fn official_5_4_suite_passes_on_the_windows_build_under_wine() {
+    let test = "official_5_4_suite_passes_on_the_windows_build_under_wine";
+    let fixtures = fixtures_or_skip!(test);
+    if !tools_or_skip(test, &[("x86_64-w64-mingw32-gcc", "gcc-mingw-w64-x86-64"), ("x86_64-w64-mingw32-objdump", "binutils-mingw-w64-x86-64"), ("wine", "wine64")]) {
+        return;
+    }
+    let env = Env::new();
+    let prefix = install_windows(&env, &fixtures);
+    for file in ["bin/lua.exe", "bin/luac.exe", "bin/lua54.dll", "lib/liblua54.dll.a", "lib/liblua.a", "include/lua.h", "include/luaconf.h", "luaenv-receipt.json"] {
+        assert!(prefix.join(file).is_file(), "{file} missing from the Windows prefix");
+    }
+    let imports = |file: &str| ok(Command::new("x86_64-w64-mingw32-objdump").arg("-p").arg(prefix.join(file)));
+    assert!(imports("bin/lua.exe").contains("DLL Name: lua54.dll"), "lua.exe does not link against lua54.dll");
+    assert!(!imports("bin/luac.exe").contains("DLL Name: lua54.dll"), "luac.exe should be static, as make mingw links it");
+    let receipt: serde_json::Value = serde_json::from_slice(&std::fs::read(prefix.join("luaenv-receipt.json")).unwrap()).unwrap();
+    assert_eq!(receipt["target"], WINDOWS);
+
+    let (_dir, testes) = unpack_suite(&fixtures, "5.4.7");
+    neutralise_wine_stdio(&testes);
+    run_suite_with(wine(&env, &prefix.join("bin/lua.exe")), true, &testes);
+}
+
+/// A C module built against the prefix's headers and import library (found through its own
+/// `lua.pc`) links against lua54.dll and loads in lua.exe from `lib/lua/5.4`.
+#[test]
+fn a_c_module_built_against_the_windows_prefix_loads_under_wine() {
+    let test = "a_c_module_built_against_the_windows_prefix_loads_under_wine";
+    let fixtures = fixtures_or_skip!(test);
+    if !tools_or_skip(test, &[("x86_64-w64-mingw32-gcc", "gcc-mingw-w64-x86-64"), ("x86_64-w64-mingw32-objdump", "binutils-mingw-w64-x86-64"), ("wine", "wine64"), ("pkg-config", "pkg-config")]) {
+        return;
+    }
+    let env = Env::new();
+    let prefix = install_windows(&env, &fixtures);
+    let flags = ok(Command::new("pkg-config").args(["--cflags", "--libs", "lua"]).env("PKG_CONFIG_LIBDIR", prefix.join("lib/pkgconfig")));
+    assert!(flags.contains("-llua54"), "lua.pc: {flags}");
+    let work = env.dir.path().join("module");
+    std::fs::create_dir_all(&work).unwrap();
+    std::fs::write(
+        work.join("twice.c"),
+        "#include \"lua.h\"\n#include \"lauxlib.h\"\n\
+         static int twice(lua_State *L) { lua_pushinteger(L, 2 * luaL_checkinteger(L, 1)); return 1; }\n\
+         __declspec(dllexport) int luaopen_twice(lua_State *L) { lua_newtable(L); lua_pushcfunction(L, twice); lua_setfield(L, -2, \"twice\"); return 1; }\n",
+    )
+    .unwrap();
+    let dll = prefix.join("lib/lua/5.4/twice.dll");
+    ok(Command::new("x86_64-w64-mingw32-gcc").args(["-O2", "-shared", "-o"]).arg(&dll).arg(work.join("twice.c")).args(flags.split_whitespace()));
+    let imports = ok(Command::new("x86_64-w64-mingw32-objdump").arg("-p").arg(&dll));
+    assert!(imports.contains("DLL Name: lua54.dll"), "the module does not link against lua54.dll:\n{imports}");
+    let said = ok(wine(&env, &prefix.join("bin/lua.exe")).args(["-e", "io.write(require('twice').twice(21))"]).current_dir(&work));
+    assert_eq!(said.trim(), "42");
+}
+
+/// `--static` with musl: a static executable with no interpreter and no dynamic section (not a
+/// static PIE), which the receipt and `versions` call static. musl's `setlocale` accepts any
+/// name without changing anything, so the suite's locale checks (which test the C library's
+/// locales, not Lua) are neutralised there, and only there, by one `-e` line: only "C" exists.
+#[test]
+fn official_5_4_suite_passes_on_a_fully_static_musl_build() {
+    let test = "official_5_4_suite_passes_on_a_fully_static_musl_build";
+    let fixtures = fixtures_or_skip!(test);
+    if !tools_or_skip(test, &[("musl-gcc", "musl-tools"), ("readelf", "binutils")]) {
+        return;
+    }
+    let env = Env::new();
+    let server = Server::serve(&fixtures.join("mirror"));
+    ok(env.luaenv().args(["install", "5.4.7", "--no-rocks", "--static", "--target", MUSL, "--mirror", &server.url]));
+    let name = format!("5.4.7-{MUSL}");
+    let lua = env.prefix(&name).join("bin/lua");
+    let elf = ok(Command::new("readelf").args(["-l", "-d"]).arg(&lua));
+    assert!(!elf.contains("INTERP") && !elf.contains("NEEDED") && !elf.contains("DYNAMIC"), "not fully static:\n{elf}");
+    assert!(elf.contains("There is no dynamic section") && elf.contains("Elf file type is EXEC"), "{elf}");
+    let receipt: serde_json::Value = serde_json::from_slice(&std::fs::read(env.prefix(&name).join("luaenv-receipt.json")).unwrap()).unwrap();
+    assert_eq!((receipt["flags"]["static"].as_bool(), receipt["target"].as_str()), (Some(true), Some(MUSL)));
+    let versions = ok(env.luaenv().arg("versions"));
+    assert!(versions.lines().any(|l| l.contains(&name) && l.contains("static")), "versions does not say static: {versions}");
+    let listed: serde_json::Value = serde_json::from_str(&ok(env.luaenv().args(["versions", "--json"]))).unwrap();
+    assert_eq!(listed[0]["static"], true, "{listed}");
+
+    let (_dir, testes) = unpack_suite(&fixtures, "5.4.7");
+    let mut cmd = Command::new(&lua);
+    cmd.arg("-e").arg("local set = os.setlocale; os.setlocale = function(l, c) if l == nil or l == 'C' then return set(l, c) end end");
+    run_suite_with(cmd, true, &testes);
+}
+
+/// A Windows build is lua.exe with its DLL, as upstream builds it: `--static` there is refused
+/// before anything is fetched, with nothing left behind.
+#[test]
+fn static_is_refused_for_a_target_that_cannot_be_fully_static() {
+    let test = "static_is_refused_for_a_target_that_cannot_be_fully_static";
+    if !tools_or_skip(test, &[("x86_64-w64-mingw32-gcc", "gcc-mingw-w64-x86-64")]) {
+        return;
+    }
+    let env = Env::new();
+    fails(env.luaenv().args(["install", "5.4.7", "--no-rocks", "--static", "--target", WINDOWS, "--mirror", "http://127.0.0.1:9/"]), 2, "cannot be fully static");
+    assert!(env.versions_entries().is_empty(), "{:?}", env.versions_entries());
+}
+
+/// A target whose C compiler is not on PATH names the Debian package that provides it; for the
+/// compilers installed here, the named package is the one that is really installed.
+#[test]
+fn a_missing_cross_compiler_names_its_debian_package() {
+    let env = Env::new();
+    let empty = env.dir.path().join("empty-path");
+    std::fs::create_dir_all(&empty).unwrap();
+    for (target, package) in [
+        ("aarch64-unknown-linux-gnu", "gcc-aarch64-linux-gnu"),
+        (WINDOWS, "gcc-mingw-w64-x86-64"),
+        (MUSL, "musl-tools"),
+        ("riscv64gc-unknown-linux-gnu", "gcc-riscv64-linux-gnu"),
+    ] {
+        let mut cmd = env.luaenv();
+        cmd.env("PATH", &empty).args(["install", "5.4.7", "--no-rocks", "--target", target, "--mirror", "http://127.0.0.1:9/"]);
+        fails(&mut cmd, 1, &format!("apt-get install {package}`"));
+        if package != "gcc-riscv64-linux-gnu" && std::env::var("LUAENV_REQUIRE_FIXTURES").as_deref() == Ok("1") {
+            let status = run(Command::new("dpkg-query").args(["-W", "-f=${Status}", package]));
+            assert!(String::from_utf8_lossy(&status.stdout).contains("install ok installed"), "{package} is not the installed package");
+        }
+        // A package that is not installed is checked against apt's lists, where there are some.
+        let policy = Command::new("apt-cache").args(["policy", package]).output().map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
+        if policy.contains("Candidate:") {
+            assert!(!policy.contains("Candidate: (none)"), "Debian has no package {package}:\n{policy}");
+        }
+    }
+    assert!(env.versions_entries().is_empty());
+}
+
+/// `luarocks config <key>` as the prefix's own LuaRocks answers it.
+fn rocks_config(luarocks: &Path, key: &str) -> String {
+    ok(Command::new(luarocks).args(["config", key]).env_remove("LUAROCKS_CONFIG")).trim().to_string()
+}
+
+/// A Windows prefix's LuaRocks runs here on a host lua of the same release built beside it,
+/// and its config gives the target's compiler and flags: LuaRocks itself (`luarocks config`)
+/// reads them back, and `luarocks make` cross-builds a C rock into a DLL linked against
+/// lua54.dll that lua.exe loads under wine.
+#[test]
+fn luarocks_in_a_windows_prefix_builds_c_rocks_for_windows() {
+    let test = "luarocks_in_a_windows_prefix_builds_c_rocks_for_windows";
+    let fixtures = fixtures_or_skip!(test);
+    if !tools_or_skip(test, &[("x86_64-w64-mingw32-gcc", "gcc-mingw-w64-x86-64"), ("x86_64-w64-mingw32-objdump", "binutils-mingw-w64-x86-64"), ("wine", "wine64")]) {
+        return;
+    }
+    let env = Env::new();
+    let server = Server::serve(&fixtures.join("mirror"));
+    let rocks = fixtures.join("local/luarocks-3.13.0-git.tar.gz");
+    ok(env.luaenv().args(["install", "5.4.7", "--target", WINDOWS, "--mirror", &server.url, "--rocks-from"]).arg(&rocks));
+    let prefix = env.prefix(&format!("5.4.7-{WINDOWS}"));
+    let luarocks = prefix.join("bin/luarocks");
+    assert_eq!(rocks_config(&luarocks, "variables.CC"), "x86_64-w64-mingw32-gcc");
+    assert_eq!(rocks_config(&luarocks, "variables.LD"), "x86_64-w64-mingw32-gcc");
+    assert_eq!(rocks_config(&luarocks, "variables.LIB_EXTENSION"), "dll");
+    assert_eq!(rocks_config(&luarocks, "lib_extension"), "dll");
+    assert_eq!(rocks_config(&luarocks, "link_lua_explicitly"), "true");
+    assert_eq!(rocks_config(&luarocks, "variables.LUA_INCDIR"), prefix.join("include").display().to_string());
+    assert_eq!(rocks_config(&luarocks, "variables.LUA_LIBDIR"), prefix.join("lib").display().to_string());
+
+    let rock = env.dir.path().join("twice");
+    std::fs::create_dir_all(&rock).unwrap();
+    std::fs::write(
+        rock.join("twice.c"),
+        "#include \"lua.h\"\n#include \"lauxlib.h\"\n\
+         static int twice(lua_State *L) { lua_pushinteger(L, 2 * luaL_checkinteger(L, 1)); return 1; }\n\
+         int luaopen_twice(lua_State *L) { lua_newtable(L); lua_pushcfunction(L, twice); lua_setfield(L, -2, \"twice\"); return 1; }\n",
+    )
+    .unwrap();
+    std::fs::write(rock.join("twice-1.0-1.rockspec"), "package = \"twice\"\nversion = \"1.0-1\"\nsource = { url = \"file://.\" }\nbuild = { type = \"builtin\", modules = { twice = \"twice.c\" } }\n").unwrap();
+    ok(Command::new(&luarocks).args(["make", "twice-1.0-1.rockspec"]).current_dir(&rock).env_remove("LUAROCKS_CONFIG"));
+    let dll = prefix.join("lib/lua/5.4/twice.dll");
+    let imports = ok(Command::new("x86_64-w64-mingw32-objdump").arg("-p").arg(&dll));
+    assert!(imports.contains("DLL Name: lua54.dll"), "the rock does not link against lua54.dll:\n{imports}");
+    let said = ok(wine(&env, &prefix.join("bin/lua.exe")).args(["-e", "io.write(require('twice').twice(21))"]));
+    assert_eq!(said.trim(), "42");
+}
+
+/// An aarch64 prefix's LuaRocks config names the aarch64 cross compiler and Debian's sysroot
+/// for C dependencies, as LuaRocks itself reads them.
+#[test]
+fn luarocks_in_an_aarch64_prefix_uses_the_cross_compiler() {
+    let test = "luarocks_in_an_aarch64_prefix_uses_the_cross_compiler";
+    let fixtures = fixtures_or_skip!(test);
+    if !tools_or_skip(test, &[("aarch64-linux-gnu-gcc", "gcc-aarch64-linux-gnu")]) {
+        return;
+    }
+    let env = Env::new();
+    let server = Server::serve(&fixtures.join("mirror"));
+    let target = "aarch64-unknown-linux-gnu";
+    ok(env.luaenv().args(["install", "5.4.7", "--target", target, "--mirror", &server.url, "--rocks-from"]).arg(fixtures.join("local/luarocks-3.13.0-git.tar.gz")));
+    let prefix = env.prefix(&format!("5.4.7-{target}"));
+    let luarocks = prefix.join("bin/luarocks");
+    assert_eq!(rocks_config(&luarocks, "variables.CC"), "aarch64-linux-gnu-gcc");
+    assert_eq!(rocks_config(&luarocks, "variables.LIB_EXTENSION"), "so");
+    assert_eq!(rocks_config(&luarocks, "arch"), "linux-aarch64");
+    assert!(rocks_config(&luarocks, "external_deps_dirs").contains("/usr/aarch64-linux-gnu"));
+    assert_eq!(rocks_config(&luarocks, "variables.LUA_INCDIR"), prefix.join("include").display().to_string());
+}
+
+/// LuaJIT for Windows from Linux, as `make TARGET_SYS=Windows` builds it (host tools for this
+/// machine told the target is Windows, the VM as a PE object): `luajit.exe` with `lua51.dll`
+/// and the `jit.*` modules in `bin/lua/jit`, so `luajit -jv` traces under wine.
+#[test]
+fn luajit_for_windows_traces_with_jv_under_wine() {
+    let test = "luajit_for_windows_traces_with_jv_under_wine";
+    let fixtures = fixtures_or_skip!(test);
+    if !tools_or_skip(test, &[("x86_64-w64-mingw32-gcc", "gcc-mingw-w64-x86-64"), ("x86_64-w64-mingw32-objdump", "binutils-mingw-w64-x86-64"), ("wine", "wine64")]) {
+        return;
+    }
+    let env = Env::new();
+    let server = Server::serve(&fixtures.join("mirror"));
+    let out = run(env.luaenv().args(["install", "luajit-2.1", "--no-rocks", "--target", WINDOWS, "--mirror", &server.url]));
+    assert!(out.status.success() && !stderr(&out).contains("not smoke-tested"), "{}", stderr(&out));
+    let prefix = env.prefix(&format!("luajit-2.1-{WINDOWS}"));
+    for file in ["bin/luajit.exe", "bin/lua51.dll", "bin/lua/jit/v.lua", "lib/libluajit-5.1.dll.a", "include/luajit-2.1/luajit.h", "lib/pkgconfig/luajit.pc"] {
+        assert!(prefix.join(file).is_file(), "{file} missing from the Windows LuaJIT prefix");
+    }
+    let imports = ok(Command::new("x86_64-w64-mingw32-objdump").arg("-p").arg(prefix.join("bin/luajit.exe")));
+    assert!(imports.contains("DLL Name: lua51.dll"), "luajit.exe does not load lua51.dll");
+    let out = run(wine(&env, &prefix.join("bin/luajit.exe")).args(["-jv", "-e", "for i = 1, 200 do end"]));
+    let said = stderr(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(said.lines().any(|l| l.starts_with("[TRACE") && l.contains("loop")), "no trace line from -jv: {said}");
+}
+
+/// Without wine the Windows build is installed all the same, and the install says it could not
+/// smoke-test it (PATH holds the mingw tools and nothing else).
+#[test]
+fn the_windows_smoke_test_says_when_wine_is_missing() {
+    let test = "the_windows_smoke_test_says_when_wine_is_missing";
+    let fixtures = fixtures_or_skip!(test);
+    if !tools_or_skip(test, &[("x86_64-w64-mingw32-gcc", "gcc-mingw-w64-x86-64")]) {
+        return;
+    }
+    let env = Env::new();
+    let path = env.dir.path().join("mingw-only");
+    std::fs::create_dir_all(&path).unwrap();
+    for tool in ["x86_64-w64-mingw32-gcc", "x86_64-w64-mingw32-ar", "x86_64-w64-mingw32-ranlib", "x86_64-w64-mingw32-gcc-ar"] {
+        let found = ok(Command::new("sh").args(["-c", &format!("command -v {tool} || true")]));
+        if !found.trim().is_empty() {
+            std::os::unix::fs::symlink(found.trim(), path.join(tool)).unwrap();
+        }
+    }
+    let server = Server::serve(&fixtures.join("mirror"));
+    let out = run(env.luaenv().env("PATH", &path).args(["install", "5.4.7", "--no-rocks", "--target", WINDOWS, "--mirror", &server.url]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains(&format!("the {WINDOWS} build was not smoke-tested: wine is not installed")), "{}", stderr(&out));
+    assert!(env.prefix(&format!("5.4.7-{WINDOWS}")).join("bin/lua.exe").is_file());
+}
