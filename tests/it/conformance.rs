@@ -43,11 +43,39 @@ pub(crate) fn run_suite_with(mut cmd: Command, portable: bool, testes: &Path) {
         cmd.arg("-e_U=true");
     }
     cmd.arg("all.lua");
-    let out = run(&mut cmd);
+    let mut out = run_in_own_group(&mut cmd);
+    // main.lua's Ctrl-C check reads a background script's pid and its first line from one
+    // pipe, and under load the script can print before the shell echoes `$!` (the suite
+    // says so itself: "if test fails now, it may leave a Lua script running"). That race,
+    // and only it, gets a second run.
+    if !out.status.success() && stdout(&out).contains("testing Ctrl C") && stderr(&out).contains("main.lua:") {
+        eprintln!("the suite's Ctrl-C check lost its race with the shell; running the suite again:\n{}", stderr(&out));
+        out = run_in_own_group(&mut cmd);
+    }
     let said = stdout(&out);
     let tail: Vec<&str> = said.lines().rev().take(15).collect::<Vec<_>>().into_iter().rev().collect();
     assert!(out.status.success(), "{cmd:?} failed: {}\n{}\n{}", out.status, tail.join("\n"), stderr(&out));
     assert!(said.lines().any(|l| l.trim_end() == SUITE_DONE), "{cmd:?} exited 0 without {SUITE_DONE:?}:\n{}", tail.join("\n"));
+}
+
+/// Runs a suite in a process group of its own, its output in files rather than pipes: a
+/// background script it leaves behind (the Ctrl-C check, when it fails) can neither keep the
+/// test waiting for the pipes to close nor spin on after it: the whole group is killed.
+fn run_in_own_group(cmd: &mut Command) -> std::process::Output {
+    use std::os::unix::process::CommandExt;
+    let (mut out_file, mut err_file) = (tempfile::tempfile().unwrap(), tempfile::tempfile().unwrap());
+    cmd.process_group(0).stdout(out_file.try_clone().unwrap()).stderr(err_file.try_clone().unwrap());
+    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("{cmd:?} cannot run: {e}"));
+    let status = child.wait().unwrap();
+    let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", child.id())]).stderr(Stdio::null()).status();
+    let read = |file: &mut std::fs::File| {
+        use std::io::{Read, Seek};
+        let mut bytes = Vec::new();
+        file.seek(std::io::SeekFrom::Start(0)).unwrap();
+        file.read_to_end(&mut bytes).unwrap();
+        bytes
+    };
+    std::process::Output { status, stdout: read(&mut out_file), stderr: read(&mut err_file) }
 }
 
 fn portable_suite_passes_on_the_world(test: &str, version: &str, release: &str) {
