@@ -16,6 +16,7 @@ pub mod fetch;
 pub mod holdings;
 pub mod layout;
 pub mod luajit;
+pub mod progress;
 pub mod resolve;
 pub mod smoke;
 pub mod unpack;
@@ -78,6 +79,7 @@ pub fn install(ctx: &Context, req: &Request) -> Result<Outcome> {
     };
     let plan = plan::make(resolve_request(req)?, &asked)?;
     let (resolved, name) = (&plan.resolved, plan.name.clone());
+    let _progress = progress::begin(&shown_name(resolved));
     let prefix = ctx.prefix(&name);
     std::fs::create_dir_all(ctx.versions_dir()).with_context(|| format!("cannot create {}", ctx.versions_dir().display()))?;
     std::fs::create_dir_all(ctx.scratch_dir()).with_context(|| format!("cannot create {}", ctx.scratch_dir().display()))?;
@@ -109,6 +111,7 @@ pub fn install(ctx: &Context, req: &Request) -> Result<Outcome> {
         }))
     });
     let cached = cache_key.as_deref().and_then(|k| build_cache::lookup(ctx, k));
+    progress::step(&format!("source {} ({} checksum){}", location.display(), rule_name(&expected), if cached.is_some() { ", restoring from the build cache" } else { "" }));
     let (how, source) = match cached {
         Some(dir) => {
             crate::fs::copy_tree(&dir, staging.path())?;
@@ -120,6 +123,7 @@ pub fn install(ctx: &Context, req: &Request) -> Result<Outcome> {
             (How::Built, source)
         }
     };
+    progress::step("smoke test");
     smoke::smoke_test(staging.path(), resolved.interpreter(), &toolchain)?;
     // From the copy of the user's config to the swap, no `rocks add-server` may edit the live one.
     let _config_lock = if prefix.is_dir() { Some(lock::acquire_for(ctx, "rocks-config", "editing a LuaRocks config")?) } else { None };
@@ -127,6 +131,7 @@ pub fn install(ctx: &Context, req: &Request) -> Result<Outcome> {
         if prefix.is_dir() {
             keep_rocks_config(&prefix, staging.path(), &plan.series)?;
         }
+        progress::announce(&format!("installing LuaRocks {}", prepared.version));
         rocks::luarocks::install_into(ctx, staging.path(), &prefix, &plan.series, prepared, !toolchain.is_cross())?;
     }
     let receipt = Receipt {
@@ -162,13 +167,17 @@ pub fn install(ctx: &Context, req: &Request) -> Result<Outcome> {
         build_cache::save(ctx, key, &prefix);
     }
     let what = if how == How::Built { "built" } else { "restored from the build cache" };
-    let what_was = match resolved.flavor {
+    let with_rocks = rocks.as_ref().map(|r| format!(" with LuaRocks {}", r.version)).unwrap_or_default();
+    progress::finish(&format!("installed {}{with_rocks} ({what} in {:.1}s)", shown_name(resolved), started.elapsed().as_secs_f64()));
+    Ok(Outcome { name, prefix, how })
+}
+
+/// What an install is called in its messages: `Lua 5.4.7`, `luajit-2.1`.
+fn shown_name(resolved: &Resolved) -> String {
+    match resolved.flavor {
         Flavor::Lua => format!("Lua {}", resolved.version),
         Flavor::LuaJit | Flavor::OpenResty => resolved.install_name.clone(),
-    };
-    let with_rocks = rocks.as_ref().map(|r| format!(" with LuaRocks {}", r.version)).unwrap_or_default();
-    eprintln!("installed {what_was}{with_rocks} ({what} in {:.1}s)", started.elapsed().as_secs_f64());
-    Ok(Outcome { name, prefix, how })
+    }
 }
 
 /// `rocks install`: LuaRocks into a copy of the live prefix, smoke-tested there, then swapped
@@ -270,7 +279,7 @@ fn resolve_request(req: &Request) -> Result<Resolved> {
         if let Some(resolved) = resolve::newest_held(&req.spec, &shown, || holdings::list(mirror))? {
             let series = crate::version::plain_lua_spec(req.spec.trim()).unwrap_or(req.spec.trim()).to_string();
             let which = if series == "latest" { "release".to_string() } else { series.clone() };
-            eprintln!("luaenv: {series} → {}, the newest {which} the mirror has", resolved.install_name);
+            progress::note(&format!("luaenv: {series} → {}, the newest {which} the mirror has", resolved.install_name));
             return Ok(resolved);
         }
     }
@@ -400,6 +409,7 @@ fn build_into(
             if resolved.rolling && *expected == Expected::FirstUse {
                 eprintln!("note: {file_name} has no known checksum; trusting it on first use: sha256 {}", fetched.sha256);
             }
+            progress::step("unpacking");
             let tree = unpack::unpack(&fetched.path, work.path())?;
             let source = Source {
                 url: fetched.location,

@@ -47,6 +47,7 @@ extern "C" fn main(_argc: std::ffi::c_int, _argv: *const *const std::ffi::c_char
             None => return error::report_usage(err),
         },
     };
+    install::progress::set_level(cli.level());
     let ctx = context::Context::from_env();
     let code = match cli.command.run(&ctx) {
         Ok(()) => 0,

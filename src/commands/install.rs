@@ -101,7 +101,7 @@ impl Args {
             };
             let outcome = install::install(ctx, &request)?;
             if outcome.how == How::AlreadyInstalled {
-                eprintln!("{} is already installed (use --force to reinstall)", outcome.name);
+                crate::install::progress::note(&format!("{} is already installed (use --force to reinstall)", outcome.name));
             }
             if self.json {
                 receipts.push(json_row(spec, &outcome));

@@ -29,6 +29,24 @@ mod which;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Print only errors and the result (no progress, no notes)
+    #[arg(long, short, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Also print each build command and each install step
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
+}
+
+impl Cli {
+    /// How much to say on stderr, from `--quiet` and `--verbose`.
+    pub fn level(&self) -> crate::install::progress::Level {
+        use crate::install::progress::Level;
+        match (self.quiet, self.verbose) {
+            (true, _) => Level::Quiet,
+            (_, true) => Level::Verbose,
+            _ => Level::Normal,
+        }
+    }
 }
 
 #[derive(Subcommand)]
