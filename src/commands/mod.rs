@@ -215,6 +215,19 @@ pub fn mirror(ctx: &Context, flag: Option<String>) -> Option<(String, &'static s
 mod tests {
     use crate::error::exit_code;
 
+    /// The shim's hint (from the catalogue's table) and the CLI's (from the resolver) agree:
+    /// both suggest an install only when `luaenv install` would accept it.
+    #[test]
+    fn the_shim_suggests_an_install_exactly_when_the_cli_does() {
+        let names = [
+            "5.4.7", "v5.4.7", "lua-5.4.7", "5.4", "5", "5.1", "5.1.5", "5.2.4", "5.4.99", "5.9", "6", "latest", "luajit-2.1", "luajit-2.0",
+            "luajit-2.1.0-beta3", "luajit-2.1.9", "openresty-2.1-20251030", "openresty-2.1-2025", "foo", "5.4.7.1", "luajit", "",
+        ];
+        for name in names {
+            assert_eq!(crate::selection::install_hint(name), super::install_hint(name), "{name}");
+        }
+    }
+
     /// One line per kind of failure a user meets most: its exit code and its first line, as
     /// the user reads it (what, why, what to do).
     #[test]
