@@ -35,6 +35,11 @@ extern "C" fn main(_argc: std::ffi::c_int, _argv: *const *const std::ffi::c_char
     if let Some(command) = context::shim_name(&argv0) {
         return shim::run(&command, args.collect()).into();
     }
+    // Tab in a shell whose completion luaenv registered (`luaenv completions <shell>`).
+    if commands::complete_if_asked() {
+        let _ = std::io::Write::flush(&mut std::io::stdout());
+        return 0;
+    }
     // SIGPIPE keeps its default here (std would ignore it): `luaenv versions | head` ends
     // quietly, as C tools do.
     let cli = match <commands::Cli as clap::Parser>::try_parse() {

@@ -10,7 +10,7 @@ use crate::prefix::Receipt;
 #[derive(clap::Args)]
 pub struct Args {
     /// Versions to install: 5.4.7, 5.4, 5, latest (with --list: a series or kind to list, like 5.4 or luajit)
-    #[arg(required_unless_present = "list")]
+    #[arg(required_unless_present = "list", add = clap_complete::engine::ArgValueCandidates::new(super::completions::releases))]
     specs: Vec<String>,
     /// List the releases luaenv knows (Lua, LuaJIT, OpenResty), newest first; filter by series or kind: --list 5.4, --list luajit
     #[arg(long)]
@@ -171,6 +171,11 @@ fn known_releases() -> Vec<Listed> {
         rows.push(Listed { name: name.into(), kind: "openresty", url: resolved.upstream_url, sha256: resolved.official_sha256 });
     }
     rows
+}
+
+/// Every release name `install --list` shows (for completion).
+pub fn release_names() -> Vec<String> {
+    known_releases().into_iter().map(|r| r.name).collect()
 }
 
 const OPENRESTY_EXAMPLE: &str = "openresty-2.1-20251030";

@@ -112,6 +112,11 @@ impl Command {
     }
 }
 
+/// Answers a shell's Tab (`LUAENV_COMPLETE` set): `true` when it did.
+pub fn complete_if_asked() -> bool {
+    completions::complete_if_asked(std::env::args_os().collect())
+}
+
 /// Words from other tools that clap would answer with its nearest word (`use` → `uninstall`)
 /// or a bare "unexpected argument": luaenv's own answer, naming what luaenv calls it.
 pub fn not_a_command(err: &clap::Error, ctx: &Context) -> Option<anyhow::Error> {

@@ -55,7 +55,7 @@ impl Args {
         project::generate(ctx, &dir, &name, &lock)?;
         project::register(ctx, &dir)?;
         crate::rehash::rehash(ctx)?;
-        eprintln!("{} is in sync with luaenv.lock: Lua {name}", dir.display());
+        crate::install::progress::note(&format!("{} is in sync with luaenv.lock: Lua {name}", dir.display()));
         Ok(())
     }
 }
