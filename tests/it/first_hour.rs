@@ -341,19 +341,18 @@ fn sh_quote(word: &str) -> String {
     format!("'{}'", word.replace('\'', r"'\''"))
 }
 
-/// An install under a pseudo-terminal (util-linux `script`): its transcript shows the compile
-/// counting objects before the final line that says what was installed.
-#[test]
-fn an_install_on_a_terminal_shows_compile_progress_then_what_was_installed() {
-    let fixtures = fixtures_or_skip!("an_install_on_a_terminal_shows_compile_progress_then_what_was_installed");
-    let env = Env::new();
-    let server = Server::serve(&fixtures.join("mirror"));
-    let line = [crate::support::BIN, "install", "5.4.7", "--no-rocks", "--mirror", &server.url].map(sh_quote).join(" ");
+/// The terminal output of a command run under a pseudo-terminal (util-linux `script`).
+fn on_a_terminal(env: &Env, args: &[&str]) -> String {
+    let line = std::iter::once(crate::support::BIN).chain(args.iter().copied()).map(sh_quote).collect::<Vec<_>>().join(" ");
     let mut script = Command::new("script");
     script.args(["-qec", &line, "/dev/null"]).env("SHELL", "/bin/sh").env("TERM", "xterm").stdin(std::process::Stdio::null());
     env.apply(&mut script);
-    let transcript = ok(&mut script);
-    let counts: Vec<(usize, usize, usize)> = transcript
+    ok(&mut script)
+}
+
+/// Each `compiling N/M` the live line showed: where, N and M.
+fn compile_counts(transcript: &str) -> Vec<(usize, usize, usize)> {
+    transcript
         .match_indices("compiling ")
         .filter_map(|(at, _)| {
             let rest = &transcript[at + "compiling ".len()..];
@@ -361,12 +360,41 @@ fn an_install_on_a_terminal_shows_compile_progress_then_what_was_installed() {
             let total: String = rest.chars().take_while(char::is_ascii_digit).collect();
             Some((at, done.parse().ok()?, total.parse().ok()?))
         })
-        .collect();
-    let last = transcript.find("installed Lua 5.4.7 (built in").unwrap_or_else(|| panic!("no final line in the transcript:\n{transcript}"));
+        .collect()
+}
+
+/// An install under a pseudo-terminal: its transcript shows the compile counting objects,
+/// then the LuaRocks step, before the final line that says what was installed.
+#[test]
+fn an_install_on_a_terminal_shows_compile_progress_then_what_was_installed() {
+    let fixtures = fixtures_or_skip!("an_install_on_a_terminal_shows_compile_progress_then_what_was_installed");
+    let env = Env::new();
+    let server = Server::serve(&fixtures.join("mirror"));
+    let rocks = fixtures.join("local/luarocks-3.8.0-dfsg.tar.gz");
+    let transcript = on_a_terminal(&env, &["install", "5.4.7", "--rocks", "3.8.0", "--rocks-from", &rocks.display().to_string(), "--mirror", &server.url]);
+    let counts = compile_counts(&transcript);
+    let last = transcript.find("installed Lua 5.4.7 with LuaRocks 3.8.0 (built in").unwrap_or_else(|| panic!("no final line in the transcript:\n{transcript}"));
     assert!(counts.iter().any(|&(at, done, total)| at < last && done > 0 && done < total), "no `compiling N/M` before the final line:\n{transcript}");
     assert!(counts.iter().all(|&(_, done, total)| done <= total && total >= 30), "{counts:?}");
+    let rocks_step = transcript.find("Lua 5.4.7: installing LuaRocks 3.8.0").unwrap_or_else(|| panic!("no LuaRocks step:\n{transcript}"));
+    assert!(counts.iter().all(|&(at, ..)| at < rocks_step) && rocks_step < last, "{transcript}");
     assert!(transcript.contains(&env.prefix("5.4.7").display().to_string()), "{transcript}");
     assert_eq!(ok(env.shim("lua").args(["-e", "io.write(_VERSION)"]).env("LUAENV_VERSION", "5.4.7")), "Lua 5.4");
+}
+
+/// LuaJIT's live line names its host tools and the VM generation beside the object count.
+#[test]
+fn a_luajit_install_on_a_terminal_shows_its_host_tools_and_objects() {
+    let fixtures = fixtures_or_skip!("a_luajit_install_on_a_terminal_shows_its_host_tools_and_objects");
+    let env = Env::new();
+    let server = Server::serve(&fixtures.join("mirror"));
+    let transcript = on_a_terminal(&env, &["install", "luajit-2.1", "--no-rocks", "--mirror", &server.url]);
+    let last = transcript.find("installed luajit-2.1 (built in").unwrap_or_else(|| panic!("no final line:\n{transcript}"));
+    let counts = compile_counts(&transcript);
+    assert!(counts.iter().any(|&(at, done, total)| at < last && done > 0 && done < total && total > 60), "{counts:?}\n{transcript}");
+    for tool in ["building host tools", "generating the VM (buildvm)"] {
+        assert!(transcript[..last].contains(tool), "`{tool}` never shown:\n{transcript}");
+    }
 }
 
 /// Piped, an install says a few plain lines, never one per object; `--verbose` adds every
