@@ -79,7 +79,6 @@ pub fn install(ctx: &Context, req: &Request) -> Result<Outcome> {
     };
     let plan = plan::make(resolve_request(req)?, &asked)?;
     let (resolved, name) = (&plan.resolved, plan.name.clone());
-    let _progress = progress::begin(&shown_name(resolved));
     let prefix = ctx.prefix(&name);
     std::fs::create_dir_all(ctx.versions_dir()).with_context(|| format!("cannot create {}", ctx.versions_dir().display()))?;
     std::fs::create_dir_all(ctx.scratch_dir()).with_context(|| format!("cannot create {}", ctx.scratch_dir().display()))?;
@@ -91,6 +90,8 @@ pub fn install(ctx: &Context, req: &Request) -> Result<Outcome> {
         crate::rehash::rehash(ctx)?;
         return Ok(Outcome { name, prefix, how: How::AlreadyInstalled });
     }
+    // After the lock: its "waiting for another luaenv" line is never drawn over.
+    let _progress = progress::begin(&shown_name(resolved));
     let toolchain = Toolchain::detect(&req.options.target, &ctx.scratch_dir())?;
     let (location, expected) = source_of(ctx, req, resolved)?;
     // Every source is fetched and verified before the first compile, Lua's first: a bad
