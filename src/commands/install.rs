@@ -166,10 +166,8 @@ fn known_releases() -> Vec<Listed> {
         rows.push(Listed { name: format!("luajit-{}", r.version), kind: "luajit", url: r.url, sha256: Some(r.sha256) });
     }
     // OpenResty tags every release by date; the one luaenv is tested with stands for them all.
-    for name in [OPENRESTY_EXAMPLE] {
-        let resolved = install::resolve::resolve(name).expect("a valid OpenResty name");
-        rows.push(Listed { name: name.into(), kind: "openresty", url: resolved.upstream_url, sha256: resolved.official_sha256 });
-    }
+    let openresty = install::resolve::resolve(OPENRESTY_EXAMPLE).expect("a valid OpenResty name");
+    rows.push(Listed { name: OPENRESTY_EXAMPLE.into(), kind: "openresty", url: openresty.upstream_url, sha256: openresty.official_sha256 });
     rows
 }
 
