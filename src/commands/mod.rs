@@ -152,23 +152,10 @@ pub fn selected_name(ctx: &Context) -> Result<(String, crate::selection::Selecte
     Ok((name, sel))
 }
 
-/// `selection::not_installed` (which the shim shares), with a hint that runs as written:
-/// `luaenv install X` only for an X the catalogue knows, else where to find what it knows.
+/// Why the selection cannot run: `selection::not_installed`, the shim's own words, whose
+/// hint runs as written (`luaenv install X` only for an X the catalogue knows).
 pub fn not_installed(sel: &crate::selection::Selected) -> String {
-    if sel.problem.is_some() || !crate::context::is_install_name(&sel.requested) {
-        return crate::selection::not_installed(sel);
-    }
-    let source = match &sel.origin {
-        crate::selection::Origin::Env => "LUAENV_VERSION".to_string(),
-        crate::selection::Origin::File(p) | crate::selection::Origin::Global(p) => p.display().to_string(),
-    };
-    let requested = &sel.requested;
-    match install_hint(requested) {
-        Some(spec) => format!("{source} selects Lua '{requested}', which is not installed; run `luaenv install {spec}`"),
-        None => format!(
-            "{source} selects Lua '{requested}', which is not installed and is not a version luaenv knows; fix that file (`luaenv install --list` shows what luaenv can install, `luaenv versions` what is installed)"
-        ),
-    }
+    crate::selection::not_installed(sel)
 }
 
 /// The spec to suggest installing for a name: its plain form (`v5.4.7` → `5.4.7`), when the
