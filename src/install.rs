@@ -16,6 +16,7 @@ pub mod fetch;
 pub mod holdings;
 pub mod layout;
 pub mod luajit;
+pub mod progress;
 pub mod pull;
 pub mod relocate;
 pub mod resolve;
@@ -100,6 +101,8 @@ pub fn install_from(ctx: &Context, req: &Request, caches: &[String]) -> Result<O
         crate::rehash::rehash(ctx)?;
         return Ok(Outcome { name, prefix, how: How::AlreadyInstalled });
     }
+    // After the lock: its "waiting for another luaenv" line is never drawn over.
+    let _progress = progress::begin(&shown_name(resolved));
     // A machine without a compiler can still pull a build: a missing one fails only a build.
     let toolchain = Toolchain::detect(&req.options.target, &ctx.scratch_dir());
     if let (Ok(toolchain), true) = (&toolchain, req.options.static_link) {
@@ -139,6 +142,7 @@ pub fn install_from(ctx: &Context, req: &Request, caches: &[String]) -> Result<O
         }))
     });
     let cached = cache_key.as_deref().and_then(|k| build_cache::lookup(ctx, k));
+    progress::step(&format!("source {} ({} checksum){}", location.display(), rule_name(&expected), if cached.is_some() { ", restoring from the build cache" } else { "" }));
     let (how, source) = match cached {
         Some((dir, built_for)) => {
             crate::fs::copy_tree(&dir, staging.path())?;
@@ -152,6 +156,7 @@ pub fn install_from(ctx: &Context, req: &Request, caches: &[String]) -> Result<O
             (How::Built, source)
         }
     };
+    progress::step("smoke test");
     smoke::smoke_test(staging.path(), resolved.interpreter(), &toolchain)?;
     // From the copy of the user's config to the swap, no `rocks add-server` may edit the live one.
     let _config_lock = if prefix.is_dir() { Some(lock::acquire_for(ctx, "rocks-config", "editing a LuaRocks config")?) } else { None };
@@ -159,6 +164,7 @@ pub fn install_from(ctx: &Context, req: &Request, caches: &[String]) -> Result<O
         if prefix.is_dir() {
             keep_rocks_config(&prefix, staging.path(), &plan.series)?;
         }
+        progress::announce(&format!("installing LuaRocks {}", prepared.version));
         let smoke = !toolchain.is_cross() || smoke::runs_natively(&toolchain.target, &toolchain.host);
         rocks::luarocks::install_into(ctx, staging.path(), &prefix, &plan.series, prepared, smoke)?;
         if toolchain.is_cross() {
@@ -199,13 +205,17 @@ pub fn install_from(ctx: &Context, req: &Request, caches: &[String]) -> Result<O
         build_cache::save(ctx, key, &prefix);
     }
     let what = if how == How::Built { "built" } else { "restored from the build cache" };
-    let what_was = match resolved.flavor {
+    let with_rocks = rocks.as_ref().map(|r| format!(" with LuaRocks {}", r.version)).unwrap_or_default();
+    progress::finish(&format!("installed {}{with_rocks} ({what} in {:.1}s)", shown_name(resolved), started.elapsed().as_secs_f64()));
+    Ok(Outcome { name, prefix, how })
+}
+
+/// What an install is called in its messages: `Lua 5.4.7`, `luajit-2.1`.
+fn shown_name(resolved: &Resolved) -> String {
+    match resolved.flavor {
         Flavor::Lua => format!("Lua {}", resolved.version),
         Flavor::LuaJit | Flavor::OpenResty => resolved.install_name.clone(),
-    };
-    let with_rocks = rocks.as_ref().map(|r| format!(" with LuaRocks {}", r.version)).unwrap_or_default();
-    eprintln!("installed {what_was}{with_rocks} ({what} in {:.1}s)", started.elapsed().as_secs_f64());
-    Ok(Outcome { name, prefix, how })
+    }
 }
 
 /// The build from a shared cache, when one holds a build with this install's key that passes
@@ -368,7 +378,7 @@ fn resolve_request(req: &Request) -> Result<Resolved> {
         if let Some(resolved) = resolve::newest_held(&req.spec, &shown, || holdings::list(mirror))? {
             let series = crate::version::plain_lua_spec(req.spec.trim()).unwrap_or(req.spec.trim()).to_string();
             let which = if series == "latest" { "release".to_string() } else { series.clone() };
-            eprintln!("luaenv: {series} → {}, the newest {which} the mirror has", resolved.install_name);
+            progress::note(&format!("luaenv: {series} → {}, the newest {which} the mirror has", resolved.install_name));
             return Ok(resolved);
         }
     }
@@ -498,6 +508,7 @@ fn build_into(
             if resolved.rolling && *expected == Expected::FirstUse {
                 eprintln!("note: {file_name} has no known checksum; trusting it on first use: sha256 {}", fetched.sha256);
             }
+            progress::step("unpacking");
             let tree = unpack::unpack(&fetched.path, work.path())?;
             let source = Source {
                 url: fetched.location,

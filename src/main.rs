@@ -36,6 +36,11 @@ extern "C" fn main(_argc: std::ffi::c_int, _argv: *const *const std::ffi::c_char
     if let Some(command) = context::shim_name(&argv0) {
         return shim::run(&command, args.collect()).into();
     }
+    // Tab in a shell whose completion luaenv registered (`luaenv completions <shell>`).
+    if commands::complete_if_asked() {
+        let _ = std::io::Write::flush(&mut std::io::stdout());
+        return 0;
+    }
     // SIGPIPE keeps its default here (std would ignore it): `luaenv versions | head` ends
     // quietly, as C tools do.
     let cli = match <commands::Cli as clap::Parser>::try_parse() {
@@ -48,6 +53,7 @@ extern "C" fn main(_argc: std::ffi::c_int, _argv: *const *const std::ffi::c_char
             None => return error::report_usage(err),
         },
     };
+    install::progress::set_level(cli.level());
     let ctx = context::Context::from_env();
     let code = match cli.command.run(&ctx) {
         Ok(()) => 0,

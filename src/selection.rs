@@ -170,10 +170,32 @@ pub fn not_installed(selected: &Selected) -> String {
             selected.requested.escape_debug()
         );
     }
-    format!(
-        "{source} selects Lua '{}', which is not installed; run `luaenv install {}`",
-        selected.requested, selected.requested
-    )
+    let requested = &selected.requested;
+    match install_hint(requested) {
+        Some(spec) => format!("{source} selects Lua '{requested}', which is not installed; run `luaenv install {spec}`"),
+        None => format!(
+            "{source} selects Lua '{requested}', which is not installed and is not a version luaenv knows; fix that file (`luaenv install --list` shows what luaenv can install, `luaenv versions` what is installed)"
+        ),
+    }
+}
+
+/// The spec to suggest installing for a name (`v5.4.7` → `5.4.7`) when it names a release
+/// luaenv knows, read from the catalogue's table on this cold path: the shim has no resolver,
+/// and must not suggest an install that would be refused.
+pub fn install_hint(name: &str) -> Option<String> {
+    const TABLE: &str = include_str!("catalog.tsv");
+    let plain = crate::version::plain_lua_spec(name).unwrap_or(name);
+    let rows = || TABLE.lines().filter(|l| !l.starts_with('#')).filter_map(|l| l.split_once('\t')).filter_map(|(kind, rest)| Some((kind, rest.split('\t').next()?)));
+    let known = if let Some(tag) = plain.strip_prefix("luajit-") {
+        matches!(tag, "2.1" | "2.0") || rows().any(|(kind, v)| kind == "luajit" && v == tag)
+    } else if let Some(date) = plain.strip_prefix("openresty-2.1-") {
+        date.len() == 8 && date.bytes().all(|b| b.is_ascii_digit())
+    } else {
+        // A release, or a series one of them belongs to (`5.4` installs the newest 5.4).
+        let shape = crate::version::Version::parse(plain).is_some_and(|v| v.pre.is_none() && (1..=3).contains(&v.parts.len()));
+        plain == "latest" || (shape && rows().any(|(kind, v)| kind == "lua" && (v == plain || v.strip_prefix(plain).is_some_and(|r| r.starts_with('.')))))
+    };
+    known.then(|| plain.to_string())
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use crate::context::Context;
 #[derive(clap::Args)]
 pub struct Args {
     /// The version to make the global default
+    #[arg(add = clap_complete::engine::ArgValueCandidates::new(super::completions::installed))]
     name: Option<String>,
 }
 

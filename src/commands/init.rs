@@ -56,7 +56,7 @@ impl Args {
         project::ignore_generated(&dir)?;
         project::register(ctx, &dir)?;
         crate::rehash::rehash(ctx)?;
-        eprintln!("{} is a luaenv project: Lua {name}, rocks tree {}/, sandbox {}/ (`. {}/activate` to enter it by hand)", dir.display(), project::TREE, project::GENERATED, project::GENERATED);
+        crate::install::progress::note(&format!("{} is a luaenv project: Lua {name}, rocks tree {}/, sandbox {}/ (`. {}/activate` to enter it by hand)", dir.display(), project::TREE, project::GENERATED, project::GENERATED));
         println!("{}", dir.display());
         Ok(())
     }

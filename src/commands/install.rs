@@ -9,10 +9,10 @@ use crate::prefix::Receipt;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Versions to install: 5.4.7, 5.4, 5, latest
-    #[arg(required_unless_present = "list")]
+    /// Versions to install: 5.4.7, 5.4, 5, latest (with --list: a series or kind to list, like 5.4 or luajit)
+    #[arg(required_unless_present = "list", add = clap_complete::engine::ArgValueCandidates::new(super::completions::releases))]
     specs: Vec<String>,
-    /// List the versions luaenv knows, newest first
+    /// List the releases luaenv knows (Lua, LuaJIT, OpenResty), newest first; filter by series or kind: --list 5.4, --list luajit
     #[arg(long)]
     list: bool,
     /// Print JSON instead of text
@@ -65,7 +65,7 @@ pub struct Args {
 impl Args {
     pub fn run(self, ctx: &Context) -> Result<()> {
         if self.list {
-            return list(self.json);
+            return list(&self.specs, self.json);
         }
         if self.from.is_some() && self.specs.len() > 1 {
             return Err(usage("--from names one source: install one version at a time with it"));
@@ -108,7 +108,7 @@ impl Args {
             };
             let outcome = install::install_from(ctx, &request, &caches)?;
             if outcome.how == How::AlreadyInstalled {
-                eprintln!("{} is already installed (use --force to reinstall)", outcome.name);
+                crate::install::progress::note(&format!("{} is already installed (use --force to reinstall)", outcome.name));
             }
             if self.json {
                 receipts.push(json_row(spec, &outcome));
@@ -152,25 +152,82 @@ fn check_target(target: &str) -> Result<()> {
     }
 }
 
-fn list(json: bool) -> Result<()> {
+/// One release `install --list` shows.
+struct Listed {
+    name: String,
+    kind: &'static str,
+    url: String,
+    sha256: Option<String>,
+}
+
+/// Every release luaenv knows, Lua first, newest first within each kind.
+fn known_releases() -> Vec<Listed> {
     let mut rows = Vec::new();
     for r in catalog::of_kind(Kind::Lua) {
-        rows.push((r.version.to_string(), "lua", r.url, Some(r.sha256)));
+        rows.push(Listed { name: r.version.to_string(), kind: "lua", url: r.url, sha256: Some(r.sha256) });
     }
-    rows.push(("luajit-2.1".into(), "luajit", "https://github.com/LuaJIT/LuaJIT/archive/refs/heads/v2.1.tar.gz".into(), None));
-    rows.push(("luajit-2.0".into(), "luajit", "https://github.com/LuaJIT/LuaJIT/archive/refs/heads/v2.0.tar.gz".into(), None));
+    for branch in ["2.1", "2.0"] {
+        let url = format!("https://github.com/LuaJIT/LuaJIT/archive/refs/heads/v{branch}.tar.gz");
+        rows.push(Listed { name: format!("luajit-{branch}"), kind: "luajit", url, sha256: None });
+    }
     for r in catalog::of_kind(Kind::Luajit) {
-        rows.push((format!("luajit-{}", r.version), "luajit", r.url, Some(r.sha256)));
+        rows.push(Listed { name: format!("luajit-{}", r.version), kind: "luajit", url: r.url, sha256: Some(r.sha256) });
+    }
+    // OpenResty tags every release by date; the one luaenv is tested with stands for them all.
+    let openresty = install::resolve::resolve(OPENRESTY_EXAMPLE).expect("a valid OpenResty name");
+    rows.push(Listed { name: OPENRESTY_EXAMPLE.into(), kind: "openresty", url: openresty.upstream_url, sha256: openresty.official_sha256 });
+    rows
+}
+
+/// Every release name `install --list` shows (for completion).
+pub fn release_names() -> Vec<String> {
+    known_releases().into_iter().map(|r| r.name).collect()
+}
+
+const OPENRESTY_EXAMPLE: &str = "openresty-2.1-20251030";
+
+/// Which rows a filter keeps: a kind (`lua`, `luajit`, `openresty`), a Lua series (`5.4`,
+/// `5`, `v5.4`), or the start of a LuaJIT/OpenResty name (`luajit-2.1`).
+fn keeps(filter: &str, row: &Listed) -> Result<bool> {
+    let filter = filter.trim();
+    if matches!(filter, "lua" | "luajit" | "openresty") {
+        return Ok(row.kind == filter);
+    }
+    if filter.starts_with("luajit-") || filter.starts_with("openresty-") {
+        return Ok(row.name.starts_with(filter));
+    }
+    let plain = crate::version::plain_lua_spec(filter).unwrap_or(filter);
+    match crate::version::Version::parse(plain).filter(|v| v.pre.is_none() && (1..=3).contains(&v.parts.len())) {
+        Some(series) => Ok(row.kind == "lua" && crate::version::Version::parse(&row.name).is_some_and(|v| v.starts_with(&series.parts))),
+        None => Err(usage(format!(
+            "'{}' is not a series or kind to list: expected a Lua series like 5.4, or lua, luajit or openresty",
+            filter.escape_debug()
+        ))),
+    }
+}
+
+fn list(filters: &[String], json: bool) -> Result<()> {
+    if filters.len() > 1 {
+        return Err(usage("--list takes one series or kind (like 5.4 or luajit); run `luaenv install --list` for all"));
+    }
+    let mut rows = Vec::new();
+    for row in known_releases() {
+        if filters.first().map(|f| keeps(f, &row)).transpose()?.unwrap_or(true) {
+            rows.push(row);
+        }
+    }
+    if let (true, Some(filter)) = (rows.is_empty(), filters.first()) {
+        return Err(usage(format!("luaenv knows no release of {filter}; run `luaenv install --list` for all it knows")));
     }
     if json {
         let list: Vec<_> = rows
             .iter()
-            .map(|(name, kind, url, sha)| serde_json::json!({ "name": name, "kind": kind, "url": url, "sha256": sha }))
+            .map(|r| serde_json::json!({ "name": r.name, "kind": r.kind, "url": r.url, "sha256": r.sha256 }))
             .collect();
         println!("{}", serde_json::to_string_pretty(&list)?);
     } else {
-        for (name, ..) in rows {
-            println!("{name}");
+        for row in rows {
+            println!("{}", row.name);
         }
     }
     Ok(())

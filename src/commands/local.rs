@@ -5,6 +5,7 @@ use crate::context::Context;
 #[derive(clap::Args)]
 pub struct Args {
     /// The version to pin in ./.lua-version
+    #[arg(add = clap_complete::engine::ArgValueCandidates::new(super::completions::installed))]
     name: Option<String>,
 }
 

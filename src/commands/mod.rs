@@ -32,6 +32,24 @@ mod which;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Print only errors and the result (no progress, no notes)
+    #[arg(long, short, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Also print each build command and each install step
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
+}
+
+impl Cli {
+    /// How much to say on stderr, from `--quiet` and `--verbose`.
+    pub fn level(&self) -> crate::install::progress::Level {
+        use crate::install::progress::Level;
+        match (self.quiet, self.verbose) {
+            (true, _) => Level::Quiet,
+            (_, true) => Level::Verbose,
+            _ => Level::Normal,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -109,6 +127,11 @@ impl Command {
     }
 }
 
+/// Answers a shell's Tab (`LUAENV_COMPLETE` set): `true` when it did.
+pub fn complete_if_asked() -> bool {
+    completions::complete_if_asked(std::env::args_os().collect())
+}
+
 /// Words from other tools that clap would answer with its nearest word (`use` → `uninstall`)
 /// or a bare "unexpected argument": luaenv's own answer, naming what luaenv calls it.
 pub fn not_a_command(err: &clap::Error, ctx: &Context) -> Option<anyhow::Error> {
@@ -144,23 +167,10 @@ pub fn selected_name(ctx: &Context) -> Result<(String, crate::selection::Selecte
     Ok((name, sel))
 }
 
-/// `selection::not_installed` (which the shim shares), with a hint that runs as written:
-/// `luaenv install X` only for an X the catalogue knows, else where to find what it knows.
+/// Why the selection cannot run: `selection::not_installed`, the shim's own words, whose
+/// hint runs as written (`luaenv install X` only for an X the catalogue knows).
 pub fn not_installed(sel: &crate::selection::Selected) -> String {
-    if sel.problem.is_some() || !crate::context::is_install_name(&sel.requested) {
-        return crate::selection::not_installed(sel);
-    }
-    let source = match &sel.origin {
-        crate::selection::Origin::Env => "LUAENV_VERSION".to_string(),
-        crate::selection::Origin::File(p) | crate::selection::Origin::Global(p) => p.display().to_string(),
-    };
-    let requested = &sel.requested;
-    match install_hint(requested) {
-        Some(spec) => format!("{source} selects Lua '{requested}', which is not installed; run `luaenv install {spec}`"),
-        None => format!(
-            "{source} selects Lua '{requested}', which is not installed and is not a version luaenv knows; fix that file (`luaenv install --list` shows what luaenv can install, `luaenv versions` what is installed)"
-        ),
-    }
+    crate::selection::not_installed(sel)
 }
 
 /// The spec to suggest installing for a name: its plain form (`v5.4.7` → `5.4.7`), when the
@@ -222,6 +232,19 @@ pub fn network(ctx: &Context, flag: Option<String>, offline: bool) -> Option<Str
 #[cfg(test)]
 mod tests {
     use crate::error::exit_code;
+
+    /// The shim's hint (from the catalogue's table) and the CLI's (from the resolver) agree:
+    /// both suggest an install only when `luaenv install` would accept it.
+    #[test]
+    fn the_shim_suggests_an_install_exactly_when_the_cli_does() {
+        let names = [
+            "5.4.7", "v5.4.7", "lua-5.4.7", "5.4", "5", "5.1", "5.1.5", "5.2.4", "5.4.99", "5.9", "6", "latest", "luajit-2.1", "luajit-2.0",
+            "luajit-2.1.0-beta3", "luajit-2.1.9", "openresty-2.1-20251030", "openresty-2.1-2025", "foo", "5.4.7.1", "luajit", "",
+        ];
+        for name in names {
+            assert_eq!(crate::selection::install_hint(name), super::install_hint(name), "{name}");
+        }
+    }
 
     /// One line per kind of failure a user meets most: its exit code and its first line, as
     /// the user reads it (what, why, what to do).

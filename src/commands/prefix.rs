@@ -5,6 +5,7 @@ use crate::context::Context;
 #[derive(clap::Args)]
 pub struct Args {
     /// An installed version (default: the selected one)
+    #[arg(add = clap_complete::engine::ArgValueCandidates::new(super::completions::installed))]
     name: Option<String>,
 }
 

@@ -78,7 +78,7 @@ impl Args {
                 let prepared = rocks::luarocks::prepare(ctx, &wanted, &series, mirror.as_deref(), way_out)?;
                 crate::install::install_rocks(ctx, &name, &series, &prepared)?;
                 crate::rehash::rehash(ctx)?;
-                eprintln!("installed LuaRocks {} into {name}", prepared.version);
+                crate::install::progress::note(&format!("installed LuaRocks {} into {name}", prepared.version));
                 Ok(())
             }
             RocksCommand::AddServer { url, name: server_name, first, user, password_stdin: _, project } => {

@@ -111,7 +111,7 @@ pub fn sync_held(ctx: &Context, dir: &Path, options: &Options) -> Result<()> {
     }
     let count = lock.rocks.len();
     let rocks_note = if count == 0 { String::new() } else { format!(", {count} rock{}", if count == 1 { "" } else { "s" }) };
-    eprintln!("{} is in sync with luaenv.lock: Lua {name}{rocks_note}", dir.display());
+    crate::install::progress::note(&format!("{} is in sync with luaenv.lock: Lua {name}{rocks_note}", dir.display()));
     Ok(())
 }
 

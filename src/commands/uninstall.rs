@@ -6,6 +6,7 @@ use crate::error::usage;
 #[derive(clap::Args)]
 pub struct Args {
     /// The installed version to remove
+    #[arg(add = clap_complete::engine::ArgValueCandidates::new(super::completions::installed))]
     name: String,
     /// Remove it even when the current project pins it or it is the global default (which is then cleared)
     #[arg(long)]

@@ -5,6 +5,7 @@ use crate::context::Context;
 #[derive(clap::Args)]
 pub struct Args {
     /// A command such as lua, luac or luarocks
+    #[arg(add = clap_complete::engine::ArgValueCandidates::new(super::completions::shimmed_commands))]
     command: String,
 }
 

@@ -322,7 +322,9 @@ pub fn build_lua(tree: &Path, prefix: &Path, version: &Version, opts: &BuildOpti
             cmd
         })
         .collect();
+    crate::install::progress::objects("compiling", jobs.len());
     run_parallel(jobs, opts.jobs)?;
+    crate::install::progress::step("linking");
 
     let obj = |names: &[String]| -> Vec<PathBuf> { names.iter().map(|n| src.join(format!("{n}.o"))).collect() };
     let liblua = src.join("liblua.a");
@@ -473,8 +475,12 @@ pub fn run_parallel(commands: Vec<Command>, jobs: usize) -> Result<()> {
                     let Some(cmd) = commands.get(i) else { break };
                     let mut cmd = cmd.lock().unwrap();
                     let slot = Slot::take();
+                    crate::install::progress::command_started(&cmd);
                     let result = run_one(&mut cmd);
                     drop(slot);
+                    if result.is_ok() {
+                        crate::install::progress::command_done(&cmd);
+                    }
                     if let Err(e) = result {
                         failed.store(true, Ordering::Relaxed);
                         error.lock().unwrap().get_or_insert(e);

@@ -368,6 +368,9 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
 }
 
 fn progress_bar(shown: &str, total: Option<u64>) -> indicatif::ProgressBar {
+    if crate::install::progress::quiet() {
+        return indicatif::ProgressBar::hidden();
+    }
     if !std::io::stderr().is_terminal() {
         eprintln!("downloading {shown}");
         return indicatif::ProgressBar::hidden();
@@ -378,7 +381,7 @@ fn progress_bar(shown: &str, total: Option<u64>) -> indicatif::ProgressBar {
         .progress_chars("=> ");
     bar.set_style(style);
     bar.set_message(shown.rsplit('/').next().unwrap_or(shown).to_string());
-    bar
+    crate::install::progress::attach(bar)
 }
 
 #[cfg(test)]

@@ -374,6 +374,8 @@ pub fn build_luajit(tree: &Path, prefix: &Path, opts: &BuildOptions, tc: &Toolch
     // Most objects need nothing generated: they compile while the host tools are built.
     let mut includes = HashMap::new();
     let (late, early): (Vec<_>, Vec<_>) = sources.iter().partition(|(c, _)| needs_generated(&src, c, &mut includes));
+    // Counted: the host tools' objects, the target's, and the VM's (lj_vm.S).
+    crate::install::progress::objects("compiling", buildvm_parts.len() + 1 + sources.len() + 1);
     std::thread::scope(|scope| {
         let tools = scope.spawn(host_tools);
         let early = run_parallel(early.into_iter().map(compile).collect(), opts.jobs);
@@ -415,6 +417,7 @@ pub fn build_luajit(tree: &Path, prefix: &Path, opts: &BuildOptions, tc: &Toolch
         link.arg("-Wl,-E").arg("-ldl");
     }
     link.arg("-lm");
+    crate::install::progress::step("linking");
     // `luajit` links the archive; the shared library links beside it.
     run_parallel(vec![ar], 1)?;
     let mut links = vec![link];

@@ -335,3 +335,262 @@ fn doctor_names_a_sandbox_generated_for_another_folder() {
     let said = stdout(&run(env.luaenv().arg("doctor").current_dir(&copy)));
     assert!(said.contains("sandbox in place") && !said.contains("another folder"), "{said}");
 }
+
+/// A word for `sh -c`, quoted.
+fn sh_quote(word: &str) -> String {
+    format!("'{}'", word.replace('\'', r"'\''"))
+}
+
+/// The terminal output of a command run under a pseudo-terminal (util-linux `script`).
+fn on_a_terminal(env: &Env, args: &[&str]) -> String {
+    let line = std::iter::once(crate::support::BIN).chain(args.iter().copied()).map(sh_quote).collect::<Vec<_>>().join(" ");
+    let mut script = Command::new("script");
+    script.args(["-qec", &line, "/dev/null"]).env("SHELL", "/bin/sh").env("TERM", "xterm").stdin(std::process::Stdio::null());
+    env.apply(&mut script);
+    ok(&mut script)
+}
+
+/// Each `compiling N/M` the live line showed: where, N and M.
+fn compile_counts(transcript: &str) -> Vec<(usize, usize, usize)> {
+    transcript
+        .match_indices("compiling ")
+        .filter_map(|(at, _)| {
+            let rest = &transcript[at + "compiling ".len()..];
+            let (done, rest) = rest.split_once('/')?;
+            let total: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            Some((at, done.parse().ok()?, total.parse().ok()?))
+        })
+        .collect()
+}
+
+/// An install under a pseudo-terminal: its transcript shows the compile counting objects,
+/// then the LuaRocks step, before the final line that says what was installed.
+#[test]
+fn an_install_on_a_terminal_shows_compile_progress_then_what_was_installed() {
+    let fixtures = fixtures_or_skip!("an_install_on_a_terminal_shows_compile_progress_then_what_was_installed");
+    let env = Env::new();
+    let server = Server::serve(&fixtures.join("mirror"));
+    let rocks = fixtures.join("local/luarocks-3.8.0-dfsg.tar.gz");
+    let transcript = on_a_terminal(&env, &["install", "5.4.7", "--rocks", "3.8.0", "--rocks-from", &rocks.display().to_string(), "--mirror", &server.url]);
+    let counts = compile_counts(&transcript);
+    let last = transcript.find("installed Lua 5.4.7 with LuaRocks 3.8.0 (built in").unwrap_or_else(|| panic!("no final line in the transcript:\n{transcript}"));
+    assert!(counts.iter().any(|&(at, done, total)| at < last && done > 0 && done < total), "no `compiling N/M` before the final line:\n{transcript}");
+    assert!(counts.iter().all(|&(_, done, total)| done <= total && total >= 30), "{counts:?}");
+    let rocks_step = transcript.find("Lua 5.4.7: installing LuaRocks 3.8.0").unwrap_or_else(|| panic!("no LuaRocks step:\n{transcript}"));
+    assert!(counts.iter().all(|&(at, ..)| at < rocks_step) && rocks_step < last, "{transcript}");
+    assert!(transcript.contains(&env.prefix("5.4.7").display().to_string()), "{transcript}");
+    assert_eq!(ok(env.shim("lua").args(["-e", "io.write(_VERSION)"]).env("LUAENV_VERSION", "5.4.7")), "Lua 5.4");
+}
+
+/// LuaJIT's live line names its host tools and the VM generation beside the object count.
+#[test]
+fn a_luajit_install_on_a_terminal_shows_its_host_tools_and_objects() {
+    let fixtures = fixtures_or_skip!("a_luajit_install_on_a_terminal_shows_its_host_tools_and_objects");
+    let env = Env::new();
+    let server = Server::serve(&fixtures.join("mirror"));
+    let transcript = on_a_terminal(&env, &["install", "luajit-2.1", "--no-rocks", "--mirror", &server.url]);
+    let last = transcript.find("installed luajit-2.1 (built in").unwrap_or_else(|| panic!("no final line:\n{transcript}"));
+    let counts = compile_counts(&transcript);
+    assert!(counts.iter().any(|&(at, done, total)| at < last && done > 0 && done < total && total > 60), "{counts:?}\n{transcript}");
+    for tool in ["building host tools", "generating the VM (buildvm)"] {
+        assert!(transcript[..last].contains(tool), "`{tool}` never shown:\n{transcript}");
+    }
+}
+
+/// Piped, an install says a few plain lines, never one per object; `--verbose` adds every
+/// compiler command; `--quiet` prints only the result; `init` and `sync` follow them too.
+#[test]
+fn piped_installs_say_a_few_lines_and_quiet_and_verbose_mean_the_same_everywhere() {
+    let fixtures = fixtures_or_skip!("piped_installs_say_a_few_lines_and_quiet_and_verbose_mean_the_same_everywhere");
+    let env = Env::new();
+    let server = Server::serve(&fixtures.join("mirror"));
+    let install = |args: &[&str]| run(env.luaenv().arg("install").args(args).args(["--no-rocks", "--mirror", &server.url]));
+
+    let plain = install(&["5.1.5"]);
+    assert!(plain.status.success(), "{}", stderr(&plain));
+    let lines: Vec<String> = stderr(&plain).lines().map(String::from).collect();
+    assert!(lines.len() <= 4, "a few lines, not one per object: {lines:?}");
+    assert!(lines.iter().any(|l| l.starts_with("Lua 5.1.5: compiling ") && l.ends_with(" objects")), "{lines:?}");
+    assert!(lines.last().is_some_and(|l| l.starts_with("installed Lua 5.1.5 (built in ")), "{lines:?}");
+    assert_eq!(stdout(&plain).trim(), env.prefix("5.1.5").display().to_string());
+
+    let verbose = install(&["5.3.6", "--verbose"]);
+    assert!(verbose.status.success(), "{}", stderr(&verbose));
+    let text = stderr(&verbose);
+    assert!(text.lines().any(|l| l.contains(" -c ") && l.contains("lapi.c")), "no compiler command in --verbose:\n{text}");
+    assert!(text.contains("Lua 5.3.6: unpacking") && text.contains("Lua 5.3.6: smoke test"), "no step detail in --verbose:\n{text}");
+
+    // -q works before or after the command's own words, as any global flag.
+    for quiet in [vec!["-q", "5.1.5", "--force"], vec!["5.3.6", "--force", "--quiet"]] {
+        let out = install(&quiet);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(stderr(&out), "", "--quiet printed more than errors");
+        assert!(stdout(&out).trim().starts_with(&env.root().join("versions").display().to_string()), "the result (the prefix) still printed");
+    }
+    assert_eq!(stderr(&install(&["5.1.5", "-q"])), "", "already installed: quiet says nothing");
+    fails(env.luaenv().args(["install", "-q", "--verbose", "5.1.5"]), 2, "cannot be used with");
+
+    let project = tempfile::tempdir().unwrap();
+    let init = run(env.luaenv().args(["--quiet", "init", "--lua", "5.1.5"]).current_dir(project.path()));
+    assert!(init.status.success(), "{}", stderr(&init));
+    assert_eq!((stderr(&init).as_str(), stdout(&init).trim()), ("", project.path().display().to_string().as_str()));
+    let sync = run(env.luaenv().args(["sync", "-q"]).current_dir(project.path()));
+    assert!(sync.status.success() && stderr(&sync).is_empty(), "{}", stderr(&sync));
+    assert!(stderr(&run(env.luaenv().arg("sync").current_dir(project.path()))).contains("is in sync"));
+}
+
+#[test]
+fn install_list_filters_by_series_and_kind() {
+    let env = Env::new();
+    let list = |args: &[&str]| ok(env.luaenv().args(["install", "--list"]).args(args)).lines().map(String::from).collect::<Vec<_>>();
+    let all = list(&[]);
+    assert!(all.iter().any(|n| n == "5.4.7") && all.iter().any(|n| n == "luajit-2.1") && all.iter().any(|n| n.starts_with("openresty-2.1-")), "{all:?}");
+    let series = list(&["5.4"]);
+    assert!(!series.is_empty() && series.iter().all(|n| n.starts_with("5.4.")), "{series:?}");
+    assert_eq!(series[0], "5.4.9", "newest first");
+    assert_eq!(list(&["v5.3"]), list(&["5.3"]));
+    assert!(list(&["5"]).iter().all(|n| n.starts_with('5')));
+    assert!(list(&["luajit"]).iter().all(|n| n.starts_with("luajit-")) && list(&["luajit"]).contains(&"luajit-2.1.0-beta3".to_string()));
+    assert!(list(&["luajit-2.0"]).iter().all(|n| n.starts_with("luajit-2.0")));
+    assert!(list(&["openresty"]).iter().all(|n| n.starts_with("openresty-2.1-")));
+    assert_eq!(list(&["lua"]).len(), all.iter().filter(|n| n.starts_with('5')).count());
+    // Each name listed is also a filter that finds it.
+    for name in all.iter().step_by(5) {
+        assert!(list(&[name]).contains(name), "{name}");
+    }
+    let json: serde_json::Value = serde_json::from_str(&ok(env.luaenv().args(["install", "--list", "openresty", "--json"]))).unwrap();
+    assert_eq!(json[0]["kind"], "openresty");
+    assert!(json[0]["url"].as_str().unwrap().starts_with("https://github.com/openresty/luajit2/"));
+    let json: serde_json::Value = serde_json::from_str(&ok(env.luaenv().args(["install", "--list", "5.1", "--json"]))).unwrap();
+    assert!(json.as_array().unwrap().iter().all(|r| r["kind"] == "lua" && r["sha256"].as_str().is_some_and(|s| s.len() == 64)));
+    fails(env.luaenv().args(["install", "--list", "5.9"]), 2, "knows no release of 5.9");
+    fails(env.luaenv().args(["install", "--list", "python"]), 2, "not a series or kind");
+    fails(env.luaenv().args(["install", "--list", "5.4", "5.3"]), 2, "one series or kind");
+}
+
+/// A mirror without SHA256SUMS whose folder page lists what it holds (python's http.server,
+/// a real autoindex): a series resolves to the newest release on that page.
+#[test]
+fn a_series_installs_the_newest_release_a_mirror_folder_page_lists() {
+    let fixtures = fixtures_or_skip!("a_series_installs_the_newest_release_a_mirror_folder_page_lists");
+    let env = Env::new();
+    let folder = tempfile::tempdir().unwrap();
+    for name in ["lua-5.1.5.tar.gz", "lua-5.3.6.tar.gz"] {
+        std::os::unix::fs::symlink(fixtures.join("mirror").join(name), folder.path().join(name)).unwrap();
+    }
+    let mut python = Command::new("python3")
+        .args(["-u", "-m", "http.server", "0", "--bind", "127.0.0.1"])
+        .current_dir(folder.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("python3 runs http.server");
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(python.stdout.take().unwrap()), &mut first).unwrap();
+    let port = first.split("port ").nth(1).and_then(|r| r.split_whitespace().next()).unwrap_or_else(|| panic!("no port in {first:?}")).to_string();
+    let mirror = format!("http://127.0.0.1:{port}/");
+    let missing = fails(env.luaenv().args(["install", "5.4", "--no-rocks", "--mirror", &mirror]), 1, "has no Lua 5.4 release");
+    assert!(missing.contains("5.3.6, 5.1.5"), "{missing}");
+    let out = run(env.luaenv().args(["install", "5", "--no-rocks", "--mirror", &mirror]));
+    let _ = python.kill();
+    let _ = python.wait();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("5 → 5.3.6, the newest 5 the mirror has"), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), env.prefix("5.3.6").display().to_string());
+}
+
+/// The static shim suggests `luaenv install X` only for a release luaenv knows, and each
+/// suggestion runs as written.
+#[test]
+fn the_shim_suggests_only_installs_that_luaenv_accepts() {
+    let world = world_or_skip!("the_shim_suggests_only_installs_that_luaenv_accepts");
+    let view = world.view();
+    ok(view.luaenv().arg("rehash"));
+    let project = tempfile::tempdir().unwrap();
+    for (pin, hint) in [("5.2.4", "run `luaenv install 5.2.4`"), ("v5.2.4", "run `luaenv install 5.2.4`"), ("5.4.99", "`luaenv install --list`"), ("luajit-9", "`luaenv install --list`")] {
+        std::fs::write(project.path().join(".lua-version"), format!("{pin}\n")).unwrap();
+        let line = fails(view.shim("lua").arg("-v").current_dir(project.path()), 2, hint);
+        let suggested = line.split('`').nth(1).unwrap().split_whitespace().skip(1).map(String::from).collect::<Vec<_>>();
+        let args: Vec<String> = if suggested.contains(&"--list".to_string()) { suggested } else { vec!["install".into(), "--list".into(), suggested[1].clone()] };
+        ok(view.luaenv().args(&args).current_dir(project.path()));
+    }
+}
+
+/// A real interactive shell in a tmux server of its own, fed keys like a user.
+struct Tmux {
+    socket: std::path::PathBuf,
+}
+
+impl Tmux {
+    fn start(env: &Env, shell: &str) -> Tmux {
+        let socket = env.dir.path().join("tmux.sock");
+        let vars = [("HOME", env.home()), ("LUAENV_ROOT", env.root()), ("LUAENV_CACHE_DIR", env.cache())]
+            .map(|(k, v)| format!("{k}={}", sh_quote(&v.display().to_string())))
+            .join(" ");
+        let line = format!("env -i TERM=xterm PATH=/usr/bin:/bin {vars} {shell}");
+        ok(Command::new("tmux").arg("-S").arg(&socket).args(["new-session", "-d", "-x", "200", "-y", "50", &line]));
+        Tmux { socket }
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        ok(Command::new("tmux").arg("-S").arg(&self.socket).args(["send-keys", "-t", "0"]).args(keys));
+    }
+
+    fn screen(&self) -> String {
+        ok(Command::new("tmux").arg("-S").arg(&self.socket).args(["capture-pane", "-p", "-t", "0"]))
+    }
+
+    /// Waits (no timing is asserted: the limit only ends a hung shell) until `done` holds.
+    fn wait_until(&self, what: &str, done: impl Fn(&str) -> bool) {
+        for _ in 0..600 {
+            if done(&self.screen()) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("{what} never happened; the screen:\n{}", self.screen());
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux").arg("-S").arg(&self.socket).arg("kill-server").output();
+    }
+}
+
+/// After `eval "$(luaenv activate <shell>)"` in a real interactive bash and zsh (zsh without
+/// a .zshrc, so no compinit: activate loads it), `luaenv global 5.3<Tab>` completes to the
+/// installed 5.3.6, and Enter runs it. fish answers `complete -C` the same way.
+#[test]
+fn tab_completes_installed_versions_in_real_bash_zsh_and_fish() {
+    let world = world_or_skip!("tab_completes_installed_versions_in_real_bash_zsh_and_fish");
+    let activate = |shell: &str| format!("eval \"$({} activate {shell})\"", sh_quote(crate::support::BIN));
+    for (shell, line) in [("bash", "bash --norc --noprofile -i"), ("zsh", "zsh -f -i")] {
+        let view = world.view();
+        let tmux = Tmux::start(&view, line);
+        tmux.keys(&[&activate(shell), "Enter"]);
+        tmux.keys(&["luaenv global 5.3", "Tab"]);
+        tmux.wait_until(&format!("{shell}: completion of `luaenv global 5.3`"), |s| s.contains("luaenv global 5.3.6"));
+        tmux.keys(&["Enter"]);
+        tmux.wait_until(&format!("{shell}: `luaenv global 5.3.6` ran"), |_| view.root().join("version").is_file());
+        assert_eq!(ok(view.luaenv().arg("global")).trim(), "5.3.6", "{shell}");
+    }
+
+    let fish = |env: &Env, line: &str| {
+        let bin_dir = Path::new(crate::support::BIN).parent().unwrap();
+        let script = format!("{} completions fish | source; complete -C {}", sh_quote(crate::support::BIN), sh_quote(line));
+        let mut cmd = Command::new("fish");
+        cmd.args(["--no-config", "-c", &script]).env("PATH", format!("{}:/usr/bin:/bin", bin_dir.display()));
+        env.apply(&mut cmd);
+        ok(&mut cmd).lines().map(|l| l.split('\t').next().unwrap_or("").to_string()).collect::<Vec<_>>()
+    };
+    let view = world.view();
+    for (line, expected) in [("luaenv global ", "5.5.1"), ("luaenv uninstall 5.1", "5.1.5"), ("luaenv prefix 5.4", "5.4.7"), ("luaenv local ", "5.3.6")] {
+        assert!(fish(&view, line).contains(&expected.to_string()), "fish `{line}`: {:?}", fish(&view, line));
+    }
+    assert!(fish(&view, "luaenv install 5.4.").contains(&"5.4.9".to_string()), "known releases for install");
+    assert!(fish(&view, "luaenv install luajit-2").contains(&"luajit-2.1".to_string()));
+    // No versions installed: nothing offered, and nothing breaks.
+    let empty = Env::new();
+    assert!(fish(&empty, "luaenv global ").iter().all(|c| c.starts_with('-')), "{:?}", fish(&empty, "luaenv global "));
+}
