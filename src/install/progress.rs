@@ -139,7 +139,7 @@ pub fn objects(phase: &str, total: usize) {
     }
 }
 
-/// A step worth a plain line too (`installing LuaRocks 3.12.2`).
+/// A step worth a line of its own, on a terminal too (`installing LuaRocks 3.12.2`).
 pub fn announce(phase: &str) {
     let shown = with_live(|live| {
         live.phase = phase.to_string();
@@ -150,6 +150,9 @@ pub fn announce(phase: &str) {
     });
     match shown {
         Some((true, line)) if !quiet() => eprintln!("{line}"),
+        // Also a line that stays: the live line's draws are rate-limited, and a quick step
+        // could otherwise pass without ever being shown.
+        Some((false, line)) => note(&line),
         Some(_) => {}
         None => note(phase),
     }
