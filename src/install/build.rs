@@ -290,9 +290,6 @@ pub fn build_lua(tree: &Path, prefix: &Path, version: &Version, opts: &BuildOpti
     patch_luaconf(&src, prefix)?;
 
     let mut build = tc.base.clone();
-    if version.parts.get(1).is_some_and(|&minor| minor >= 2) {
-        build.std("gnu99");
-    }
     for define in platform_defines(version, opts.static_link) {
         build.define(define, None);
     }
@@ -303,28 +300,9 @@ pub fn build_lua(tree: &Path, prefix: &Path, version: &Version, opts: &BuildOpti
     if readline {
         build.define("LUA_USE_READLINE", None);
     }
-    for define in compat_defines(version, opts.compat, &parts)? {
-        match define.split_once('=') {
-            Some((name, value)) => build.define(name, Some(value)),
-            None => build.define(&define, None),
-        };
-    }
+    series_options(&mut build, version, opts, &parts)?;
     let compiler = build.try_get_compiler()?;
-
-    let mut sources: Vec<&String> = parts.library.iter().chain(&parts.lua).chain(&parts.luac).collect();
-    // Biggest files first, so no core sits idle at the end waiting for lvm.c.
-    sources.sort_by_key(|name| std::cmp::Reverse(std::fs::metadata(src.join(format!("{name}.c"))).map(|m| m.len()).unwrap_or(0)));
-    let jobs: Vec<Command> = sources
-        .iter()
-        .map(|name| {
-            let mut cmd = compiler.to_command();
-            cmd.arg("-c").arg(src.join(format!("{name}.c"))).arg("-o").arg(src.join(format!("{name}.o")));
-            cmd
-        })
-        .collect();
-    crate::install::progress::objects("compiling", jobs.len());
-    run_parallel(jobs, opts.jobs)?;
-    crate::install::progress::step("linking");
+    compile_objects(&compiler, &src, &parts, opts.jobs)?;
 
     let obj = |names: &[String]| -> Vec<PathBuf> { names.iter().map(|n| src.join(format!("{n}.o"))).collect() };
     let liblua = src.join("liblua.a");
@@ -361,6 +339,40 @@ pub fn build_host_lua(host_tree: &Path, prefix: &Path, version: &Version, opts: 
     Ok(built.programs[0].clone())
 }
 
+/// What the series asks of the compiler whatever the platform: C99 from 5.2 on, and the
+/// `--compat` level's defines.
+fn series_options(build: &mut cc::Build, version: &Version, opts: &BuildOptions, parts: &Parts) -> Result<()> {
+    if version.parts.get(1).is_some_and(|&minor| minor >= 2) {
+        build.std("gnu99");
+    }
+    for define in compat_defines(version, opts.compat, parts)? {
+        match define.split_once('=') {
+            Some((name, value)) => build.define(name, Some(value)),
+            None => build.define(&define, None),
+        };
+    }
+    Ok(())
+}
+
+/// Compiles every source file of the tree's Makefile, `jobs` at a time, counted on the live
+/// line; biggest files first, so no core sits idle at the end waiting for lvm.c.
+fn compile_objects(compiler: &cc::Tool, src: &Path, parts: &Parts, jobs: usize) -> Result<()> {
+    let mut sources: Vec<&String> = parts.library.iter().chain(&parts.lua).chain(&parts.luac).collect();
+    sources.sort_by_key(|name| std::cmp::Reverse(std::fs::metadata(src.join(format!("{name}.c"))).map(|m| m.len()).unwrap_or(0)));
+    let commands: Vec<Command> = sources
+        .into_iter()
+        .map(|name| {
+            let mut cmd = compiler.to_command();
+            cmd.arg("-c").arg(src.join(format!("{name}.c"))).arg("-o").arg(src.join(format!("{name}.o")));
+            cmd
+        })
+        .collect();
+    crate::install::progress::objects("compiling", commands.len());
+    run_parallel(commands, jobs)?;
+    crate::install::progress::step("linking");
+    Ok(())
+}
+
 /// `lua54.dll` for 5.4: the name upstream's `make mingw` gives the DLL of each series.
 pub fn windows_dll_name(version: &Version) -> String {
     let part = |i: usize| version.parts.get(i).copied().unwrap_or(0);
@@ -375,9 +387,6 @@ fn build_lua_mingw(tree: &Path, version: &Version, opts: &BuildOptions, tc: &Too
     let src = tree.join("src");
     let parts = read_makefile(&src)?;
     let mut build = tc.base.clone();
-    if version.parts.get(1).is_some_and(|&minor| minor >= 2) {
-        build.std("gnu99");
-    }
     build.define("LUA_BUILD_AS_DLL", None);
     // lua.c and loadlib.c include <windows.h>; lean, it parses in half the time and gives
     // the same code (they use nothing it leaves out: LoadLibrary, GetProcAddress, consoles).
@@ -385,25 +394,9 @@ fn build_lua_mingw(tree: &Path, version: &Version, opts: &BuildOptions, tc: &Too
     if opts.readline {
         eprintln!("warning: --readline does not apply to a Windows build (upstream's make mingw has none); building without it");
     }
-    for define in compat_defines(version, opts.compat, &parts)? {
-        match define.split_once('=') {
-            Some((name, value)) => build.define(name, Some(value)),
-            None => build.define(&define, None),
-        };
-    }
+    series_options(&mut build, version, opts, &parts)?;
     let compiler = build.try_get_compiler()?;
-    let mut sources: Vec<&String> = parts.library.iter().chain(&parts.lua).chain(&parts.luac).collect();
-    // Biggest files first, as for the native build.
-    sources.sort_by_key(|name| std::cmp::Reverse(std::fs::metadata(src.join(format!("{name}.c"))).map(|m| m.len()).unwrap_or(0)));
-    let jobs: Vec<Command> = sources
-        .into_iter()
-        .map(|name| {
-            let mut cmd = compiler.to_command();
-            cmd.arg("-c").arg(src.join(format!("{name}.c"))).arg("-o").arg(src.join(format!("{name}.o")));
-            cmd
-        })
-        .collect();
-    run_parallel(jobs, opts.jobs)?;
+    compile_objects(&compiler, &src, &parts, opts.jobs)?;
 
     let obj = |names: &[String]| -> Vec<PathBuf> { names.iter().map(|n| src.join(format!("{n}.o"))).collect() };
     let (liblua, dll) = (src.join("liblua.a"), src.join(windows_dll_name(version)));
