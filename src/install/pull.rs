@@ -52,7 +52,21 @@ pub fn caches(ctx: &Context, flags: &[String]) -> Vec<String> {
     list.extend(saved_caches(ctx));
     let mut seen = std::collections::HashSet::new();
     list.retain(|c| seen.insert(c.clone()));
+    // Offline, only caches on this machine (a folder, file://): a registry or an https copy
+    // is a server like any other.
+    if crate::install::fetch::is_offline() {
+        let (local, remote): (Vec<String>, Vec<String>) = list.into_iter().partition(|c| is_local_cache(c));
+        if !remote.is_empty() {
+            crate::install::progress::note(&format!("offline: not asking the build caches {}", remote.join(", ")));
+        }
+        return local;
+    }
     list
+}
+
+/// A cache on this machine: a folder path or a file:// URL.
+fn is_local_cache(location: &str) -> bool {
+    !["oci://", "http://", "https://"].iter().any(|scheme| location.get(..scheme.len()).is_some_and(|s| s.eq_ignore_ascii_case(scheme)))
 }
 
 /// `$LUAENV_BUILD_CACHE`'s entries: separated by commas or newlines (a folder may hold a

@@ -214,3 +214,46 @@ fn lock_rock(project: &Path, name: &str, version: &str, file: &str, url: &str, s
 fn sha256_of(file: &Path) -> String {
     ok(Command::new("sha256sum").arg(file)).split_whitespace().next().unwrap().to_string()
 }
+
+/// Offline, an install asks no remote build cache (a registry, an https copy): it builds
+/// from the mirror instead. Online, the same cache is asked: the listener is a real witness.
+#[test]
+fn offline_installs_ask_no_remote_build_cache() {
+    let fixtures = fixtures_or_skip!("offline_installs_ask_no_remote_build_cache");
+    let env = Env::new();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    listener.set_nonblocking(true).unwrap();
+    let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (count, stop) = (connections.clone(), std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)));
+    let halt = stop.clone();
+    let watcher = std::thread::spawn(move || {
+        while !halt.load(std::sync::atomic::Ordering::Relaxed) {
+            match listener.accept() {
+                // Accepted and dropped: the client sees the connection close.
+                Ok(_) => drop(count.fetch_add(1, std::sync::atomic::Ordering::Relaxed)),
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(20)),
+            }
+        }
+    });
+    let mirror = fixtures.join("mirror");
+    let caches = [format!("oci://127.0.0.1:{port}/luaenv/builds"), format!("https://127.0.0.1:{port}/cache")];
+    let install = |extra: &[&str]| {
+        let mut cmd = env.luaenv();
+        cmd.args(["install", "5.4.7", "--no-rocks", "--mirror"]).arg(&mirror).args(extra);
+        for cache in &caches {
+            cmd.args(["--build-cache", cache]);
+        }
+        cmd
+    };
+    let out = run(&mut install(&["--offline"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("offline: not asking the build caches"), "{}", stderr(&out));
+    assert_eq!(connections.load(std::sync::atomic::Ordering::Relaxed), 0, "offline, a remote build cache was contacted");
+    // Online, the caches are asked (and, answering nothing, give way to the build cache here).
+    let out = run(&mut install(&["--force"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    watcher.join().unwrap();
+    assert!(connections.load(std::sync::atomic::Ordering::Relaxed) > 0, "online, the caches were not asked: {}", stderr(&out));
+}
