@@ -111,13 +111,7 @@ pub fn begin(what: &str) -> Guard {
 /// A phase without a count (`unpacking`, `linking`, `smoke test`): on the live line;
 /// as a plain line only with `--verbose`.
 pub fn step(phase: &str) {
-    let shown = with_live(|live| {
-        live.phase = phase.to_string();
-        live.total = 0;
-        live.tool = None;
-        live.redraw();
-        live.message()
-    });
+    let shown = set_phase(phase);
     if verbose() {
         say(&shown.unwrap_or_else(|| phase.to_string()));
     }
@@ -140,22 +134,21 @@ pub fn objects(phase: &str, total: usize) {
 }
 
 /// A step worth a line of its own, on a terminal too (`installing LuaRocks 3.12.2`).
+/// Piped, that line is all; on a terminal it stays above the live line, whose draws are
+/// rate-limited: a quick step could otherwise pass without ever being shown.
 pub fn announce(phase: &str) {
-    let shown = with_live(|live| {
+    note(&set_phase(phase).unwrap_or_else(|| phase.to_string()));
+}
+
+/// Puts an uncounted phase on the live line; its text, when there is a live install.
+fn set_phase(phase: &str) -> Option<String> {
+    with_live(|live| {
         live.phase = phase.to_string();
         live.total = 0;
         live.tool = None;
         live.redraw();
-        (live.bar.is_none(), live.message())
-    });
-    match shown {
-        Some((true, line)) if !quiet() => eprintln!("{line}"),
-        // Also a line that stays: the live line's draws are rate-limited, and a quick step
-        // could otherwise pass without ever being shown.
-        Some((false, line)) => note(&line),
-        Some(_) => {}
-        None => note(phase),
-    }
+        live.message()
+    })
 }
 
 /// A line for the user (stderr), unless `--quiet`; printed above the live line.

@@ -64,9 +64,10 @@ pub fn caches(ctx: &Context, flags: &[String]) -> Vec<String> {
     list
 }
 
-/// A cache on this machine: a folder path or a file:// URL.
+/// A cache on this machine: a folder path or a file:// URL, as `fetch::Location` reads them
+/// (an `oci://` registry is no location it knows, an http(s) copy is a URL).
 fn is_local_cache(location: &str) -> bool {
-    !["oci://", "http://", "https://"].iter().any(|scheme| location.get(..scheme.len()).is_some_and(|s| s.eq_ignore_ascii_case(scheme)))
+    matches!(crate::install::fetch::Location::from_arg(location, "the build cache"), Ok(crate::install::fetch::Location::Path(_)))
 }
 
 /// `$LUAENV_BUILD_CACHE`'s entries: separated by commas or newlines (a folder may hold a

@@ -158,7 +158,7 @@ fn official_5_4_suite_with_its_c_libraries_passes_on_a_native_readline_build() {
 }
 
 /// `luajit -jv` loads `jit.v` from the folder the interpreter was built to search.
-fn prints_traces(luajit: &mut Command) {
+pub(crate) fn prints_traces(luajit: &mut Command) {
     let out = run(luajit.args(["-jv", "-e", "for i = 1, 200 do end"]));
     // jit.v writes its trace lines to stderr.
     let said = stderr(&out);

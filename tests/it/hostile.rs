@@ -472,7 +472,7 @@ fn redirecting_server(other: String) -> (String, std::thread::JoinHandle<()>, st
     let url = format!("http://{}", server.server_addr().to_ip().unwrap());
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let halt = stop.clone();
-    let expected = format!("Basic {}", base64_of("alice:Alice-Pw1"));
+    let expected = format!("Basic {}", crate::support::base64(b"alice:Alice-Pw1"));
     let handle = std::thread::spawn(move || {
         while !halt.load(std::sync::atomic::Ordering::Relaxed) {
             let Ok(Some(request)) = server.recv_timeout(std::time::Duration::from_millis(50)) else { continue };
@@ -509,12 +509,6 @@ fn challenging_recorder() -> (String, std::thread::JoinHandle<Vec<String>>, std:
         seen
     });
     (url, handle, stop)
-}
-
-fn base64_of(text: &str) -> String {
-    let out = Command::new("base64").arg("-w0").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
-    out.stdin.as_ref().unwrap().write_all(text.as_bytes()).unwrap();
-    String::from_utf8(out.wait_with_output().unwrap().stdout).unwrap()
 }
 
 #[test]

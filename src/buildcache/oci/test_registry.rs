@@ -249,7 +249,8 @@ fn raw_ecdsa_signature(der: &[u8]) -> Vec<u8> {
 }
 
 fn base64url(bytes: &[u8]) -> String {
-    base64_encode(bytes).trim_end_matches('=').replace('+', "-").replace('/', "_")
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// A CA (ca.crt) and a server certificate for 127.0.0.1 signed by it (server.crt, server.key).
@@ -268,17 +269,6 @@ fn make_certificates(d: &Path) -> PathBuf {
 }
 
 fn base64_encode(bytes: &[u8]) -> String {
-    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &b)| n | (b as u32) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ABC[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
