@@ -511,6 +511,9 @@ fn challenging_recorder() -> (String, std::thread::JoinHandle<Vec<String>>, std:
     (url, handle, stop)
 }
 
+/// How LuaRocks calls a downloader: its arguments for a URL and an output file.
+type DownloaderArgs = fn(&str, &Path) -> Vec<String>;
+
 #[test]
 fn a_redirect_to_another_port_of_the_host_never_gets_the_credentials() {
     let fixtures = fixtures_or_skip!("a_redirect_to_another_port_of_the_host_never_gets_the_credentials");
@@ -518,7 +521,7 @@ fn a_redirect_to_another_port_of_the_host_never_gets_the_credentials() {
     install_547(&env, &fixtures, true);
     let wrappers = env.root().join("credentials");
     // Each wrapper, called as LuaRocks calls it (curl's --output after the URL).
-    let calls: [(&str, fn(&str, &Path) -> Vec<String>); 2] = [
+    let calls: [(&str, DownloaderArgs); 2] = [
         ("wget", |url, file| ["--no-cache", "--user-agent=luarocks", "--quiet", "--output-document", &file.to_string_lossy(), url].map(String::from).to_vec()),
         ("curl", |url, file| ["-f", "-L", "--user-agent", "luarocks", url, "--output", &file.to_string_lossy()].map(String::from).to_vec()),
     ];
