@@ -58,9 +58,13 @@ fn install_handler() {
 pub fn remove(path: &Path) {
     match std::fs::symlink_metadata(path) {
         Ok(m) if m.is_dir() => {
-            // A compiler still running may add a file meanwhile: try again once.
-            if std::fs::remove_dir_all(path).is_err() {
-                let _ = std::fs::remove_dir_all(path);
+            // A compiler still running (a signal reaches luaenv, not always its children) may
+            // write its object while the tree goes: try again after it has written or failed.
+            for pause in [0, 20, 50, 100, 200] {
+                std::thread::sleep(std::time::Duration::from_millis(pause));
+                if std::fs::remove_dir_all(path).is_ok() || std::fs::symlink_metadata(path).is_err() {
+                    break;
+                }
             }
         }
         Ok(_) => {
