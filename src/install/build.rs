@@ -465,6 +465,7 @@ pub fn run_parallel(commands: Vec<Command>, jobs: usize) -> Result<()> {
             scope.spawn(|| {
                 while !failed.load(Ordering::Relaxed) {
                     let i = next.fetch_add(1, Ordering::Relaxed);
+                    crate::install::cleanup::checkpoint();
                     let Some(cmd) = commands.get(i) else { break };
                     let mut cmd = cmd.lock().unwrap();
                     let slot = Slot::take();

@@ -4,10 +4,27 @@
 //! process (`kill -9`) left from what a live one is still using.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, Once};
 
 static PATHS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 static HANDLER: Once = Once::new();
+/// Set when a signal arrived: the install's threads stop writing at their next checkpoint.
+static STOPPING: AtomicBool = AtomicBool::new(false);
+/// How many of them have stopped there.
+static PARKED: AtomicUsize = AtomicUsize::new(0);
+
+/// Between the writes of a long step (each unpacked entry, each compile started): once a
+/// signal arrived, this thread writes nothing more and waits for the handler to end the
+/// process, so nothing it would write can outlive the handler's removal of its folders.
+pub fn checkpoint() {
+    if STOPPING.load(Ordering::SeqCst) {
+        PARKED.fetch_add(1, Ordering::SeqCst);
+        loop {
+            std::thread::park();
+        }
+    }
+}
 
 /// Removes `path` if the process is interrupted while this is alive; forgets it when dropped.
 #[must_use = "the path is only cleaned up while the registration lives"]
@@ -39,6 +56,13 @@ fn install_handler() {
     let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else { return };
     std::thread::spawn(move || {
         if let Some(signal) = signals.forever().next() {
+            // A thread still unpacking would recreate what is removed: let it stop first.
+            // One waiting on a compiler never reaches a checkpoint, hence the bound.
+            STOPPING.store(true, Ordering::SeqCst);
+            let deadline = std::time::Instant::now() + std::time::Duration::from_millis(300);
+            while PARKED.load(Ordering::SeqCst) == 0 && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
             // Held to the end: no new registration can slip in after the sweep.
             let paths = PATHS.lock().unwrap_or_else(|e| e.into_inner());
             for path in paths.iter().rev() {

@@ -35,6 +35,7 @@ pub fn unpack(tarball: &Path, dest: &Path) -> Result<PathBuf> {
     };
     let entry_cap = limits::max_tree_entries();
     for (count, entry) in archive.entries().map_err(corrupt)?.enumerate() {
+        crate::install::cleanup::checkpoint();
         if count as u64 >= entry_cap {
             bail!(
                 "cannot unpack {}: it holds more than {entry_cap} entries, more than any source tree; nothing was installed, use a trusted source (or raise LUAENV_MAX_SOURCE_FILES)",
