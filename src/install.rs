@@ -527,20 +527,28 @@ fn build_into(
         let built = build::build_lua(&tree, &baked, &resolved.version, &req.options, toolchain)?;
         layout::lay_out_lua(staging, &baked, &tree, &built, &resolved.version)?;
         if let Some(host_tree) = host_tree {
-            add_host_lua(ctx, &host_tree, &baked, staging, resolved, req)?;
+            let host = Toolchain::detect(&build::host_triple(), &ctx.scratch_dir())?;
+            let lua = build::build_host_lua(&host_tree, &baked, &resolved.version, &req.options, &host)?;
+            add_host_interpreter(staging, &lua)?;
         }
     } else {
         // LuaJIT's host tools run here, so a cross build needs this machine's compiler too.
         let host = if toolchain.is_cross() { Some(Toolchain::detect(&build::host_triple(), &ctx.scratch_dir())?) } else { None };
+        let host_tree = copy_for_host_lua(&tree, work.path(), req, toolchain)?;
         let built = crate::install::luajit::build_luajit(&tree, &baked, &req.options, toolchain, host.as_ref().unwrap_or(toolchain))?;
         layout::lay_out_luajit(staging, &baked, &tree, &built)?;
+        if let (Some(host_tree), Some(host)) = (host_tree, &host) {
+            let host_opts = BuildOptions { static_link: false, target: host.target.clone(), ..req.options.clone() };
+            let luajit = crate::install::luajit::build_luajit(&host_tree, &baked, &host_opts, host, host)?;
+            add_host_interpreter(staging, &luajit.luajit)?;
+        }
     }
     relocate::relocate(staging, &baked, prefix)?;
     Ok(source)
 }
 
-/// Where a host `lua` for LuaRocks is needed (LuaRocks wanted in a cross prefix whose `lua`
-/// cannot run here), a clean copy of the source to build it from.
+/// Where a host interpreter for LuaRocks is needed (LuaRocks wanted in a cross prefix whose
+/// `lua` cannot run here), a clean copy of the source to build it from.
 fn copy_for_host_lua(tree: &Path, work: &Path, req: &Request, toolchain: &Toolchain) -> Result<Option<PathBuf>> {
     if req.rocks.is_none() || !toolchain.is_cross() || smoke::runs_natively(&toolchain.target, &toolchain.host) {
         return Ok(None);
@@ -550,12 +558,11 @@ fn copy_for_host_lua(tree: &Path, work: &Path, req: &Request, toolchain: &Toolch
     Ok(Some(copy))
 }
 
-/// Builds the host `lua` and puts it in `libexec/luaenv/lua`, off `bin/` (no shim for it).
-fn add_host_lua(ctx: &Context, host_tree: &Path, prefix: &Path, staging: &Path, resolved: &Resolved, req: &Request) -> Result<()> {
-    let host = Toolchain::detect(&build::host_triple(), &ctx.scratch_dir())?;
-    let lua = build::build_host_lua(host_tree, prefix, &resolved.version, &req.options, &host)?;
+/// Puts a host interpreter (`lua`, or `luajit` for a LuaJIT prefix) in `libexec/luaenv/lua`,
+/// off `bin/` (no shim for it): the prefix's LuaRocks runs on it.
+fn add_host_interpreter(staging: &Path, interpreter: &Path) -> Result<()> {
     std::fs::create_dir_all(staging.join(rocks::cross::HOST_LUA).parent().unwrap())?;
-    crate::fs::copy(&lua, &staging.join(rocks::cross::HOST_LUA))
+    crate::fs::copy(interpreter, &staging.join(rocks::cross::HOST_LUA))
 }
 
 /// The source must be the Lua it is installed as: its own `src/lua.h` says which it is,

@@ -302,7 +302,7 @@ pub fn build_lua(tree: &Path, prefix: &Path, version: &Version, opts: &BuildOpti
     }
     series_options(&mut build, version, opts, &parts)?;
     let compiler = build.try_get_compiler()?;
-    compile_objects(&compiler, &src, &parts, opts.jobs)?;
+    compile_objects(&compiler, &src, &parts, opts.jobs, &[])?;
 
     let obj = |names: &[String]| -> Vec<PathBuf> { names.iter().map(|n| src.join(format!("{n}.o"))).collect() };
     let liblua = src.join("liblua.a");
@@ -356,22 +356,39 @@ fn series_options(build: &mut cc::Build, version: &Version, opts: &BuildOptions,
 
 /// Compiles every source file of the tree's Makefile, `jobs` at a time, counted on the live
 /// line; biggest files first, so no core sits idle at the end waiting for lvm.c.
-fn compile_objects(compiler: &cc::Tool, src: &Path, parts: &Parts, jobs: usize) -> Result<()> {
+/// With `faster`, each file is first compiled with those extra flags, and again without them
+/// should that fail.
+fn compile_objects(compiler: &cc::Tool, src: &Path, parts: &Parts, jobs: usize, faster: &[&str]) -> Result<()> {
     let mut sources: Vec<&String> = parts.library.iter().chain(&parts.lua).chain(&parts.luac).collect();
     sources.sort_by_key(|name| std::cmp::Reverse(std::fs::metadata(src.join(format!("{name}.c"))).map(|m| m.len()).unwrap_or(0)));
-    let commands: Vec<Command> = sources
+    let steps: Vec<Step> = sources
         .into_iter()
         .map(|name| {
-            let mut cmd = compiler.to_command();
-            cmd.arg("-c").arg(src.join(format!("{name}.c"))).arg("-o").arg(src.join(format!("{name}.o")));
-            cmd
+            let compile = |extra: &[&str]| {
+                let mut cmd = compiler.to_command();
+                cmd.args(extra).arg("-c").arg(src.join(format!("{name}.c"))).arg("-o").arg(src.join(format!("{name}.o")));
+                cmd
+            };
+            match faster {
+                [] => Step::from(compile(&[])),
+                _ => Step { command: compile(faster), otherwise: Some(compile(&[])) },
+            }
         })
         .collect();
-    crate::install::progress::objects("compiling", commands.len());
-    run_parallel(commands, jobs)?;
+    crate::install::progress::objects("compiling", steps.len());
+    run_steps(steps, jobs)?;
     crate::install::progress::step("linking");
     Ok(())
 }
+
+/// mingw-w64's `winnt.h` includes gcc's `<x86intrin.h>`: some 80,000 lines of SSE to AVX-512
+/// declarations that no Lua file uses, and two thirds of the time `lua.c` and `loadlib.c` take
+/// to compile. Marking that header as already included skips it; the objects come out the
+/// same to the byte (`targets::the_windows_objects_are_the_same_without_the_intrinsics_headers`
+/// checks every series). Should some toolchain's headers need it after all, that file fails
+/// to compile and is compiled again as it is; a call to an intrinsic from Lua's own code could
+/// not link (they are inline functions, with no library behind them), so it cannot go unseen.
+pub const WINDOWS_H_WITHOUT_INTRINSICS: &[&str] = &["-D_X86INTRIN_H_INCLUDED"];
 
 /// `lua54.dll` for 5.4: the name upstream's `make mingw` gives the DLL of each series.
 pub fn windows_dll_name(version: &Version) -> String {
@@ -396,7 +413,7 @@ fn build_lua_mingw(tree: &Path, version: &Version, opts: &BuildOptions, tc: &Too
     }
     series_options(&mut build, version, opts, &parts)?;
     let compiler = build.try_get_compiler()?;
-    compile_objects(&compiler, &src, &parts, opts.jobs)?;
+    compile_objects(&compiler, &src, &parts, opts.jobs, WINDOWS_H_WITHOUT_INTRINSICS)?;
 
     let obj = |names: &[String]| -> Vec<PathBuf> { names.iter().map(|n| src.join(format!("{n}.o"))).collect() };
     let (liblua, dll) = (src.join("liblua.a"), src.join(windows_dll_name(version)));
@@ -453,27 +470,47 @@ impl Drop for Slot {
     }
 }
 
+/// A build command, and the one to run instead should it fail (a faster way that some
+/// toolchain may not take).
+pub struct Step {
+    command: Command,
+    otherwise: Option<Command>,
+}
+
+impl From<Command> for Step {
+    fn from(command: Command) -> Step {
+        Step { command, otherwise: None }
+    }
+}
+
 /// Runs commands on up to `jobs` threads, each holding one of the process's `--jobs` slots; the first failure stops the rest and is reported
 /// with the command line and the compiler's last lines.
 pub fn run_parallel(commands: Vec<Command>, jobs: usize) -> Result<()> {
+    run_steps(commands.into_iter().map(Step::from).collect(), jobs)
+}
+
+fn run_steps(steps: Vec<Step>, jobs: usize) -> Result<()> {
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
     let error: Mutex<Option<anyhow::Error>> = Mutex::new(None);
-    let commands: Vec<Mutex<Command>> = commands.into_iter().map(Mutex::new).collect();
+    let steps: Vec<Mutex<Step>> = steps.into_iter().map(Mutex::new).collect();
     std::thread::scope(|scope| {
-        for _ in 0..jobs.max(1).min(commands.len()) {
+        for _ in 0..jobs.max(1).min(steps.len()) {
             scope.spawn(|| {
                 while !failed.load(Ordering::Relaxed) {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     crate::install::cleanup::checkpoint();
-                    let Some(cmd) = commands.get(i) else { break };
-                    let mut cmd = cmd.lock().unwrap();
+                    let Some(step) = steps.get(i) else { break };
+                    let mut step = step.lock().unwrap();
                     let slot = Slot::take();
-                    crate::install::progress::command_started(&cmd);
-                    let result = run_one(&mut cmd);
+                    crate::install::progress::command_started(&step.command);
+                    let mut result = run_one(&mut step.command);
+                    if let (Err(_), Some(otherwise)) = (&result, step.otherwise.as_mut()) {
+                        result = run_one(otherwise);
+                    }
                     drop(slot);
                     if result.is_ok() {
-                        crate::install::progress::command_done(&cmd);
+                        crate::install::progress::command_done(&step.command);
                     }
                     if let Err(e) = result {
                         failed.store(true, Ordering::Relaxed);

@@ -36,9 +36,10 @@ pub fn configure(staging: &Path, prefix: &Path, series: &str, tc: &Toolchain) ->
     if staging.join(HOST_LUA).is_file() {
         // LuaRocks looks for its Lua in LUA_DIR; found there, it keeps the LUA_INCDIR and
         // LUA_LIBDIR given here (the target's), where otherwise it would guess them from the
-        // interpreter's folder.
+        // interpreter's folder. There the interpreter is `lua`, whatever the target's is called
+        // (`luajit`, `lua.exe`).
         let dir = lua_path(prefix.join(HOST_LUA).parent().unwrap());
-        block = block.replace(END, &format!("variables.LUA_DIR = {dir}\nvariables.LUA_BINDIR = {dir}\n{END}"));
+        block = block.replace(END, &format!("variables.LUA_DIR = {dir}\nvariables.LUA_BINDIR = {dir}\nlua_interpreter = \"lua\"\n{END}"));
     }
     crate::fs::write_atomic(&config, &replace_block(&existing, &block))
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::conformance::{run_suite_with, unpack_suite};
-use crate::support::{Env, Server, fails, fixtures_or_skip, ok, run, stderr};
+use crate::support::{Env, Server, fails, fixtures_or_skip, ok, run, stderr, stdout};
 
 const WINDOWS: &str = "x86_64-pc-windows-gnu";
 const MUSL: &str = "x86_64-unknown-linux-musl";
@@ -262,6 +262,48 @@ fn luarocks_in_an_aarch64_prefix_uses_the_cross_compiler() {
     assert_eq!(rocks_config(&luarocks, "variables.LUA_INCDIR"), prefix.join("include").display().to_string());
 }
 
+/// A LuaJIT prefix for aarch64 gets a host `luajit` of the same tree for its LuaRocks (in
+/// `libexec/luaenv/lua`), as a PUC prefix gets a host `lua`: `luarocks make` then builds a C
+/// rock with the cross compiler, and the aarch64 `luajit` loads it under qemu.
+#[test]
+fn luarocks_in_an_aarch64_luajit_prefix_runs_on_a_host_luajit_and_builds_for_aarch64() {
+    let test = "luarocks_in_an_aarch64_luajit_prefix_runs_on_a_host_luajit_and_builds_for_aarch64";
+    let fixtures = fixtures_or_skip!(test);
+    if !tools_or_skip(test, &[("aarch64-linux-gnu-gcc", "gcc-aarch64-linux-gnu"), ("qemu-aarch64", "qemu-user")]) {
+        return;
+    }
+    let env = Env::new();
+    let server = Server::serve(&fixtures.join("mirror"));
+    let target = "aarch64-unknown-linux-gnu";
+    let out = run(env.luaenv().args(["install", "luajit-2.1", "--target", target, "--mirror", &server.url, "--rocks-from"]).arg(fixtures.join("local/luarocks-3.8.0-dfsg.tar.gz")));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("cannot run"), "{}", stderr(&out));
+    let prefix = env.prefix(&format!("luajit-2.1-{target}"));
+    let host = ok(Command::new(prefix.join("libexec/luaenv/lua")).args(["-e", "io.write(jit.arch, ' ', _VERSION)"]));
+    assert_eq!(host, format!("{} Lua 5.1", if cfg!(target_arch = "x86_64") { "x64" } else { std::env::consts::ARCH }));
+    let luarocks = prefix.join("bin/luarocks");
+    assert_eq!(rocks_config(&luarocks, "variables.CC"), "aarch64-linux-gnu-gcc");
+    assert_eq!(rocks_config(&luarocks, "lua_version"), "5.1");
+
+    let rock = env.dir.path().join("twice");
+    std::fs::create_dir_all(&rock).unwrap();
+    std::fs::write(
+        rock.join("twice.c"),
+        "#include \"lua.h\"\n#include \"lauxlib.h\"\n\
+         static int twice(lua_State *L) { lua_pushinteger(L, 2 * luaL_checkinteger(L, 1)); return 1; }\n\
+         int luaopen_twice(lua_State *L) { lua_newtable(L); lua_pushcfunction(L, twice); lua_setfield(L, -2, \"twice\"); return 1; }\n",
+    )
+    .unwrap();
+    std::fs::write(rock.join("twice-1.0-1.rockspec"), "package = \"twice\"\nversion = \"1.0-1\"\nsource = { url = \"file://.\" }\nbuild = { type = \"builtin\", modules = { twice = \"twice.c\" } }\n").unwrap();
+    let made = run(Command::new(&luarocks).args(["make", "twice-1.0-1.rockspec"]).current_dir(&rock).env_remove("LUAROCKS_CONFIG"));
+    assert!(made.status.success() && !stderr(&made).contains("not found"), "{}\n{}", stdout(&made), stderr(&made));
+    let module = prefix.join("lib/lua/5.1/twice.so");
+    let header = std::fs::read(&module).unwrap();
+    assert_eq!(u16::from_le_bytes([header[18], header[19]]), 183, "twice.so is not an aarch64 ELF object (e_machine 183)");
+    let said = ok(Command::new("qemu-aarch64").args(["-L", "/usr/aarch64-linux-gnu"]).arg(prefix.join("bin/luajit")).args(["-e", "io.write(require('twice').twice(21))"]));
+    assert_eq!(said, "42");
+}
+
 /// LuaJIT for Windows from Linux, as `make TARGET_SYS=Windows` builds it (host tools for this
 /// machine told the target is Windows, the VM as a PE object): `luajit.exe` with `lua51.dll`
 /// and the `jit.*` modules in `bin/lua/jit`, so `luajit -jv` traces under wine.
@@ -295,6 +337,16 @@ fn the_windows_smoke_test_says_when_wine_is_missing() {
         return;
     }
     let env = Env::new();
+    let path = mingw_only_path(&env);
+    let server = Server::serve(&fixtures.join("mirror"));
+    let out = run(env.luaenv().env("PATH", &path).args(["install", "5.4.7", "--no-rocks", "--target", WINDOWS, "--mirror", &server.url]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains(&format!("the {WINDOWS} build was not smoke-tested: wine is not installed")), "{}", stderr(&out));
+    assert!(env.prefix(&format!("5.4.7-{WINDOWS}")).join("bin/lua.exe").is_file());
+}
+
+/// A PATH that holds the mingw tools and nothing else (no wine).
+fn mingw_only_path(env: &Env) -> PathBuf {
     let path = env.dir.path().join("mingw-only");
     std::fs::create_dir_all(&path).unwrap();
     for tool in ["x86_64-w64-mingw32-gcc", "x86_64-w64-mingw32-ar", "x86_64-w64-mingw32-ranlib", "x86_64-w64-mingw32-gcc-ar"] {
@@ -303,9 +355,51 @@ fn the_windows_smoke_test_says_when_wine_is_missing() {
             std::os::unix::fs::symlink(found.trim(), path.join(tool)).unwrap();
         }
     }
+    path
+}
+
+/// The Windows build skips the intrinsics headers that mingw-w64's `winnt.h` pulls in (two
+/// thirds of the time `lua.c` and `loadlib.c` take). That is only allowed because it changes
+/// nothing: with the very flags luaenv compiled with (read from `install -v`), every file of
+/// every series that includes `<windows.h>` gives the same object, to the byte, either way.
+#[test]
+fn the_windows_objects_are_the_same_without_the_intrinsics_headers() {
+    let test = "the_windows_objects_are_the_same_without_the_intrinsics_headers";
+    let fixtures = fixtures_or_skip!(test);
+    if !tools_or_skip(test, &[("x86_64-w64-mingw32-gcc", "gcc-mingw-w64-x86-64")]) {
+        return;
+    }
+    let env = Env::new();
     let server = Server::serve(&fixtures.join("mirror"));
-    let out = run(env.luaenv().env("PATH", &path).args(["install", "5.4.7", "--no-rocks", "--target", WINDOWS, "--mirror", &server.url]));
+    let out = run(env.luaenv().env("PATH", mingw_only_path(&env)).args(["install", "5.4.7", "--no-rocks", "-v", "--target", WINDOWS, "--mirror", &server.url]));
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stderr(&out).contains(&format!("the {WINDOWS} build was not smoke-tested: wine is not installed")), "{}", stderr(&out));
-    assert!(env.prefix(&format!("5.4.7-{WINDOWS}")).join("bin/lua.exe").is_file());
+    let err = stderr(&out);
+    let line = err.lines().find(|l| l.trim_start().starts_with("x86_64-w64-mingw32-gcc") && l.contains("/loadlib.c")).unwrap_or_else(|| panic!("no compile of loadlib.c in:\n{err}"));
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let flags: Vec<&str> = words[1..words.iter().position(|w| *w == "-c").unwrap()].to_vec();
+    assert!(flags.contains(&"-D_X86INTRIN_H_INCLUDED"), "the Windows build no longer skips the intrinsics headers: {line}");
+    let plain: Vec<&str> = flags.iter().copied().filter(|f| *f != "-D_X86INTRIN_H_INCLUDED").collect();
+
+    let work = tempfile::tempdir().unwrap();
+    let mut checked = Vec::new();
+    for release in ["5.1.5", "5.3.6", "5.4.7", "5.5.1"] {
+        let tarball = std::fs::File::open(fixtures.join(format!("mirror/lua-{release}.tar.gz"))).unwrap();
+        tar::Archive::new(flate2::read::GzDecoder::new(tarball)).unpack(work.path()).unwrap();
+        let src = work.path().join(format!("lua-{release}/src"));
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&src).unwrap().flatten().map(|e| e.path()).collect();
+        files.sort();
+        files.retain(|f| f.extension().is_some_and(|x| x == "c") && std::fs::read_to_string(f).unwrap().contains("<windows.h>"));
+        assert!(!files.is_empty(), "no file of {release} includes <windows.h>");
+        for file in files {
+            let object = |flags: &[&str], name: &str| -> Vec<u8> {
+                let out = src.join(name);
+                ok(Command::new("x86_64-w64-mingw32-gcc").args(flags).arg("-c").arg(&file).arg("-o").arg(&out));
+                std::fs::read(out).unwrap()
+            };
+            let name = file.file_name().unwrap().to_string_lossy().into_owned();
+            assert!(object(&flags, "skipped.o") == object(&plain, "plain.o"), "{release} {name}: the object differs without the intrinsics headers");
+            checked.push(format!("{release}/{name}"));
+        }
+    }
+    assert!(checked.len() >= 6, "{checked:?}");
 }
