@@ -197,6 +197,21 @@ fn rocks_config(luarocks: &Path, key: &str) -> String {
     ok(Command::new(luarocks).args(["config", key]).env_remove("LUAROCKS_CONFIG")).trim().to_string()
 }
 
+/// A folder with a small C rock, `twice` (`twice-1.0-1.rockspec`, builtin build).
+fn twice_rock(env: &Env) -> PathBuf {
+    let rock = env.dir.path().join("twice");
+    std::fs::create_dir_all(&rock).unwrap();
+    std::fs::write(
+        rock.join("twice.c"),
+        "#include \"lua.h\"\n#include \"lauxlib.h\"\n\
+         static int twice(lua_State *L) { lua_pushinteger(L, 2 * luaL_checkinteger(L, 1)); return 1; }\n\
+         int luaopen_twice(lua_State *L) { lua_newtable(L); lua_pushcfunction(L, twice); lua_setfield(L, -2, \"twice\"); return 1; }\n",
+    )
+    .unwrap();
+    std::fs::write(rock.join("twice-1.0-1.rockspec"), "package = \"twice\"\nversion = \"1.0-1\"\nsource = { url = \"file://.\" }\nbuild = { type = \"builtin\", modules = { twice = \"twice.c\" } }\n").unwrap();
+    rock
+}
+
 /// A Windows prefix's LuaRocks runs here on a host lua of the same release built beside it,
 /// and its config gives the target's compiler and flags: LuaRocks itself (`luarocks config`)
 /// reads them back, and `luarocks make` cross-builds a C rock into a DLL linked against
@@ -222,16 +237,7 @@ fn luarocks_in_a_windows_prefix_builds_c_rocks_for_windows() {
     assert_eq!(rocks_config(&luarocks, "variables.LUA_INCDIR"), prefix.join("include").display().to_string());
     assert_eq!(rocks_config(&luarocks, "variables.LUA_LIBDIR"), prefix.join("lib").display().to_string());
 
-    let rock = env.dir.path().join("twice");
-    std::fs::create_dir_all(&rock).unwrap();
-    std::fs::write(
-        rock.join("twice.c"),
-        "#include \"lua.h\"\n#include \"lauxlib.h\"\n\
-         static int twice(lua_State *L) { lua_pushinteger(L, 2 * luaL_checkinteger(L, 1)); return 1; }\n\
-         int luaopen_twice(lua_State *L) { lua_newtable(L); lua_pushcfunction(L, twice); lua_setfield(L, -2, \"twice\"); return 1; }\n",
-    )
-    .unwrap();
-    std::fs::write(rock.join("twice-1.0-1.rockspec"), "package = \"twice\"\nversion = \"1.0-1\"\nsource = { url = \"file://.\" }\nbuild = { type = \"builtin\", modules = { twice = \"twice.c\" } }\n").unwrap();
+    let rock = twice_rock(&env);
     ok(Command::new(&luarocks).args(["make", "twice-1.0-1.rockspec"]).current_dir(&rock).env_remove("LUAROCKS_CONFIG"));
     let dll = prefix.join("lib/lua/5.4/twice.dll");
     let imports = ok(Command::new("x86_64-w64-mingw32-objdump").arg("-p").arg(&dll));
@@ -285,16 +291,7 @@ fn luarocks_in_an_aarch64_luajit_prefix_runs_on_a_host_luajit_and_builds_for_aar
     assert_eq!(rocks_config(&luarocks, "variables.CC"), "aarch64-linux-gnu-gcc");
     assert_eq!(rocks_config(&luarocks, "lua_version"), "5.1");
 
-    let rock = env.dir.path().join("twice");
-    std::fs::create_dir_all(&rock).unwrap();
-    std::fs::write(
-        rock.join("twice.c"),
-        "#include \"lua.h\"\n#include \"lauxlib.h\"\n\
-         static int twice(lua_State *L) { lua_pushinteger(L, 2 * luaL_checkinteger(L, 1)); return 1; }\n\
-         int luaopen_twice(lua_State *L) { lua_newtable(L); lua_pushcfunction(L, twice); lua_setfield(L, -2, \"twice\"); return 1; }\n",
-    )
-    .unwrap();
-    std::fs::write(rock.join("twice-1.0-1.rockspec"), "package = \"twice\"\nversion = \"1.0-1\"\nsource = { url = \"file://.\" }\nbuild = { type = \"builtin\", modules = { twice = \"twice.c\" } }\n").unwrap();
+    let rock = twice_rock(&env);
     let made = run(Command::new(&luarocks).args(["make", "twice-1.0-1.rockspec"]).current_dir(&rock).env_remove("LUAROCKS_CONFIG"));
     assert!(made.status.success() && !stderr(&made).contains("not found"), "{}\n{}", stdout(&made), stderr(&made));
     let module = prefix.join("lib/lua/5.1/twice.so");
