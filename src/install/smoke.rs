@@ -27,10 +27,12 @@ pub fn smoke_test(staged: &Path, interpreter: &str, tc: &Toolchain) -> Result<()
     let bare = runner(&tc.target, &tc.host) == Runner::Wine && wine_prefix_is_made();
     if bare {
         cmd.env("WINEDLLOVERRIDES", BARE_WINE);
+        verbose_note("smoke test under a bare wine (no wineboot, no services)");
     }
     let mut output = output_of(&mut cmd);
     // Should the bare wine not do on some machine, the whole of it decides.
     if bare && !output.as_ref().is_ok_and(|o| o.status.success()) {
+        verbose_note("the bare wine could not run it; smoke test under the whole of wine");
         wine_environment(&mut cmd);
         output = output_of(&mut cmd);
     }
@@ -46,6 +48,12 @@ pub fn smoke_test(staged: &Path, interpreter: &str, tc: &Toolchain) -> Result<()
         );
     }
     Ok(())
+}
+
+fn verbose_note(line: &str) {
+    if crate::install::progress::verbose() {
+        crate::install::progress::note(&format!("  {line}"));
+    }
 }
 
 /// What the program printed, read from files rather than pipes once it exited: a wineserver

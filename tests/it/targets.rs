@@ -400,3 +400,27 @@ fn the_windows_objects_are_the_same_without_the_intrinsics_headers() {
     }
     assert!(checked.len() >= 6, "{checked:?}");
 }
+
+/// Once luaenv's wine prefix is made, the smoke test starts wine bare (without wineboot and the
+/// services a session starts, which a console `lua.exe` never asks for), and passes there.
+#[test]
+fn once_its_wine_prefix_is_made_the_windows_smoke_test_runs_under_a_bare_wine() {
+    let test = "once_its_wine_prefix_is_made_the_windows_smoke_test_runs_under_a_bare_wine";
+    let fixtures = fixtures_or_skip!(test);
+    if !tools_or_skip(test, &[("x86_64-w64-mingw32-gcc", "gcc-mingw-w64-x86-64"), ("wine", "wine64"), ("wineserver", "wine64")]) {
+        return;
+    }
+    let env = Env::new();
+    let server = Server::serve(&fixtures.join("mirror"));
+    let first = run(env.luaenv().args(["install", "5.4.7", "--no-rocks", "--target", WINDOWS, "--mirror", &server.url]));
+    assert!(first.status.success() && !stderr(&first).contains("not smoke-tested"), "{}", stderr(&first));
+    // wine writes its prefix's registry when its session ends.
+    ok(Command::new("wineserver").arg("-w").env("WINEPREFIX", env.cache().join("wine")));
+    assert!(env.cache().join("wine/system.reg").is_file());
+    ok(env.luaenv().args(["uninstall", &format!("5.4.7-{WINDOWS}")]));
+    let again = run(env.luaenv().args(["install", "5.4.7", "--no-rocks", "-v", "--target", WINDOWS, "--mirror", &server.url]));
+    let err = stderr(&again);
+    assert!(again.status.success() && !err.contains("not smoke-tested"), "{err}");
+    assert!(err.contains("smoke test under a bare wine") && !err.contains("the bare wine could not run it"), "{err}");
+    assert!(env.prefix(&format!("5.4.7-{WINDOWS}")).join("bin/lua.exe").is_file());
+}
