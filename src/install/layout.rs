@@ -10,8 +10,9 @@ use crate::version::Version;
 
 /// What a prefix holds, in the build cache's key: bumped when a layout changes, so a build
 /// cached by an earlier luaenv (e.g. LuaJIT without `share/luajit`, a cross prefix without
-/// its host `lua` for LuaRocks) is not copied.
-pub const LAYOUT: u32 = 4;
+/// its host `lua` for LuaRocks, a LuaJIT cross prefix without its host `luajit`, a Windows
+/// LuaJIT without `liblua.dll.a`) is not copied.
+pub const LAYOUT: u32 = 5;
 
 /// Copies the built Lua into a staging folder laid out as the spec's prefix.
 /// `prefix` is where it will finally live (for `lua.pc`).
@@ -112,8 +113,9 @@ pub fn lay_out_luajit(staging: &Path, prefix: &Path, tree: &Path, built: &crate:
 
 /// A Windows LuaJIT as its install notes lay it out: `luajit.exe` with `lua51.dll` beside it
 /// and the `jit.*` modules in `lua\jit` there (where the interpreter looks, `!\lua\`); the
-/// headers, the import library `libluajit-5.1.dll.a` (which `-lluajit-5.1` finds first) and
-/// the static library in `lib/`, and a `luajit.pc` without the ELF-only flags.
+/// headers, the import library `libluajit-5.1.dll.a` (which `-lluajit-5.1` finds first; also
+/// as `liblua.dll.a`, for LuaRocks) and the static library in `lib/`, and a `luajit.pc`
+/// without the ELF-only flags.
 fn lay_out_luajit_windows(staging: &Path, prefix: &Path, tree: &Path, built: &crate::install::luajit::BuiltJit, dll: &Path, import_lib: &Path) -> Result<()> {
     let src = &built.src;
     let versions = &built.versions;
@@ -130,6 +132,8 @@ fn lay_out_luajit_windows(staging: &Path, prefix: &Path, tree: &Path, built: &cr
     }
     crate::fs::copy(&built.library, &staging.join("lib/libluajit-5.1.a"))?;
     crate::fs::copy(import_lib, &staging.join("lib").join(import_lib.file_name().unwrap()))?;
+    // LuaRocks' `link_lua_explicitly` links C rocks with `-llua`, as for PUC Lua's DLL.
+    crate::fs::copy(import_lib, &staging.join("lib/liblua.dll.a"))?;
     for entry in std::fs::read_dir(src.join("jit"))?.flatten() {
         if entry.path().extension().is_some_and(|e| e == "lua") {
             crate::fs::copy(&entry.path(), &jit_dir.join(entry.file_name()))?;

@@ -301,6 +301,34 @@ fn luarocks_in_an_aarch64_luajit_prefix_runs_on_a_host_luajit_and_builds_for_aar
     assert_eq!(said, "42");
 }
 
+/// A Windows LuaJIT prefix's LuaRocks runs here on a host `luajit` and builds C rocks as DLLs
+/// linked against `lua51.dll`, which `luajit.exe` loads under wine.
+#[test]
+fn luarocks_in_a_windows_luajit_prefix_builds_c_rocks_that_luajit_exe_loads() {
+    let test = "luarocks_in_a_windows_luajit_prefix_builds_c_rocks_that_luajit_exe_loads";
+    let fixtures = fixtures_or_skip!(test);
+    if !tools_or_skip(test, &[("x86_64-w64-mingw32-gcc", "gcc-mingw-w64-x86-64"), ("x86_64-w64-mingw32-objdump", "binutils-mingw-w64-x86-64"), ("wine", "wine64")]) {
+        return;
+    }
+    let env = Env::new();
+    let server = Server::serve(&fixtures.join("mirror"));
+    ok(env.luaenv().args(["install", "luajit-2.1", "--target", WINDOWS, "--mirror", &server.url, "--rocks-from"]).arg(fixtures.join("local/luarocks-3.8.0-dfsg.tar.gz")));
+    let prefix = env.prefix(&format!("luajit-2.1-{WINDOWS}"));
+    let luarocks = prefix.join("bin/luarocks");
+    assert_eq!(rocks_config(&luarocks, "variables.CC"), "x86_64-w64-mingw32-gcc");
+    assert_eq!(rocks_config(&luarocks, "lib_extension"), "dll");
+    let rock = twice_rock(&env);
+    let made = run(Command::new(&luarocks).args(["make", "twice-1.0-1.rockspec"]).current_dir(&rock).env_remove("LUAROCKS_CONFIG"));
+    assert!(made.status.success() && !stderr(&made).contains("not found"), "{}\n{}", stdout(&made), stderr(&made));
+    let dll = prefix.join("lib/lua/5.1/twice.dll");
+    let imports = ok(Command::new("x86_64-w64-mingw32-objdump").arg("-p").arg(&dll));
+    assert!(imports.contains("DLL Name: lua51.dll"), "the rock does not link against lua51.dll:\n{imports}");
+    // LuaJIT's own C path for Windows is `!\?.dll` (beside luajit.exe): the rocks tree is
+    // given as LuaRocks' `luarocks path` would give it.
+    let said = ok(wine(&env, &prefix.join("bin/luajit.exe")).env("LUA_CPATH", format!("Z:{}\\?.dll", prefix.join("lib/lua/5.1").display().to_string().replace('/', "\\"))).args(["-e", "io.write(require('twice').twice(21))"]));
+    assert_eq!(said.trim(), "42");
+}
+
 /// LuaJIT for Windows from Linux, as `make TARGET_SYS=Windows` builds it (host tools for this
 /// machine told the target is Windows, the VM as a PE object): `luajit.exe` with `lua51.dll`
 /// and the `jit.*` modules in `bin/lua/jit`, so `luajit -jv` traces under wine.
