@@ -76,9 +76,7 @@ impl Args {
         {
             return Err(usage(format!("--from {from} does not exist: give the path of a Lua source tarball or of an unpacked source folder; nothing was installed")));
         }
-        if let Some(target) = &self.target {
-            check_target(target)?;
-        }
+        let target = self.target.as_deref().map(check_target).transpose()?;
         if self.jobs == Some(0) {
             return Err(usage("--jobs must be at least 1"));
         }
@@ -88,7 +86,7 @@ impl Args {
             compat: self.compat,
             readline: self.readline,
             static_link: self.static_link,
-            target: self.target.clone().unwrap_or_else(crate::install::build::host_triple),
+            target: target.unwrap_or_else(crate::install::build::host_triple),
             jobs,
         };
         let caches = crate::install::pull::caches(ctx, &self.build_cache);
@@ -142,14 +140,31 @@ fn json_row(spec: &str, outcome: &install::Outcome) -> serde_json::Value {
     row
 }
 
-/// A target triple that target-lexicon knows, written the way it writes it back: `x-y-z` and
-/// `x86_64-unknown-linux-gnu..` are requests luaenv cannot act on (exit 2), not build failures.
-fn check_target(target: &str) -> Result<()> {
-    let known = target.parse::<target_lexicon::Triple>().ok().filter(|t| t.to_string() == target && t.architecture != target_lexicon::Architecture::Unknown);
-    match known {
-        Some(_) => Ok(()),
-        None => Err(usage(format!("--target '{target}' is not a target triple luaenv knows: expected something like aarch64-unknown-linux-gnu or x86_64-w64-mingw32"))),
+/// The triple luaenv builds for, from `--target`: one target-lexicon knows, written the way it
+/// writes it back (`x-y-z` and `x86_64-unknown-linux-gnu..` are requests luaenv cannot act on,
+/// exit 2, not build failures), for a system luaenv can build Lua for: Linux (glibc or musl)
+/// or Windows (mingw-w64). Other names of the same target become luaenv's, so one target
+/// always makes one install name: `x86_64-w64-mingw32` is `x86_64-pc-windows-gnu`, and
+/// `x86_64-pc-linux-gnu` is `x86_64-unknown-linux-gnu`.
+fn check_target(target: &str) -> Result<String> {
+    use target_lexicon::{Architecture, Environment, OperatingSystem, Vendor};
+    let normal = match target.split_once("-w64-mingw32") {
+        Some((arch, "")) => format!("{arch}-pc-windows-gnu"),
+        _ => target.replacen("-pc-linux-", "-unknown-linux-", 1),
+    };
+    let known = normal.parse::<target_lexicon::Triple>().ok().filter(|t| t.to_string() == normal && t.architecture != Architecture::Unknown);
+    let Some(triple) = known else {
+        return Err(usage(format!("--target '{target}' is not a target triple luaenv knows: expected something like aarch64-unknown-linux-gnu or x86_64-pc-windows-gnu")));
+    };
+    let linux = triple.operating_system == OperatingSystem::Linux
+        && matches!(triple.environment, Environment::Gnu | Environment::Gnux32 | Environment::Gnueabi | Environment::Gnueabihf | Environment::Musl | Environment::Musleabi | Environment::Musleabihf);
+    let windows = triple.operating_system == OperatingSystem::Windows && triple.environment == Environment::Gnu && triple.vendor == Vendor::Pc;
+    if !linux && !windows {
+        return Err(usage(format!(
+            "--target {target}: luaenv cannot build Lua for that system; it builds for Linux (…-unknown-linux-gnu, …-unknown-linux-musl) and for Windows with mingw-w64 (…-pc-windows-gnu)"
+        )));
     }
+    Ok(normal)
 }
 
 /// One release `install --list` shows.
@@ -239,11 +254,20 @@ mod tests {
 
     #[test]
     fn target_triples_are_checked_as_triples() {
-        for good in ["aarch64-unknown-linux-gnu", "x86_64-unknown-linux-musl", "x86_64-pc-windows-gnu", "x86_64-unknown-linux-gnu"] {
-            assert!(check_target(good).is_ok(), "{good}");
+        for good in ["aarch64-unknown-linux-gnu", "x86_64-unknown-linux-musl", "x86_64-pc-windows-gnu", "x86_64-unknown-linux-gnu", "armv7-unknown-linux-gnueabihf"] {
+            assert_eq!(check_target(good).unwrap(), good);
         }
+        assert_eq!(check_target("x86_64-w64-mingw32").unwrap(), "x86_64-pc-windows-gnu");
+        assert_eq!(check_target("i686-w64-mingw32").unwrap(), "i686-pc-windows-gnu");
+        assert_eq!(check_target("x86_64-pc-linux-gnu").unwrap(), "x86_64-unknown-linux-gnu");
         for bad in ["x-y-z", "x86_64-unknown-linux-gnu..", "nonsense", "aarch64", ""] {
             assert_eq!(crate::error::exit_code(&check_target(bad).unwrap_err()), 2, "{bad}");
+        }
+        // Systems luaenv does not build Lua for are refused before anything is compiled.
+        for other in ["x86_64-unknown-freebsd", "aarch64-apple-darwin", "x86_64-pc-windows-msvc", "wasm32-unknown-unknown"] {
+            let err = check_target(other).unwrap_err();
+            assert_eq!(crate::error::exit_code(&err), 2, "{other}");
+            assert!(err.to_string().contains("cannot build Lua for that system"), "{other}: {err}");
         }
     }
 }

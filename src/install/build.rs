@@ -84,7 +84,17 @@ impl Toolchain {
             .flag("-fPIC")
             .flag("-pipe");
         let tool = base.try_get_compiler().map_err(|e| anyhow::anyhow!("no C compiler for {target}: {e}; install gcc or clang, or set CC"))?;
-        let path = tool.path().to_path_buf();
+        let mut path = tool.path().to_path_buf();
+        // For a triple it has no cross compiler name for, `cc` falls back to this machine's own
+        // compiler (for i686, with a `-m32` that luaenv's own flags leave out), which would
+        // build for this machine under the target's name: the target's own gcc is needed.
+        let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+        let for_host = matches!(file.as_str(), "cc" | "gcc" | "clang" | "c99") || file.starts_with(&format!("{}-", host.replacen("-unknown-", "-", 1)));
+        if target != host && for_host && !chose_compiler(target) {
+            let prefix = target.replacen("-unknown-", "-", 1);
+            path = PathBuf::from(format!("{prefix}-gcc"));
+            base.compiler(&path).archiver(format!("{prefix}-ar")).ranlib(format!("{prefix}-ranlib"));
+        }
         let output = Command::new(&path).arg("--version").output().map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound && target != host {
                 // Debian packages `aarch64-linux-gnu-gcc` as gcc-aarch64-linux-gnu.
@@ -137,6 +147,11 @@ impl Toolchain {
         }
         Ok(())
     }
+}
+
+/// Whether the user named a C compiler for `target` (the variables `cc` reads).
+fn chose_compiler(target: &str) -> bool {
+    [format!("CC_{target}"), format!("CC_{}", target.replace('-', "_")), "TARGET_CC".into(), "CC".into()].iter().any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty()))
 }
 
 /// Windows targets (`x86_64-pc-windows-gnu`, `x86_64-w64-mingw32`), built as `make mingw` does.

@@ -192,6 +192,37 @@ fn a_missing_cross_compiler_names_its_debian_package() {
     assert!(env.versions_entries().is_empty());
 }
 
+/// This machine's gcc would build for this machine under a target's name (`cc` falls back to
+/// it for triples it has no cross compiler for, and for i686 relies on a `-m32` luaenv does
+/// not pass), so a target whose own gcc is missing is refused naming it and its Debian
+/// package; a system luaenv does not build for is refused as a request (exit 2). Nothing is
+/// installed either way.
+#[test]
+fn a_target_this_machines_own_compiler_would_only_pretend_to_build_is_refused() {
+    let env = Env::new();
+    let host_only = env.dir.path().join("host-compiler-only");
+    std::fs::create_dir_all(&host_only).unwrap();
+    for tool in ["cc", "gcc", "x86_64-linux-gnu-gcc", "ar"] {
+        let found = ok(Command::new("sh").args(["-c", &format!("command -v {tool} || true")]));
+        if !found.trim().is_empty() {
+            std::os::unix::fs::symlink(found.trim(), host_only.join(tool)).unwrap();
+        }
+    }
+    for (target, compiler, package) in [
+        ("riscv64-unknown-linux-gnu", "riscv64-linux-gnu-gcc", "gcc-riscv64-linux-gnu"),
+        ("i686-unknown-linux-gnu", "i686-linux-gnu-gcc", "gcc-i686-linux-gnu"),
+    ] {
+        let mut cmd = env.luaenv();
+        cmd.env("PATH", &host_only).args(["install", "5.4.7", "--no-rocks", "--target", target, "--mirror", "http://127.0.0.1:9/"]);
+        let first = fails(&mut cmd, 1, &format!("`{compiler}` is not on PATH"));
+        assert!(first.contains(&format!("apt-get install {package}`")), "{first}");
+    }
+    for target in ["x86_64-unknown-freebsd", "aarch64-apple-darwin", "x86_64-pc-windows-msvc"] {
+        fails(env.luaenv().env("PATH", &host_only).args(["install", "5.4.7", "--no-rocks", "--target", target]), 2, "cannot build Lua for that system");
+    }
+    assert!(env.versions_entries().is_empty(), "{:?}", env.versions_entries());
+}
+
 /// `luarocks config <key>` as the prefix's own LuaRocks answers it.
 fn rocks_config(luarocks: &Path, key: &str) -> String {
     ok(Command::new(luarocks).args(["config", key]).env_remove("LUAROCKS_CONFIG")).trim().to_string()
