@@ -547,6 +547,9 @@ fn run_one(cmd: &mut Command) -> Result<()> {
     if output.status.success() {
         return Ok(());
     }
+    if matches!(std::os::unix::process::ExitStatusExt::signal(&output.status), Some(2 | 15)) {
+        crate::install::cleanup::child_was_signalled();
+    }
     let line: Vec<String> = std::iter::once(program.clone())
         .chain(cmd.get_args().map(|a| a.to_string_lossy().into_owned()))
         .collect();

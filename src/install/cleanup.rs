@@ -26,6 +26,18 @@ pub fn checkpoint() {
     }
 }
 
+/// A command this process ran was ended by SIGINT or SIGTERM: the terminal sends Ctrl-C to the
+/// whole process group, so luaenv's own signal is on its way. It is waited for (a second at
+/// most) and then stops this thread at the checkpoint, so the install ends as interrupted
+/// (exit 130) and not as a build that failed.
+pub fn child_was_signalled() {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+    while !STOPPING.load(Ordering::SeqCst) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    checkpoint();
+}
+
 /// Removes `path` if the process is interrupted while this is alive; forgets it when dropped.
 #[must_use = "the path is only cleaned up while the registration lives"]
 pub struct Registered(PathBuf);
