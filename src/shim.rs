@@ -38,14 +38,67 @@ pub fn run(command: &str, args: Vec<OsString>) -> u8 {
         }
         Ok((program, sandbox)) => {
             let err = Command::new(&program).args(&args).envs(sandbox).exec();
-            eprintln!("luaenv: cannot run {}: {err}", program.display());
-            1
+            match foreign_program(&program) {
+                Some(runner) => {
+                    eprintln!("luaenv: {}", runs_elsewhere(command, &program, runner));
+                    2
+                }
+                None => {
+                    eprintln!("luaenv: cannot run {}: {err}", program.display());
+                    1
+                }
+            }
         }
         Err(err) => {
             eprintln!("luaenv: {err}");
             err.exit_code()
         }
     }
+}
+
+/// What runs `program` on this machine when it is built for another one: `wine` for a Windows
+/// program, `qemu-<arch>` for a Linux program of another CPU; `None` for one that runs here
+/// (or is a script, or cannot be read). Read from the file's own header, against this
+/// program's.
+pub fn foreign_program(program: &Path) -> Option<&'static str> {
+    let header = |path: &Path| -> Option<[u8; 20]> {
+        let mut bytes = [0u8; 20];
+        std::io::Read::read_exact(&mut std::fs::File::open(path).ok()?, &mut bytes).ok()?;
+        Some(bytes)
+    };
+    let bytes = header(program)?;
+    if bytes.starts_with(b"MZ") {
+        return Some("wine");
+    }
+    let machine = |b: &[u8; 20]| b.starts_with(b"\x7fELF").then(|| u16::from_le_bytes([b[18], b[19]]));
+    let (theirs, ours) = (machine(&bytes)?, machine(&header(Path::new("/proc/self/exe"))?)?);
+    if theirs == ours {
+        return None;
+    }
+    Some(match theirs {
+        3 => "qemu-i386",
+        40 => "qemu-arm",
+        62 => "qemu-x86_64",
+        183 => "qemu-aarch64",
+        243 => "qemu-riscv64",
+        _ => "qemu-user",
+    })
+}
+
+/// The one line for a program built for another system.
+pub fn runs_elsewhere(command: &str, program: &Path, runner: &str) -> String {
+    let system = if runner == "wine" { "Windows".to_string() } else { format!("another CPU ({})", runner.trim_start_matches("qemu-")) };
+    // Debian's cross C libraries, for a dynamically linked program under qemu.
+    let sysroot = Path::new("/usr").join(format!("{}-linux-gnu", runner.trim_start_matches("qemu-")));
+    let runner = match runner.starts_with("qemu-") && sysroot.is_dir() {
+        true => format!("{runner} -L {}", sysroot.display()),
+        false => runner.to_string(),
+    };
+    format!(
+        "{command}: {} is built for {system} and does not run here directly; run it with `{runner} {}`, or select a version built for this machine (`luaenv local <version>`)",
+        program.parent().and_then(Path::parent).and_then(Path::file_name).map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        program.display()
+    )
 }
 
 /// `luarocks install|remove|make|build|purge`: they add or remove rock commands.
@@ -115,6 +168,11 @@ fn find(root: &Path, selected: &Selected, command: &str) -> Result<Found, Error>
     let program = prefix.join("bin").join(command);
     if program.is_file() {
         return Ok(Found { program, prefix });
+    }
+    // A Windows build's `lua` is `lua.exe`, which runs under wine only.
+    let exe = prefix.join("bin").join(format!("{command}.exe"));
+    if let Some(runner) = foreign_program(&exe) {
+        return Err(Error::Usage(runs_elsewhere(command, &exe, runner)));
     }
     let others: Vec<String> = context::installed_in(&versions)
         .into_iter()

@@ -39,6 +39,10 @@ impl Args {
             Some(p) if !command.contains('/') => p.into_os_string(),
             _ => self.command[0].clone(),
         };
+        // Checked first: glibc's exec would hand a program for another system to /bin/sh.
+        if let Some(runner) = crate::shim::foreign_program(std::path::Path::new(&program)) {
+            return Err(crate::error::usage(crate::shim::runs_elsewhere(&command, std::path::Path::new(&program), runner)));
+        }
         let err = std::process::Command::new(&program)
             .args(&self.command[1..])
             .env("PATH", std::env::join_paths(paths)?)

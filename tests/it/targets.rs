@@ -483,3 +483,31 @@ fn once_its_wine_prefix_is_made_the_windows_smoke_test_runs_under_a_bare_wine() 
     assert!(err.contains("smoke test under a bare wine") && !err.contains("the bare wine could not run it"), "{err}");
     assert!(env.prefix(&format!("5.4.7-{WINDOWS}")).join("bin/lua.exe").is_file());
 }
+
+/// A version built for another system, selected here: its shims and `luaenv exec` say what it
+/// is built for and how to run it (qemu-user, wine), exit 2, instead of an exec error, a
+/// "no such command" for a Windows `lua.exe`, or glibc handing an aarch64 ELF to /bin/sh.
+#[test]
+fn a_selected_version_built_for_another_system_says_how_to_run_it() {
+    let test = "a_selected_version_built_for_another_system_says_how_to_run_it";
+    let fixtures = fixtures_or_skip!(test);
+    if !tools_or_skip(test, &[("aarch64-linux-gnu-gcc", "gcc-aarch64-linux-gnu"), ("x86_64-w64-mingw32-gcc", "gcc-mingw-w64-x86-64")]) {
+        return;
+    }
+    let env = Env::new();
+    let server = Server::serve(&fixtures.join("mirror"));
+    let (arm, windows) = ("5.4.7-aarch64-unknown-linux-gnu".to_string(), format!("5.4.7-{WINDOWS}"));
+    for target in ["aarch64-unknown-linux-gnu", WINDOWS] {
+        ok(env.luaenv().args(["install", "5.4.7", "--no-rocks", "--target", target, "--mirror", &server.url]));
+    }
+    let arm_lua = env.prefix(&arm).join("bin/lua").display().to_string();
+    for mut cmd in [env.shim("lua"), { let mut c = env.luaenv(); c.args(["exec", "lua"]); c }] {
+        let first = fails(cmd.env("LUAENV_VERSION", &arm).arg("-v"), 2, "is built for another CPU (aarch64)");
+        assert!(first.contains("qemu-aarch64") && first.contains(&arm_lua), "{first}");
+    }
+    let windows_lua = env.prefix(&windows).join("bin/lua.exe").display().to_string();
+    for mut cmd in [env.shim("lua"), { let mut c = env.luaenv(); c.args(["exec", "lua.exe"]); c }] {
+        let first = fails(cmd.env("LUAENV_VERSION", &windows).arg("-v"), 2, "is built for Windows");
+        assert!(first.contains(&format!("`wine {windows_lua}`")), "{first}");
+    }
+}
