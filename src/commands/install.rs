@@ -77,6 +77,9 @@ impl Args {
             return Err(usage(format!("--from {from} does not exist: give the path of a Lua source tarball or of an unpacked source folder; nothing was installed")));
         }
         let target = self.target.as_deref().map(check_target).transpose()?;
+        if let (true, Some(target)) = (self.static_link, &target) {
+            crate::install::build::check_static_target(target)?;
+        }
         if self.jobs == Some(0) {
             return Err(usage("--jobs must be at least 1"));
         }
@@ -106,6 +109,7 @@ impl Args {
             };
             let outcome = install::install_from(ctx, &request, &caches)?;
             if outcome.how == How::AlreadyInstalled {
+                check_same_options(&outcome, &options)?;
                 crate::install::progress::note(&format!("{} is already installed (use --force to reinstall)", outcome.name));
             }
             if self.json {
@@ -138,6 +142,27 @@ fn json_row(spec: &str, outcome: &install::Outcome) -> serde_json::Value {
         }
     }
     row
+}
+
+/// An install that is already there answers a request for other build options (`--static`,
+/// `--compat`, `--readline`) with an error, not with the old build: `--force` rebuilds it.
+fn check_same_options(outcome: &install::Outcome, asked: &BuildOptions) -> Result<()> {
+    let Some(receipt) = Receipt::read(&outcome.prefix) else { return Ok(()) };
+    let (installed, asked) = (receipt.flags, serde_json::to_value(asked)?);
+    let (Some(installed), Some(asked)) = (installed.as_object(), asked.as_object()) else { return Ok(()) };
+    let differ: Vec<String> = asked
+        .iter()
+        .filter(|(key, value)| installed.get(*key).is_some_and(|was| was != *value))
+        .map(|(key, value)| format!("{key} {value} asked, {} installed", installed[key]))
+        .collect();
+    if differ.is_empty() {
+        return Ok(());
+    }
+    Err(usage(format!(
+        "{} is already installed with other build options ({}); add --force to rebuild it with the options asked for",
+        outcome.name,
+        differ.join("; ")
+    )))
 }
 
 /// The triple luaenv builds for, from `--target`: one target-lexicon knows, written the way it

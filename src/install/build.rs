@@ -101,7 +101,7 @@ impl Toolchain {
                 let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
                 let install = match debian_package(&file) {
                     Some(package) => format!("install a cross compiler (on Debian: `apt-get install {package}`)"),
-                    None => format!("install a {target} cross compiler (Debian has no package for `{file}`)"),
+                    None => format!("install a cross compiler for {target} (Debian has no package for `{file}`)"),
                 };
                 anyhow::anyhow!("no C compiler for {target}: `{}` is not on PATH; {install} or set CC_{}", path.display(), target.replace('-', "_"))
             } else if e.kind() == std::io::ErrorKind::NotFound {
@@ -125,12 +125,7 @@ impl Toolchain {
     /// (upstream's `make mingw` build is `lua.exe` with `luaXY.dll`) or macOS, and on a Linux
     /// target only when its C library comes as an archive (`libc.a`), which a test link shows.
     pub fn check_static(&self, scratch: &Path) -> Result<()> {
-        if is_windows(&self.target) || self.target.contains("apple") {
-            return Err(crate::error::usage(format!(
-                "--static: a {} build cannot be fully static (Lua for it is lua.exe with its DLL, as upstream's make mingw builds it); drop --static",
-                self.target
-            )));
-        }
+        check_static_target(&self.target)?;
         let probe = scratch.join(format!("static-probe-{}.c", std::process::id()));
         std::fs::write(&probe, "int main(void) { return 0; }\n")?;
         let mut cmd = self.base.try_get_compiler()?.to_command();
@@ -141,12 +136,23 @@ impl Toolchain {
         if !linked {
             let hint = if self.target.ends_with("-gnu") { "install its static C library (on Debian: libc6-dev, or libc6-dev-<arch>-cross), " } else { "" };
             return Err(crate::error::usage(format!(
-                "--static: a {} build cannot be fully static here: `{}` cannot link a static program; {hint}use a musl target (e.g. --target x86_64-unknown-linux-musl, `apt-get install musl-tools`), or drop --static",
+                "--static: a build for {} cannot be fully static here: `{}` cannot link a static program; {hint}use a musl target (e.g. --target x86_64-unknown-linux-musl, `apt-get install musl-tools`), or drop --static",
                 self.target, self.compiler
             )));
         }
         Ok(())
     }
+}
+
+/// `--static` for a Windows target: Lua for Windows is `lua.exe` with its DLL, as upstream's
+/// `make mingw` builds it, never one static program.
+pub fn check_static_target(target: &str) -> Result<()> {
+    if is_windows(target) {
+        return Err(crate::error::usage(format!(
+            "--static: a build for {target} cannot be fully static (Lua for it is lua.exe with its DLL, as upstream's make mingw builds it); drop --static"
+        )));
+    }
+    Ok(())
 }
 
 /// Whether the user named a C compiler for `target` (the variables `cc` reads).

@@ -574,3 +574,28 @@ fn compat_means_what_each_series_offers() {
     ok(&mut install(&["5.5.1", "--compat", "all", "--force"]));
     assert!(runs(&lua, "assert(math.pow(2, 10) == 1024)") && runs(&lua, "local global = 1"));
 }
+
+/// Asking again for an installed version with other build options is refused (exit 2), not
+/// answered with the build that is there; the same options say it is installed (exit 0), and
+/// `--force` rebuilds it with the new ones. `--static` for Windows is refused whatever is
+/// installed.
+#[test]
+fn an_installed_version_asked_for_with_other_build_options_is_refused_until_forced() {
+    let fixtures = fixtures_or_skip!("an_installed_version_asked_for_with_other_build_options_is_refused_until_forced");
+    let env = Env::new();
+    let server = Server::serve(&fixtures.join("mirror"));
+    let install = |extra: &[&str]| {
+        let mut cmd = env.luaenv();
+        cmd.args(["install", "5.4.7", "--no-rocks", "--mirror", &server.url]).args(extra);
+        cmd
+    };
+    ok(&mut install(&[]));
+    let again = run(&mut install(&[]));
+    assert!(again.status.success() && stderr(&again).contains("5.4.7 is already installed"), "{}", stderr(&again));
+    let first = fails(&mut install(&["--compat", "none"]), 2, "5.4.7 is already installed with other build options");
+    assert!(first.contains(r#"compat "none" asked, "default" installed"#) && first.contains("--force"), "{first}");
+    fails(&mut install(&["--static", "--target", "x86_64-pc-windows-gnu"]), 2, "cannot be fully static");
+    ok(&mut install(&["--compat", "none", "--force"]));
+    let receipt = std::fs::read_to_string(env.prefix("5.4.7").join("luaenv-receipt.json")).unwrap();
+    assert!(receipt.contains(r#""compat": "none""#), "{receipt}");
+}
