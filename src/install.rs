@@ -309,17 +309,25 @@ fn keep_rocks_config(live: &Path, staged: &Path, series: &str) -> Result<()> {
 /// old one are not carried over (a C module or rock built for the old build may not load in
 /// the new one), so one warning line names what goes.
 fn warn_dropped(name: &str, live: &Path, staged: &Path) {
-    let dropped = dropped_files(live, staged);
-    if dropped.is_empty() {
-        return;
-    }
+    // Installed without LuaRocks (`--no-rocks`) over a prefix that had it: LuaRocks goes,
+    // with its config, which is said as such rather than listed as the user's own files.
+    let rocks_go = live.join("bin/luarocks").exists() && !staged.join("bin/luarocks").exists();
+    let dropped: Vec<String> = dropped_files(live, staged).into_iter().filter(|f| !(rocks_go && matches!(f.as_str(), "bin/luarocks" | "bin/luarocks-admin"))).collect();
     const SHOWN: usize = 8;
     let more = if dropped.len() > SHOWN { format!(" and {} more", dropped.len() - SHOWN) } else { String::new() };
     let shown: Vec<&str> = dropped.iter().take(SHOWN).map(String::as_str).collect();
-    eprintln!(
-        "warning: --force replaces {name} without what was added to it since it was installed: {}{more} (reinstall those rocks with luarocks; the LuaRocks config is kept)",
-        shown.join(", ")
-    );
+    match (rocks_go, dropped.is_empty()) {
+        (false, true) => {}
+        (false, false) => eprintln!(
+            "warning: --force replaces {name} without what was added to it since it was installed: {}{more} (reinstall those rocks with luarocks; the LuaRocks config is kept)",
+            shown.join(", ")
+        ),
+        (true, true) => eprintln!("warning: --force replaces {name} without the LuaRocks it had, and without its config (`LUAENV_VERSION={name} luaenv rocks install` adds it again)"),
+        (true, false) => eprintln!(
+            "warning: --force replaces {name} without the LuaRocks it had, without its config, and without what was added to it since it was installed: {}{more} (`LUAENV_VERSION={name} luaenv rocks install` adds LuaRocks again; then reinstall those rocks)",
+            shown.join(", ")
+        ),
+    }
 }
 
 /// What the user added under the old prefix's `bin/`, module folders and rocks tree that the

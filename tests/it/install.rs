@@ -599,3 +599,21 @@ fn an_installed_version_asked_for_with_other_build_options_is_refused_until_forc
     let receipt = std::fs::read_to_string(env.prefix("5.4.7").join("luaenv-receipt.json")).unwrap();
     assert!(receipt.contains(r#""compat": "none""#), "{receipt}");
 }
+
+/// `--force --no-rocks` over a prefix that had LuaRocks says that LuaRocks and its config go
+/// (and how to get them back), not that the user added `bin/luarocks` and that the config is kept.
+#[test]
+fn forcing_a_reinstall_without_luarocks_says_luarocks_and_its_config_go() {
+    let fixtures = fixtures_or_skip!("forcing_a_reinstall_without_luarocks_says_luarocks_and_its_config_go");
+    let env = Env::new();
+    let server = Server::serve(&fixtures.join("mirror"));
+    ok(env.luaenv().args(["install", "5.4.7", "--mirror", &server.url, "--rocks-from"]).arg(fixtures.join("local/luarocks-3.8.0-dfsg.tar.gz")));
+    assert!(env.prefix("5.4.7").join("bin/luarocks").is_file());
+    let out = run(env.luaenv().args(["install", "5.4.7", "--force", "--no-rocks", "--mirror", &server.url]));
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    let warning = err.lines().find(|l| l.starts_with("warning: --force")).unwrap_or_else(|| panic!("no warning:\n{err}"));
+    assert!(warning.contains("without the LuaRocks it had, and without its config") && warning.contains("LUAENV_VERSION=5.4.7 luaenv rocks install"), "{warning}");
+    assert!(!warning.contains("bin/luarocks") && !warning.contains("config is kept"), "{warning}");
+    assert!(!env.prefix("5.4.7").join("bin/luarocks").exists() && !env.prefix("5.4.7").join("etc/luarocks").exists());
+}
