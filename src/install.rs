@@ -165,6 +165,9 @@ pub fn install_from(ctx: &Context, req: &Request, caches: &[String]) -> Result<O
             keep_rocks_config(&prefix, staging.path(), &plan.series)?;
         }
         progress::announce(&format!("installing LuaRocks {}", prepared.version));
+        if req.options.static_link {
+            progress::note(&format!("note: {name} is static and cannot load C modules: its LuaRocks installs rocks written in Lua; a rock with C code builds but `require` cannot load it"));
+        }
         let smoke = !toolchain.is_cross() || smoke::runs_natively(&toolchain.target, &toolchain.host);
         rocks::luarocks::install_into(ctx, staging.path(), &prefix, &plan.series, prepared, smoke)?;
         if toolchain.is_cross() {
