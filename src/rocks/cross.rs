@@ -96,10 +96,14 @@ variables.LUA_LIBDIR = {lib}\n",
         inc = lua_path(&prefix.join("include")),
         lib = lua_path(&prefix.join("lib")),
     );
-    // Headers and libraries of C dependencies come from the target's Debian sysroot.
+    // Headers and libraries of C dependencies come from the target's Debian sysroot, and
+    // only from there. LuaRocks merges this list into its own (`/usr/local`, `/usr`, `/`)
+    // entry by entry, so the sysroot fills all three: a shorter list would leave this
+    // machine's `/usr` in it, whose headers the cross compiler must never see.
     let sysroot = Path::new("/usr").join(tc.target.replace("-unknown-", "-").replace("-pc-windows-gnu", "-w64-mingw32"));
     if sysroot.is_dir() && (windows || cpu != tc.host.split('-').next().unwrap_or_default()) {
-        block.push_str(&format!("external_deps_dirs = {{ {} }}\n", lua_path(&sysroot)));
+        let dir = lua_path(&sysroot);
+        block.push_str(&format!("external_deps_dirs = {{ {dir}, {dir}, {dir} }}\n"));
     }
     if windows {
         block.push_str("lua_interpreter = \"lua.exe\"\nlink_lua_explicitly = true\ngcc_rpath = false\n");
