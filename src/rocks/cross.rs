@@ -33,6 +33,16 @@ pub fn configure(staging: &Path, prefix: &Path, series: &str, tc: &Toolchain) ->
     let config = config_path(staging, series);
     let existing = read_config(&config)?;
     let mut block = target_block(prefix, tc)?;
+    if is_windows(&tc.target) && staging.join("bin/luajit.exe").is_file() {
+        // LuaJIT for Windows looks for modules beside luajit.exe (`!\?.dll`, `!\lua\?.lua`),
+        // not in lib/lua and share/lua as PUC Lua's `!\..\lib\lua\5.x` does: the rocks go there.
+        let (bin, lua) = (lua_path(&prefix.join("bin")), lua_path(&prefix.join("bin/lua")));
+        block = block.replace(
+            END,
+            // No `ipairs`: LuaRocks reads its config with no standard library.
+            &format!("for i = 1, #(rocks_trees or {{}}) do\n   if rocks_trees[i].name == \"system\" then rocks_trees[i].lib_dir = {bin}; rocks_trees[i].lua_dir = {lua} end\nend\n{END}"),
+        );
+    }
     if staging.join(HOST_LUA).is_file() {
         // LuaRocks looks for its Lua in LUA_DIR; found there, it keeps the LUA_INCDIR and
         // LUA_LIBDIR given here (the target's), where otherwise it would guess them from the
