@@ -151,11 +151,26 @@ fn prefixes(ctx: &Context, out: &mut Vec<Finding>) {
             out.push(Finding::problem(format!("{name}: no luaenv receipt in {}", prefix.display()), format!("reinstall it: `luaenv install {name} --force`")));
             continue;
         };
-        let lua = prefix.join("bin/lua");
-        let runs = receipt.target != crate::install::build::host_triple()
-            || std::process::Command::new(&lua).args(["-e", "os.exit(0)"]).env_remove("LUA_INIT").output().is_ok_and(|o| o.status.success());
+        let host = crate::install::build::host_triple();
+        let native = receipt.target == host || crate::install::smoke::runs_natively(&receipt.target, &host);
+        // A cross build runs where this machine can run it: under qemu-user or wine.
+        let interpreter = match (native, receipt.flavor.as_str()) {
+            (true, _) | (false, "lua") => "lua",
+            _ => "luajit",
+        };
+        let lua = prefix.join("bin").join(crate::install::smoke::target_program(interpreter, &receipt.target));
+        let Some(mut cmd) = crate::install::smoke::command_for(&lua, &receipt.target, &host) else {
+            let tool = if crate::install::build::is_windows(&receipt.target) { "wine".to_string() } else { format!("qemu-{}", receipt.target.split('-').next().unwrap_or_default()) };
+            match lua.is_file() {
+                true => out.push(Finding::warn(format!("{name}: built for {}, not run here: {tool} is not installed", receipt.target), format!("install {tool} to run it on this machine"))),
+                false => out.push(Finding::problem(format!("{name}: {} is missing", lua.display()), reinstall(&name, &receipt))),
+            }
+            continue;
+        };
+        // What it prints, not only its status: wine reports 0 for a program whose DLL is missing.
+        let runs = crate::install::smoke::output_of(cmd.args(["-e", "io.write('runs')"]).env_remove("LUA_INIT")).is_ok_and(|o| o.status.success() && o.stdout == b"runs");
         if !runs {
-            out.push(Finding::problem(format!("{name}: {} does not run", lua.display()), format!("reinstall it: `luaenv install {name} --force`")));
+            out.push(Finding::problem(format!("{name}: {} does not run", lua.display()), reinstall(&name, &receipt)));
             continue;
         }
         let series = receipt.lua_series();
@@ -170,6 +185,20 @@ fn prefixes(ctx: &Context, out: &mut Vec<Finding>) {
             )),
         }
     }
+}
+
+/// How to build `name` again as it was: a cross build's name (`5.4.7-<target>`) is not a
+/// version spec, so the command gives the name without it, with `--target` (and `--static`).
+fn reinstall(name: &str, receipt: &Receipt) -> String {
+    let base = name.strip_suffix(&format!("-{}", receipt.target)).unwrap_or(name);
+    let mut command = format!("luaenv install {base} --force");
+    if receipt.target != crate::install::build::host_triple() {
+        command.push_str(&format!(" --target {}", receipt.target));
+    }
+    if receipt.flags.get("static").and_then(|v| v.as_bool()) == Some(true) {
+        command.push_str(" --static");
+    }
+    format!("reinstall it: `{command}`")
 }
 
 /// LuaRocks must start on its Lua (3.12 cannot on 5.5): `luarocks --version` runs, as the

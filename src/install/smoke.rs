@@ -59,7 +59,7 @@ fn verbose_note(line: &str) {
 /// What the program printed, read from files rather than pipes once it exited: a wineserver
 /// that the program started inherits its stdout and stderr and keeps them open for a while
 /// after the program ended, and reading pipes to their end would wait for it.
-fn output_of(cmd: &mut Command) -> std::io::Result<std::process::Output> {
+pub fn output_of(cmd: &mut Command) -> std::io::Result<std::process::Output> {
     let (stdout, stderr) = (tempfile::tempfile()?, tempfile::tempfile()?);
     let status = cmd.stdin(Stdio::null()).stdout(stdout.try_clone()?).stderr(stderr.try_clone()?).status()?;
     let read = |mut file: std::fs::File| -> std::io::Result<Vec<u8>> {

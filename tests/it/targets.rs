@@ -515,3 +515,31 @@ fn a_selected_version_built_for_another_system_says_how_to_run_it() {
         assert!(first.contains(&format!("`wine {windows_lua}`")), "{first}");
     }
 }
+
+/// `doctor` runs a cross build where this machine can (a Windows build under wine, checked by
+/// what it prints: wine reports success for a program whose DLL is missing), says when it
+/// cannot, and its fix for a broken one is a command that works (`--target`, not the name).
+#[test]
+fn doctor_runs_a_windows_build_under_wine_and_finds_its_missing_dll() {
+    let test = "doctor_runs_a_windows_build_under_wine_and_finds_its_missing_dll";
+    let fixtures = fixtures_or_skip!(test);
+    if !tools_or_skip(test, &[("x86_64-w64-mingw32-gcc", "gcc-mingw-w64-x86-64"), ("wine", "wine64")]) {
+        return;
+    }
+    let env = Env::new();
+    let prefix = install_windows(&env, &fixtures);
+    let name = format!("5.4.7-{WINDOWS}");
+    let said = stdout(&run(env.luaenv().arg("doctor")));
+    assert!(said.lines().any(|l| l.starts_with("ok") && l.contains(&format!("{name}: runs"))), "{said}");
+
+    let without_wine = stdout(&run(env.luaenv().env("PATH", mingw_only_path(&env)).arg("doctor")));
+    assert!(without_wine.contains(&format!("{name}: built for {WINDOWS}, not run here: wine is not installed")), "{without_wine}");
+
+    let dll = prefix.join("bin/lua54.dll");
+    std::fs::remove_file(&dll).unwrap();
+    let out = run(env.luaenv().arg("doctor"));
+    let said = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains(&format!("{name}: {} does not run", prefix.join("bin/lua.exe").display())), "{said}");
+    assert!(said.contains(&format!("`luaenv install 5.4.7 --force --target {WINDOWS}`")), "{said}");
+}
