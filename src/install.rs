@@ -538,6 +538,7 @@ fn build_into(
         let built = build::build_lua(&tree, &baked, &resolved.version, &req.options, toolchain)?;
         layout::lay_out_lua(staging, &baked, &tree, &built, &resolved.version)?;
         if let Some(host_tree) = host_tree {
+            progress::announce(HOST_BUILD);
             let host = Toolchain::detect(&build::host_triple(), &ctx.scratch_dir())?;
             let lua = build::build_host_lua(&host_tree, &baked, &resolved.version, &req.options, &host)?;
             add_host_interpreter(staging, &lua)?;
@@ -549,6 +550,7 @@ fn build_into(
         let built = crate::install::luajit::build_luajit(&tree, &baked, &req.options, toolchain, host.as_ref().unwrap_or(toolchain))?;
         layout::lay_out_luajit(staging, &baked, &tree, &built)?;
         if let (Some(host_tree), Some(host)) = (host_tree, &host) {
+            progress::announce(HOST_BUILD);
             let host_opts = BuildOptions { static_link: false, target: host.target.clone(), ..req.options.clone() };
             let luajit = crate::install::luajit::build_luajit(&host_tree, &baked, &host_opts, host, host)?;
             add_host_interpreter(staging, &luajit.luajit)?;
@@ -557,6 +559,9 @@ fn build_into(
     relocate::relocate(staging, &baked, prefix)?;
     Ok(source)
 }
+
+/// Said before the second build of a cross install with LuaRocks.
+const HOST_BUILD: &str = "building it for this machine too, to run LuaRocks";
 
 /// Where a host interpreter for LuaRocks is needed (LuaRocks wanted in a cross prefix whose
 /// `lua` cannot run here), a clean copy of the source to build it from.
@@ -582,6 +587,13 @@ fn check_lua_version(tree: &Path, wanted: &crate::version::Version) -> Result<()
     let lua_h = tree.join("src/lua.h");
     if !lua_h.is_file() {
         return Err(usage("the source has no src/lua.h: it is not a Lua source tree; give the tarball or folder of a Lua release"));
+    }
+    // LuaJIT's lua.h says 5.1.4, the Lua it is compatible with.
+    if tree.join("src/lj_def.h").is_file() {
+        // Its version is in luajit.h, or luajit_rolling.h in a rolling tree.
+        let said = |file: &str| crate::fs::read_text_capped(&tree.join("src").join(file), crate::limits::MAX_TEXT).unwrap_or_default();
+        let branch = if (said("luajit.h") + &said("luajit_rolling.h")).contains("\"LuaJIT 2.0") { "luajit-2.0" } else { "luajit-2.1" };
+        return Err(usage(format!("the source is LuaJIT (it has src/lj_def.h), not Lua {wanted}; install it as `luaenv install {branch} --from …`")));
     }
     let text = crate::fs::read_text_capped(&lua_h, crate::limits::MAX_TEXT)?;
     let Some(found) = verify::lua_h_version(&text) else {

@@ -173,6 +173,10 @@ pub fn debian_package(compiler: &str) -> Option<String> {
     if compiler == "musl-gcc" || compiler == format!("{}-linux-musl-gcc", std::env::consts::ARCH) {
         return Some("musl-tools".into());
     }
+    // Named with CC: clang builds for any target itself.
+    if matches!(compiler, "clang" | "gcc") {
+        return Some(compiler.into());
+    }
     if let Some(arch) = compiler.strip_suffix("-w64-mingw32-gcc") {
         return Some(format!("gcc-mingw-w64-{}", arch.replace('_', "-")));
     }
@@ -589,6 +593,7 @@ mod tests {
         assert_eq!(debian_package(&format!("{}-linux-musl-gcc", std::env::consts::ARCH)).as_deref(), Some("musl-tools"));
         assert_eq!(debian_package("mips-linux-musl-gcc"), None);
         assert_eq!(debian_package("cc"), None);
+        assert_eq!(debian_package("clang").as_deref(), Some("clang"));
     }
 
     #[test]

@@ -151,7 +151,7 @@ pub fn fetch(ctx: &Context, location: &Location, file_name: &str, expected: &Exp
         // A local file is read where it is; it is never moved or deleted, even when it is wrong.
         Location::Path(path) => {
             match std::fs::metadata(path) {
-                Err(_) => bail!("{} does not exist: check the mirror folder or the --from path", path.display()),
+                Err(_) => bail!("{} does not exist: check the mirror folder, or the path given to --from or --rocks-from", path.display()),
                 // Opening a FIFO would block for ever; a device has no end.
                 Ok(m) if !m.is_file() => bail!("{} is not a regular file: give a tarball or a source folder", path.display()),
                 Ok(_) => {}

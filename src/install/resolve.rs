@@ -33,6 +33,13 @@ const SPEC_HELP: &str = "expected a Lua version like 5.4.7 or 5.4, `latest`, lua
 
 pub fn resolve(spec: &str) -> Result<Resolved> {
     let spec = spec.trim();
+    // `5.4.7-x86_64-pc-windows-gnu` is the name a cross build is installed as, not a spec.
+    for (i, _) in spec.match_indices('-') {
+        let (base, target) = (&spec[..i], &spec[i + 1..]);
+        if (target.contains("-linux-") || target.contains("-windows-") || target.ends_with("-w64-mingw32")) && resolve(base).is_ok() {
+            return Err(usage(format!("'{spec}' is the name of {base} built for {target}: install it with `luaenv install {base} --target {target}`")));
+        }
+    }
     // `v5.4.7`, `lua-5.4.7`: the same release as `5.4.7` (the install command says so).
     if let Some(plain) = crate::version::plain_lua_spec(spec) {
         return resolve(plain);
@@ -207,6 +214,15 @@ fn unknown_message(what: &str, spec: &str, wanted: &Version, known: &[catalog::R
 mod tests {
     use super::*;
     use crate::error::exit_code;
+
+    #[test]
+    fn a_cross_install_name_given_as_a_spec_says_how_to_install_it() {
+        for (name, base, target) in [("5.4.7-x86_64-pc-windows-gnu", "5.4.7", "x86_64-pc-windows-gnu"), ("luajit-2.1-aarch64-unknown-linux-gnu", "luajit-2.1", "aarch64-unknown-linux-gnu")] {
+            let err = resolve(name).unwrap_err();
+            assert_eq!(exit_code(&err), 2);
+            assert!(err.to_string().contains(&format!("`luaenv install {base} --target {target}`")), "{err}");
+        }
+    }
 
     #[test]
     fn resolves_series_and_latest() {

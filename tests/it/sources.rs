@@ -493,3 +493,17 @@ fn a_lock_whose_lua_url_is_a_folder_in_the_repository_is_refused() {
     assert_nothing_left(&env);
     assert!(!env.cache().join("builds").exists());
 }
+
+/// A LuaJIT tree given as the source of a PUC Lua version (its lua.h says 5.1.4) is refused
+/// with the install that works: `luajit-2.1` or `luajit-2.0`, as the tree's own header says.
+#[test]
+fn a_luajit_tree_given_for_a_lua_version_names_the_luajit_install() {
+    let fixtures = fixtures_or_skip!("a_luajit_tree_given_for_a_lua_version_names_the_luajit_install");
+    let env = Env::new();
+    for (tarball, branch) in [("mirror/LuaJIT-2.1.tar.gz", "luajit-2.1"), ("local/LuaJIT-2.0-git.tar.gz", "luajit-2.0")] {
+        let mut cmd = env.luaenv();
+        cmd.args(["install", "5.4.7", "--no-rocks", "--from"]).arg(fixtures.join(tarball));
+        fails(&mut cmd, 2, &format!("install it as `luaenv install {branch} --from …`"));
+    }
+    assert!(env.versions_entries().is_empty());
+}

@@ -203,7 +203,7 @@ pub fn ok(cmd: &mut Command) -> String {
 /// come before the error line, which is then the first line of the error itself.
 pub fn is_progress_line(line: &str) -> bool {
     let step = line.split_once(": ").map(|(_, step)| step).unwrap_or("");
-    line.starts_with("downloading ") || (step.starts_with("compiling ") && step.ends_with(" objects")) || step.starts_with("installing LuaRocks ")
+    line.starts_with("downloading ") || (step.starts_with("compiling ") && step.ends_with(" objects")) || step.starts_with("installing LuaRocks ") || step == "building it for this machine too, to run LuaRocks"
 }
 
 /// Asserts the failure contract: the exit code, one clear `luaenv:` line first, no backtrace.
