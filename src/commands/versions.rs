@@ -32,6 +32,7 @@ impl Args {
                         "origin": origin.filter(|_| selected).map(|(kind, _)| kind),
                         "origin_path": origin.filter(|_| selected).and_then(|(_, path)| path),
                         "static": is_static(ctx, name),
+                        "target": crate::prefix::Receipt::read(&ctx.prefix(name)).map(|r| r.target),
                     })
                 })
                 .collect();
