@@ -175,7 +175,11 @@ fn check_target(target: &str) -> Result<String> {
     use target_lexicon::{Architecture, Environment, OperatingSystem, Vendor};
     let normal = match target.split_once("-w64-mingw32") {
         Some((arch, "")) => format!("{arch}-pc-windows-gnu"),
-        _ => target.replacen("-pc-linux-", "-unknown-linux-", 1),
+        // Debian's spelling (`aarch64-linux-gnu`, the prefix of its cross compilers).
+        _ => match target.split_once("-linux-") {
+            Some((arch, env)) if !arch.contains('-') => format!("{arch}-unknown-linux-{env}"),
+            _ => target.replacen("-pc-linux-", "-unknown-linux-", 1),
+        },
     };
     let known = normal.parse::<target_lexicon::Triple>().ok().filter(|t| t.to_string() == normal && t.architecture != Architecture::Unknown);
     let Some(triple) = known else {
@@ -285,6 +289,7 @@ mod tests {
         assert_eq!(check_target("x86_64-w64-mingw32").unwrap(), "x86_64-pc-windows-gnu");
         assert_eq!(check_target("i686-w64-mingw32").unwrap(), "i686-pc-windows-gnu");
         assert_eq!(check_target("x86_64-pc-linux-gnu").unwrap(), "x86_64-unknown-linux-gnu");
+        assert_eq!(check_target("aarch64-linux-gnu").unwrap(), "aarch64-unknown-linux-gnu");
         for bad in ["x-y-z", "x86_64-unknown-linux-gnu..", "nonsense", "aarch64", ""] {
             assert_eq!(crate::error::exit_code(&check_target(bad).unwrap_err()), 2, "{bad}");
         }

@@ -157,7 +157,10 @@ pub fn check_static_target(target: &str) -> Result<()> {
 
 /// Whether the user named a C compiler for `target` (the variables `cc` reads).
 fn chose_compiler(target: &str) -> bool {
-    [format!("CC_{target}"), format!("CC_{}", target.replace('-', "_")), "TARGET_CC".into(), "CC".into()].iter().any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty()))
+    // `cc` ignores a value of blanks, and so does this.
+    [format!("CC_{target}"), format!("CC_{}", target.replace('-', "_")), "TARGET_CC".into(), "CC".into()]
+        .iter()
+        .any(|v| std::env::var(v).is_ok_and(|v| !v.trim().is_empty()))
 }
 
 /// Windows targets (`x86_64-pc-windows-gnu`, `x86_64-w64-mingw32`), built as `make mingw` does.

@@ -15,6 +15,7 @@ const CHECK: &str = "print(_VERSION) assert((loadstring or load)('return 42')() 
 /// qemu-user for another CPU, under wine for Windows) and is skipped, with a note, when not.
 pub fn smoke_test(staged: &Path, interpreter: &str, tc: &Toolchain) -> Result<()> {
     let program = staged.join("bin").join(target_program(interpreter, &tc.target));
+    check_built_for(&program, &tc.target, &tc.compiler)?;
     let Some(mut cmd) = command_for(&program, &tc.target, &tc.host) else {
         let tool = match runner(&tc.target, &tc.host) {
             Runner::Wine => "wine".to_string(),
@@ -54,6 +55,48 @@ fn verbose_note(line: &str) {
     if crate::install::progress::verbose() {
         crate::install::progress::note(&format!("  {line}"));
     }
+}
+
+/// The program must be built for the target's CPU: a compiler named with CC for another CPU
+/// (or one that ignores the flags it is given) would otherwise install this machine's program
+/// under the target's name.
+fn check_built_for(program: &Path, target: &str, compiler: &str) -> Result<()> {
+    let mut header = [0u8; 20];
+    let read = std::fs::File::open(program).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut header));
+    if read.is_err() {
+        return Ok(()); // A missing program fails the smoke test itself, with its own message.
+    }
+    let arch = arch_of(target);
+    let expected: Option<u16> = match arch {
+        "x86_64" => Some(62),
+        "aarch64" => Some(183),
+        "i386" | "i486" | "i586" | "i686" => Some(3),
+        a if a.starts_with("arm") || a.starts_with("thumb") => Some(40),
+        a if a.starts_with("riscv64") => Some(243),
+        "powerpc64" | "powerpc64le" => Some(21),
+        "s390x" => Some(22),
+        _ => None,
+    };
+    let built = if header.starts_with(b"MZ") {
+        "a Windows program".to_string()
+    } else if header.starts_with(b"\x7fELF") {
+        let machine = u16::from_le_bytes([header[18], header[19]]);
+        match (crate::install::build::is_windows(target), expected) {
+            (false, Some(want)) if machine == want => return Ok(()),
+            (false, None) => return Ok(()),
+            _ => format!("an ELF program for machine {machine}"),
+        }
+    } else {
+        return Ok(());
+    };
+    if crate::install::build::is_windows(target) && built == "a Windows program" {
+        return Ok(());
+    }
+    bail!(
+        "build failed: the C compiler ({compiler}) made `{}` {built}, not one for {target}; set CC_{} to a compiler for {target}; nothing was installed",
+        program.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
+        target.replace('-', "_")
+    )
 }
 
 /// What the program printed, read from files rather than pipes once it exited: a wineserver

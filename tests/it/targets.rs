@@ -217,6 +217,10 @@ fn a_target_this_machines_own_compiler_would_only_pretend_to_build_is_refused() 
         let first = fails(&mut cmd, 1, &format!("`{compiler}` is not on PATH"));
         assert!(first.contains(&format!("apt-get install {package}`")), "{first}");
     }
+    // A blank CC_<target> names no compiler: `cc` would take this machine's.
+    let mut blank = env.luaenv();
+    blank.env("PATH", &host_only).env("CC_i686_unknown_linux_gnu", " \t").args(["install", "5.4.7", "--no-rocks", "--target", "i686-unknown-linux-gnu", "--mirror", "http://127.0.0.1:9/"]);
+    fails(&mut blank, 1, "`i686-linux-gnu-gcc` is not on PATH");
     for target in ["x86_64-unknown-freebsd", "aarch64-apple-darwin", "x86_64-pc-windows-msvc"] {
         fails(env.luaenv().env("PATH", &host_only).args(["install", "5.4.7", "--no-rocks", "--target", target]), 2, "cannot build Lua for that system");
     }
@@ -542,4 +546,21 @@ fn doctor_runs_a_windows_build_under_wine_and_finds_its_missing_dll() {
     assert_eq!(out.status.code(), Some(1), "{said}");
     assert!(said.contains(&format!("{name}: {} does not run", prefix.join("bin/lua.exe").display())), "{said}");
     assert!(said.contains(&format!("`luaenv install 5.4.7 --force --target {WINDOWS}`")), "{said}");
+}
+
+/// A compiler named for a target (CC_<target>) that builds for this machine's CPU instead
+/// (here plain gcc for i686, without the `-m32` it would need) makes a build that is refused
+/// before it is installed or cached: the program's own header says which CPU it is for.
+#[test]
+fn a_compiler_named_for_a_target_that_builds_for_another_cpu_installs_nothing() {
+    let fixtures = fixtures_or_skip!("a_compiler_named_for_a_target_that_builds_for_another_cpu_installs_nothing");
+    let env = Env::new();
+    let server = Server::serve(&fixtures.join("mirror"));
+    let mut cmd = env.luaenv();
+    cmd.env("CC_i686_unknown_linux_gnu", "gcc").args(["install", "5.4.7", "--no-rocks", "--target", "i686-unknown-linux-gnu", "--mirror", &server.url]);
+    let first = fails(&mut cmd, 1, "made `lua` an ELF program for machine 62, not one for i686-unknown-linux-gnu");
+    assert!(first.contains("set CC_i686_unknown_linux_gnu"), "{first}");
+    assert!(env.versions_entries().is_empty(), "{:?}", env.versions_entries());
+    let cached = std::fs::read_dir(env.cache().join("builds")).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(cached, 0, "the wrong build was cached");
 }
