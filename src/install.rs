@@ -325,9 +325,9 @@ fn warn_dropped(name: &str, live: &Path, staged: &Path) {
             "warning: --force replaces {name} without what was added to it since it was installed: {}{more} (reinstall those rocks with luarocks; the LuaRocks config is kept)",
             shown.join(", ")
         ),
-        (true, true) => eprintln!("warning: --force replaces {name} without the LuaRocks it had, and without its config (`LUAENV_VERSION={name} luaenv rocks install` adds it again)"),
+        (true, true) => eprintln!("warning: --force replaces {name} without the LuaRocks it had, and without its config (`LUAENV_VERSION={name} luaenv rocks install`, with `--from <tarball>` if the mirror has no LuaRocks, adds it again)"),
         (true, false) => eprintln!(
-            "warning: --force replaces {name} without the LuaRocks it had, without its config, and without what was added to it since it was installed: {}{more} (`LUAENV_VERSION={name} luaenv rocks install` adds LuaRocks again; then reinstall those rocks)",
+            "warning: --force replaces {name} without the LuaRocks it had, without its config, and without what was added to it since it was installed: {}{more} (`LUAENV_VERSION={name} luaenv rocks install`, with `--from <tarball>` if the mirror has no LuaRocks, adds LuaRocks again; then reinstall those rocks)",
             shown.join(", ")
         ),
     }

@@ -95,7 +95,7 @@ pub fn runs_elsewhere(command: &str, program: &Path, runner: &str) -> String {
         false => runner.to_string(),
     };
     format!(
-        "{command}: {} is built for {system} and does not run here directly; run it with `{runner} {}`, or select a version built for this machine (`luaenv local <version>`)",
+        "{command}: {} is built for {system} and does not run here directly; run it with `{runner} {}`, or select a version built for this machine (`luaenv local`, `luaenv global` or LUAENV_VERSION)",
         program.parent().and_then(Path::parent).and_then(Path::file_name).map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
         program.display()
     )

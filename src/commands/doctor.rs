@@ -198,6 +198,12 @@ fn reinstall(name: &str, receipt: &Receipt) -> String {
     if receipt.flags.get("static").and_then(|v| v.as_bool()) == Some(true) {
         command.push_str(" --static");
     }
+    // LuaRocks as it came: from the tarball it was installed from, when that is a file here.
+    match &receipt.luarocks {
+        None => command.push_str(" --no-rocks"),
+        Some(source) if Path::new(&source.url).is_file() => command.push_str(&format!(" --rocks-from {}", crate::shell::quote(crate::shell::Shell::Bash, &source.url))),
+        Some(_) => {}
+    }
     format!("reinstall it: `{command}`")
 }
 

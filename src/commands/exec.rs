@@ -1,5 +1,6 @@
 use std::ffi::OsString;
 use std::os::unix::process::CommandExt;
+use std::path::Path;
 
 use anyhow::Result;
 
@@ -39,9 +40,12 @@ impl Args {
             Some(p) if !command.contains('/') => p.into_os_string(),
             _ => self.command[0].clone(),
         };
+        // A Windows build's `lua`, `luajit` are `lua.exe`, `luajit.exe`.
+        let exe = bin.join(format!("{command}.exe"));
+        let program: OsString = if !Path::new(&program).is_file() && crate::shim::foreign_program(&exe).is_some() { exe.into_os_string() } else { program };
         // Checked first: glibc's exec would hand a program for another system to /bin/sh.
-        if let Some(runner) = crate::shim::foreign_program(std::path::Path::new(&program)) {
-            return Err(crate::error::usage(crate::shim::runs_elsewhere(&command, std::path::Path::new(&program), runner)));
+        if let Some(runner) = crate::shim::foreign_program(Path::new(&program)) {
+            return Err(crate::error::usage(crate::shim::runs_elsewhere(&command, Path::new(&program), runner)));
         }
         let err = std::process::Command::new(&program)
             .args(&self.command[1..])

@@ -243,7 +243,12 @@ pub fn build_luajit(tree: &Path, prefix: &Path, opts: &BuildOptions, tc: &Toolch
     let src = tree.join("src");
     let makefile = std::fs::read_to_string(src.join("Makefile")).with_context(|| format!("{} is missing: not a LuaJIT source tree", src.join("Makefile").display()))?;
     if !src.join("luajit_rolling.h").is_file() && !src.join("luajit.h").is_file() {
-        bail!("{} is not a LuaJIT 2.1 source tree luaenv understands (no luajit_rolling.h)", tree.display());
+        // PUC Lua's tree says which release it is.
+        let lua_h = crate::fs::read_text_capped(&src.join("lua.h"), crate::limits::MAX_TEXT).ok();
+        if let Some(found) = lua_h.as_deref().and_then(crate::install::verify::lua_h_version) {
+            return Err(crate::error::usage(format!("the source is Lua {found} (its src/lua.h says so), not LuaJIT; install it as `luaenv install {found} --from …`")));
+        }
+        return Err(crate::error::usage("the source is not a LuaJIT tree (it has no src/luajit.h or src/luajit_rolling.h); give the tarball or folder of a LuaJIT release"));
     }
     let scratch = tree.join("luaenv-probe");
     std::fs::create_dir_all(&scratch)?;

@@ -507,3 +507,15 @@ fn a_luajit_tree_given_for_a_lua_version_names_the_luajit_install() {
     }
     assert!(env.versions_entries().is_empty());
 }
+
+/// And the other way: a PUC Lua tree given as the source of LuaJIT names its own release.
+#[test]
+fn a_lua_tree_given_for_luajit_names_the_lua_install() {
+    let fixtures = fixtures_or_skip!("a_lua_tree_given_for_luajit_names_the_lua_install");
+    let env = Env::new();
+    let mut cmd = env.luaenv();
+    cmd.args(["install", "luajit-2.1", "--no-rocks", "--from"]).arg(fixtures.join("mirror/lua-5.4.7.tar.gz"));
+    let first = fails(&mut cmd, 2, "the source is Lua 5.4.7 (its src/lua.h says so), not LuaJIT; install it as `luaenv install 5.4.7 --from …`");
+    assert!(!first.contains("/tmp/") && !first.contains("build-"), "a temporary path leaks: {first}");
+    assert!(env.versions_entries().is_empty());
+}
