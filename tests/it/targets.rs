@@ -518,6 +518,9 @@ fn a_selected_version_built_for_another_system_says_how_to_run_it() {
         let first = fails(cmd.env("LUAENV_VERSION", &windows).arg("-v"), 2, "is built for Windows");
         assert!(first.contains(&format!("`wine {windows_lua}`")), "{first}");
     }
+    // `which` names the program either way, as for the aarch64 build.
+    assert_eq!(ok(env.luaenv().args(["which", "lua"]).env("LUAENV_VERSION", &windows)).trim(), windows_lua);
+    assert_eq!(ok(env.luaenv().args(["which", "lua"]).env("LUAENV_VERSION", &arm)).trim(), arm_lua);
 }
 
 /// `doctor` runs a cross build where this machine can (a Windows build under wine, checked by
