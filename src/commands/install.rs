@@ -110,6 +110,7 @@ impl Args {
             let outcome = install::install_from(ctx, &request, &caches)?;
             if outcome.how == How::AlreadyInstalled {
                 check_same_options(&outcome, &options)?;
+                check_same_source(&outcome, self.from.as_deref())?;
                 crate::install::progress::note(&format!("{} is already installed (use --force to reinstall)", outcome.name));
             }
             if self.json {
@@ -162,6 +163,22 @@ fn check_same_options(outcome: &install::Outcome, asked: &BuildOptions) -> Resul
         "{} is already installed with other build options ({}); add --force to rebuild it with the options asked for",
         outcome.name,
         differ.join("; ")
+    )))
+}
+
+/// `--from <tarball>` for an installed version: the same bytes say it is installed; others
+/// are refused, as other options are (a folder is not compared).
+fn check_same_source(outcome: &install::Outcome, from: Option<&str>) -> Result<()> {
+    let Some(from) = from.map(std::path::Path::new).filter(|f| f.is_file()) else { return Ok(()) };
+    let Some(installed) = Receipt::read(&outcome.prefix).and_then(|r| r.source.sha256) else { return Ok(()) };
+    let given = crate::install::verify::sha256_file(from)?;
+    if given == installed {
+        return Ok(());
+    }
+    Err(usage(format!(
+        "{} is already installed from another source (sha256 {installed}, not {given} as {} is); add --force to rebuild it from that file",
+        outcome.name,
+        from.display()
     )))
 }
 

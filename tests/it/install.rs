@@ -575,10 +575,10 @@ fn compat_means_what_each_series_offers() {
     assert!(runs(&lua, "assert(math.pow(2, 10) == 1024)") && runs(&lua, "local global = 1"));
 }
 
-/// Asking again for an installed version with other build options is refused (exit 2), not
-/// answered with the build that is there; the same options say it is installed (exit 0), and
-/// `--force` rebuilds it with the new ones. `--static` for Windows is refused whatever is
-/// installed.
+/// Asking again for an installed version with other build options or another `--from`
+/// tarball is refused (exit 2), not answered with the build that is there; the same options
+/// and bytes say it is installed (exit 0), and `--force` rebuilds it with the new ones.
+/// `--static` for Windows is refused whatever is installed.
 #[test]
 fn an_installed_version_asked_for_with_other_build_options_is_refused_until_forced() {
     let fixtures = fixtures_or_skip!("an_installed_version_asked_for_with_other_build_options_is_refused_until_forced");
@@ -595,6 +595,11 @@ fn an_installed_version_asked_for_with_other_build_options_is_refused_until_forc
     let first = fails(&mut install(&["--compat", "none"]), 2, "5.4.7 is already installed with other build options");
     assert!(first.contains(r#"compat "none" asked, "default" installed"#) && first.contains("--force"), "{first}");
     fails(&mut install(&["--static", "--target", "x86_64-pc-windows-gnu"]), 2, "cannot be fully static");
+    // The source too: the same bytes are the install that is there, others are not.
+    let same = fixtures.join("mirror/lua-5.4.7.tar.gz");
+    ok(&mut install(&["--from", same.to_str().unwrap()]));
+    let other = fixtures.join("mirror/lua-5.3.6.tar.gz");
+    fails(&mut install(&["--from", other.to_str().unwrap()]), 2, "5.4.7 is already installed from another source");
     ok(&mut install(&["--compat", "none", "--force"]));
     let receipt = std::fs::read_to_string(env.prefix("5.4.7").join("luaenv-receipt.json")).unwrap();
     assert!(receipt.contains(r#""compat": "none""#), "{receipt}");
