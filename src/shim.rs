@@ -56,23 +56,35 @@ pub fn run(command: &str, args: Vec<OsString>) -> u8 {
     }
 }
 
+/// What a program file is built for, read from its header.
+#[derive(Debug, PartialEq)]
+pub enum BuiltFor {
+    Windows,
+    /// An ELF program for this `e_machine` (62 x86_64, 183 aarch64, …).
+    Elf(u16),
+}
+
+/// `None` for a script, or a file that cannot be read.
+pub fn built_for(program: &Path) -> Option<BuiltFor> {
+    let mut header = [0u8; 20];
+    std::io::Read::read_exact(&mut std::fs::File::open(program).ok()?, &mut header).ok()?;
+    if header.starts_with(b"MZ") {
+        Some(BuiltFor::Windows)
+    } else {
+        header.starts_with(b"\x7fELF").then(|| BuiltFor::Elf(u16::from_le_bytes([header[18], header[19]])))
+    }
+}
+
 /// What runs `program` on this machine when it is built for another one: `wine` for a Windows
 /// program, `qemu-<arch>` for a Linux program of another CPU; `None` for one that runs here
 /// (or is a script, or cannot be read). Read from the file's own header, against this
 /// program's.
 pub fn foreign_program(program: &Path) -> Option<&'static str> {
-    let header = |path: &Path| -> Option<[u8; 20]> {
-        let mut bytes = [0u8; 20];
-        std::io::Read::read_exact(&mut std::fs::File::open(path).ok()?, &mut bytes).ok()?;
-        Some(bytes)
+    let theirs = match built_for(program)? {
+        BuiltFor::Windows => return Some("wine"),
+        BuiltFor::Elf(machine) => machine,
     };
-    let bytes = header(program)?;
-    if bytes.starts_with(b"MZ") {
-        return Some("wine");
-    }
-    let machine = |b: &[u8; 20]| b.starts_with(b"\x7fELF").then(|| u16::from_le_bytes([b[18], b[19]]));
-    let (theirs, ours) = (machine(&bytes)?, machine(&header(Path::new("/proc/self/exe"))?)?);
-    if theirs == ours {
+    if built_for(Path::new("/proc/self/exe"))? == BuiltFor::Elf(theirs) {
         return None;
     }
     Some(match theirs {

@@ -160,7 +160,7 @@ fn prefixes(ctx: &Context, out: &mut Vec<Finding>) {
         };
         let lua = prefix.join("bin").join(crate::install::smoke::target_program(interpreter, &receipt.target));
         let Some(mut cmd) = crate::install::smoke::command_for(&lua, &receipt.target, &host) else {
-            let tool = if crate::install::build::is_windows(&receipt.target) { "wine".to_string() } else { format!("qemu-{}", receipt.target.split('-').next().unwrap_or_default()) };
+            let tool = crate::install::smoke::runner_tool(&receipt.target);
             match lua.is_file() {
                 true => out.push(Finding::warn(format!("{name}: built for {}, not run here: {tool} is not installed", receipt.target), format!("install {tool} to run it on this machine"))),
                 false => out.push(Finding::problem(format!("{name}: {} is missing", lua.display()), reinstall(&name, &receipt))),

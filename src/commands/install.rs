@@ -109,8 +109,10 @@ impl Args {
             };
             let outcome = install::install_from(ctx, &request, &caches)?;
             if outcome.how == How::AlreadyInstalled {
-                check_same_options(&outcome, &options)?;
-                check_same_source(&outcome, self.from.as_deref())?;
+                if let Some(receipt) = Receipt::read(&outcome.prefix) {
+                    check_same_options(&outcome.name, &receipt, &options)?;
+                    check_same_source(&outcome.name, &receipt, self.from.as_deref())?;
+                }
                 crate::install::progress::note(&format!("{} is already installed (use --force to reinstall)", outcome.name));
             }
             if self.json {
@@ -147,9 +149,8 @@ fn json_row(spec: &str, outcome: &install::Outcome) -> serde_json::Value {
 
 /// An install that is already there answers a request for other build options (`--static`,
 /// `--compat`, `--readline`) with an error, not with the old build: `--force` rebuilds it.
-fn check_same_options(outcome: &install::Outcome, asked: &BuildOptions) -> Result<()> {
-    let Some(receipt) = Receipt::read(&outcome.prefix) else { return Ok(()) };
-    let (installed, asked) = (receipt.flags, serde_json::to_value(asked)?);
+fn check_same_options(name: &str, receipt: &Receipt, asked: &BuildOptions) -> Result<()> {
+    let (installed, asked) = (&receipt.flags, serde_json::to_value(asked)?);
     let (Some(installed), Some(asked)) = (installed.as_object(), asked.as_object()) else { return Ok(()) };
     let differ: Vec<String> = asked
         .iter()
@@ -160,24 +161,22 @@ fn check_same_options(outcome: &install::Outcome, asked: &BuildOptions) -> Resul
         return Ok(());
     }
     Err(usage(format!(
-        "{} is already installed with other build options ({}); add --force to rebuild it with the options asked for",
-        outcome.name,
+        "{name} is already installed with other build options ({}); add --force to rebuild it with the options asked for",
         differ.join("; ")
     )))
 }
 
 /// `--from <tarball>` for an installed version: the same bytes say it is installed; others
 /// are refused, as other options are (a folder is not compared).
-fn check_same_source(outcome: &install::Outcome, from: Option<&str>) -> Result<()> {
+fn check_same_source(name: &str, receipt: &Receipt, from: Option<&str>) -> Result<()> {
     let Some(from) = from.map(std::path::Path::new).filter(|f| f.is_file()) else { return Ok(()) };
-    let Some(installed) = Receipt::read(&outcome.prefix).and_then(|r| r.source.sha256) else { return Ok(()) };
+    let Some(installed) = &receipt.source.sha256 else { return Ok(()) };
     let given = crate::install::verify::sha256_file(from)?;
-    if given == installed {
+    if given == *installed {
         return Ok(());
     }
     Err(usage(format!(
-        "{} is already installed from another source (sha256 {installed}, not {given} as {} is); add --force to rebuild it from that file",
-        outcome.name,
+        "{name} is already installed from another source (sha256 {installed}, not {given} as {} is); add --force to rebuild it from that file",
         from.display()
     )))
 }

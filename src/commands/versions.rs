@@ -1,6 +1,7 @@
 use anyhow::Result;
 
 use crate::context::Context;
+use crate::prefix::Receipt;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -25,14 +26,15 @@ impl Args {
                 .iter()
                 .map(|name| {
                     let selected = current.as_deref() == Some(name);
+                    let receipt = Receipt::read(&ctx.prefix(name));
                     serde_json::json!({
                         "name": name,
                         "prefix": ctx.prefix(name),
                         "selected": selected,
                         "origin": origin.filter(|_| selected).map(|(kind, _)| kind),
                         "origin_path": origin.filter(|_| selected).and_then(|(_, path)| path),
-                        "static": is_static(ctx, name),
-                        "target": crate::prefix::Receipt::read(&ctx.prefix(name)).map(|r| r.target),
+                        "static": is_static(receipt.as_ref()),
+                        "target": receipt.map(|r| r.target),
                     })
                 })
                 .collect();
@@ -43,7 +45,7 @@ impl Args {
             eprintln!("no versions installed; run `luaenv install latest`");
         }
         for name in &installed {
-            let tag = if is_static(ctx, name) { " [static]" } else { "" };
+            let tag = if is_static(Receipt::read(&ctx.prefix(name)).as_ref()) { " [static]" } else { "" };
             match (&current, &selection) {
                 (Some(c), Some(s)) if c == name => println!("* {name}{tag} ({})", s.origin.describe()),
                 _ => println!("  {name}{tag}"),
@@ -54,6 +56,6 @@ impl Args {
 }
 
 /// Whether the version was linked fully statically (`--static`), as its receipt says.
-fn is_static(ctx: &Context, name: &str) -> bool {
-    crate::prefix::Receipt::read(&ctx.prefix(name)).is_some_and(|r| r.flags.get("static").and_then(|v| v.as_bool()) == Some(true))
+fn is_static(receipt: Option<&Receipt>) -> bool {
+    receipt.is_some_and(|r| r.flags.get("static").and_then(|v| v.as_bool()) == Some(true))
 }

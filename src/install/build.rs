@@ -145,12 +145,15 @@ impl Toolchain {
 }
 
 /// `--static` for a Windows target: Lua for Windows is `lua.exe` with its DLL, as upstream's
-/// `make mingw` builds it, never one static program.
+/// `make mingw` builds it, never one static program; macOS has no static C library.
 pub fn check_static_target(target: &str) -> Result<()> {
     if is_windows(target) {
         return Err(crate::error::usage(format!(
             "--static: a build for {target} cannot be fully static (Lua for it is lua.exe with its DLL, as upstream's make mingw builds it); drop --static"
         )));
+    }
+    if target.contains("apple") {
+        return Err(crate::error::usage(format!("--static: a build for {target} cannot be fully static (macOS has no static C library); drop --static")));
     }
     Ok(())
 }

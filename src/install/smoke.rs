@@ -17,11 +17,7 @@ pub fn smoke_test(staged: &Path, interpreter: &str, tc: &Toolchain) -> Result<()
     let program = staged.join("bin").join(target_program(interpreter, &tc.target));
     check_built_for(&program, &tc.target, &tc.compiler)?;
     let Some(mut cmd) = command_for(&program, &tc.target, &tc.host) else {
-        let tool = match runner(&tc.target, &tc.host) {
-            Runner::Wine => "wine".to_string(),
-            _ => format!("qemu-{}", arch_of(&tc.target)),
-        };
-        eprintln!("note: the {} build was not smoke-tested: {tool} is not installed", tc.target);
+        eprintln!("note: the {} build was not smoke-tested: {} is not installed", tc.target, runner_tool(&tc.target));
         return Ok(());
     };
     cmd.arg("-e").arg(CHECK).env_remove("LUA_INIT").env_remove("LUA_PATH").env_remove("LUA_CPATH");
@@ -61,37 +57,28 @@ fn verbose_note(line: &str) {
 /// (or one that ignores the flags it is given) would otherwise install this machine's program
 /// under the target's name.
 fn check_built_for(program: &Path, target: &str, compiler: &str) -> Result<()> {
-    let mut header = [0u8; 20];
-    let read = std::fs::File::open(program).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut header));
-    if read.is_err() {
-        return Ok(()); // A missing program fails the smoke test itself, with its own message.
-    }
-    let arch = arch_of(target);
-    let expected: Option<u16> = match arch {
-        "x86_64" => Some(62),
-        "aarch64" => Some(183),
-        "i386" | "i486" | "i586" | "i686" => Some(3),
-        a if a.starts_with("arm") || a.starts_with("thumb") => Some(40),
-        a if a.starts_with("riscv64") => Some(243),
-        "powerpc64" | "powerpc64le" => Some(21),
-        "s390x" => Some(22),
-        _ => None,
-    };
-    let built = if header.starts_with(b"MZ") {
-        "a Windows program".to_string()
-    } else if header.starts_with(b"\x7fELF") {
-        let machine = u16::from_le_bytes([header[18], header[19]]);
-        match (crate::install::build::is_windows(target), expected) {
-            (false, Some(want)) if machine == want => return Ok(()),
-            (false, None) => return Ok(()),
-            _ => format!("an ELF program for machine {machine}"),
-        }
+    use crate::shim::BuiltFor;
+    let expected = if crate::install::build::is_windows(target) {
+        BuiltFor::Windows
     } else {
-        return Ok(());
+        BuiltFor::Elf(match arch_of(target) {
+            "x86_64" => 62,
+            "aarch64" => 183,
+            "i386" | "i486" | "i586" | "i686" => 3,
+            a if a.starts_with("arm") || a.starts_with("thumb") => 40,
+            a if a.starts_with("riscv64") => 243,
+            "powerpc64" | "powerpc64le" => 21,
+            "s390x" => 22,
+            _ => return Ok(()),
+        })
     };
-    if crate::install::build::is_windows(target) && built == "a Windows program" {
-        return Ok(());
-    }
+    // A missing program (or a script) fails the smoke test itself, with its own message.
+    let built = match crate::shim::built_for(program) {
+        None => return Ok(()),
+        Some(built) if built == expected => return Ok(()),
+        Some(BuiltFor::Windows) => "a Windows program".to_string(),
+        Some(BuiltFor::Elf(machine)) => format!("an ELF program for machine {machine}"),
+    };
     bail!(
         "build failed: the C compiler ({compiler}) made `{}` {built}, not one for {target}; set CC_{} to a compiler for {target}; nothing was installed",
         program.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
@@ -169,6 +156,12 @@ fn runner(target: &str, host: &str) -> Runner {
     } else {
         Runner::Qemu
     }
+}
+
+/// The tool a program built for `target` needs to run on this machine when it does not run
+/// here as it is: `wine`, or `qemu-<arch>`.
+pub fn runner_tool(target: &str) -> String {
+    if crate::install::build::is_windows(target) { "wine".to_string() } else { format!("qemu-{}", arch_of(target)) }
 }
 
 /// Whether a program built for `target` runs on this machine as it is (no qemu, no wine).
