@@ -232,8 +232,9 @@ fn rocks_config(luarocks: &Path, key: &str) -> String {
     ok(Command::new(luarocks).args(["config", key]).env_remove("LUAROCKS_CONFIG")).trim().to_string()
 }
 
-/// A folder with a small C rock, `twice` (`twice-1.0-1.rockspec`, builtin build).
-fn twice_rock(env: &Env) -> PathBuf {
+/// Writes a small C rock, `twice` (builtin build), and builds it with `luarocks make`: it must
+/// build, with no command of LuaRocks' missing on the way (`sh: …: not found`).
+fn make_twice_rock(env: &Env, luarocks: &Path) {
     let rock = env.dir.path().join("twice");
     std::fs::create_dir_all(&rock).unwrap();
     std::fs::write(
@@ -244,7 +245,17 @@ fn twice_rock(env: &Env) -> PathBuf {
     )
     .unwrap();
     std::fs::write(rock.join("twice-1.0-1.rockspec"), "package = \"twice\"\nversion = \"1.0-1\"\nsource = { url = \"file://.\" }\nbuild = { type = \"builtin\", modules = { twice = \"twice.c\" } }\n").unwrap();
-    rock
+    let made = run(Command::new(luarocks).args(["make", "twice-1.0-1.rockspec"]).current_dir(&rock).env_remove("LUAROCKS_CONFIG"));
+    assert!(made.status.success() && !stderr(&made).contains("not found"), "{}\n{}", stdout(&made), stderr(&made));
+}
+
+/// The `twice` rock built for Windows: a DLL linked against the Lua DLL, which the Windows
+/// interpreter loads under wine.
+fn twice_dll_loads_under_wine(env: &Env, dll: &Path, lua_dll: &str, interpreter: &Path) {
+    let imports = ok(Command::new("x86_64-w64-mingw32-objdump").arg("-p").arg(dll));
+    assert!(imports.contains(&format!("DLL Name: {lua_dll}")), "the rock does not link against {lua_dll}:\n{imports}");
+    let said = ok(wine(env, interpreter).args(["-e", "io.write(require('twice').twice(21))"]));
+    assert_eq!(said.trim(), "42");
 }
 
 /// A Windows prefix's LuaRocks runs here on a host lua of the same release built beside it,
@@ -272,13 +283,8 @@ fn luarocks_in_a_windows_prefix_builds_c_rocks_for_windows() {
     assert_eq!(rocks_config(&luarocks, "variables.LUA_INCDIR"), prefix.join("include").display().to_string());
     assert_eq!(rocks_config(&luarocks, "variables.LUA_LIBDIR"), prefix.join("lib").display().to_string());
 
-    let rock = twice_rock(&env);
-    ok(Command::new(&luarocks).args(["make", "twice-1.0-1.rockspec"]).current_dir(&rock).env_remove("LUAROCKS_CONFIG"));
-    let dll = prefix.join("lib/lua/5.4/twice.dll");
-    let imports = ok(Command::new("x86_64-w64-mingw32-objdump").arg("-p").arg(&dll));
-    assert!(imports.contains("DLL Name: lua54.dll"), "the rock does not link against lua54.dll:\n{imports}");
-    let said = ok(wine(&env, &prefix.join("bin/lua.exe")).args(["-e", "io.write(require('twice').twice(21))"]));
-    assert_eq!(said.trim(), "42");
+    make_twice_rock(&env, &luarocks);
+    twice_dll_loads_under_wine(&env, &prefix.join("lib/lua/5.4/twice.dll"), "lua54.dll", &prefix.join("bin/lua.exe"));
 }
 
 /// An aarch64 prefix's LuaRocks config names the aarch64 cross compiler and Debian's sysroot
@@ -330,9 +336,7 @@ fn luarocks_in_an_aarch64_luajit_prefix_runs_on_a_host_luajit_and_builds_for_aar
     assert_eq!(rocks_config(&luarocks, "variables.CC"), "aarch64-linux-gnu-gcc");
     assert_eq!(rocks_config(&luarocks, "lua_version"), "5.1");
 
-    let rock = twice_rock(&env);
-    let made = run(Command::new(&luarocks).args(["make", "twice-1.0-1.rockspec"]).current_dir(&rock).env_remove("LUAROCKS_CONFIG"));
-    assert!(made.status.success() && !stderr(&made).contains("not found"), "{}\n{}", stdout(&made), stderr(&made));
+    make_twice_rock(&env, &luarocks);
     let module = prefix.join("lib/lua/5.1/twice.so");
     let header = std::fs::read(&module).unwrap();
     assert_eq!(u16::from_le_bytes([header[18], header[19]]), 183, "twice.so is not an aarch64 ELF object (e_machine 183)");
@@ -357,15 +361,9 @@ fn luarocks_in_a_windows_luajit_prefix_builds_c_rocks_that_luajit_exe_loads() {
     let luarocks = prefix.join("bin/luarocks");
     assert_eq!(rocks_config(&luarocks, "variables.CC"), "x86_64-w64-mingw32-gcc");
     assert_eq!(rocks_config(&luarocks, "lib_extension"), "dll");
-    let rock = twice_rock(&env);
-    let made = run(Command::new(&luarocks).args(["make", "twice-1.0-1.rockspec"]).current_dir(&rock).env_remove("LUAROCKS_CONFIG"));
-    assert!(made.status.success() && !stderr(&made).contains("not found"), "{}\n{}", stdout(&made), stderr(&made));
+    make_twice_rock(&env, &luarocks);
     // LuaJIT for Windows looks for C modules beside luajit.exe (`!\?.dll`): the rock is there.
-    let dll = prefix.join("bin/twice.dll");
-    let imports = ok(Command::new("x86_64-w64-mingw32-objdump").arg("-p").arg(&dll));
-    assert!(imports.contains("DLL Name: lua51.dll"), "the rock does not link against lua51.dll:\n{imports}");
-    let said = ok(wine(&env, &prefix.join("bin/luajit.exe")).args(["-e", "io.write(require('twice').twice(21))"]));
-    assert_eq!(said.trim(), "42");
+    twice_dll_loads_under_wine(&env, &prefix.join("bin/twice.dll"), "lua51.dll", &prefix.join("bin/luajit.exe"));
 }
 
 /// LuaJIT for Windows from Linux, as `make TARGET_SYS=Windows` builds it (host tools for this
