@@ -5,6 +5,7 @@
 #   benches/completion.sh [runs]      (default 200)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/common.sh
 runs=${1:-200}
 cargo build --release --quiet
 bin=$PWD/target/release/luaenv
@@ -14,7 +15,6 @@ export LUAENV_ROOT=$work/root
 mkdir -p "$LUAENV_ROOT/versions"/{5.1.5,5.3.6,5.4.7,5.5.1,luajit-2.1}
 
 now() { date +%s%N; }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 timeit() { local t0; t0=$(now); "$@" >/dev/null 2>&1; echo "scale=3; ($(now) - $t0) / 1000000" | bc; }
 
 tab=() plain=()

@@ -6,6 +6,7 @@
 #   benches/fleet.sh [runs]      (default 5; needs docker-registry, htpasswd, openssl)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/common.sh
 runs=${1:-5}
 fixtures=$(realpath "${LUAENV_TEST_FIXTURES:-../shared/fixtures}")
 [ -f "$fixtures/mirror/lua-5.4.7.tar.gz" ] || { echo "benches/fleet.sh: fixtures not found (set LUAENV_TEST_FIXTURES)" >&2; exit 2; }
@@ -47,8 +48,6 @@ cache=oci://127.0.0.1:$port/luaenv/builds
 rocks=(--rocks 3.8.0 --rocks-from "$fixtures/local/luarocks-3.8.0-dfsg.tar.gz")
 mirror=(--mirror "$fixtures/mirror")
 
-now() { date +%s.%N; }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 # timeit <root> <command...>: seconds for one run in a fresh root and cache.
 timeit() {
   local dir=$1 t0 t1; shift

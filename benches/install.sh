@@ -4,6 +4,7 @@
 #   benches/install.sh [runs]      (default 5 runs; needs `pip install hererocks`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/common.sh
 runs=${1:-5}
 fixtures=${LUAENV_TEST_FIXTURES:-../shared/fixtures}
 tarball="$fixtures/mirror/lua-5.4.7.tar.gz"
@@ -16,9 +17,6 @@ trap 'rm -rf "$work"' EXIT
 export LUAENV_ROOT=$work/root LUAENV_CACHE_DIR=$work/cache
 tar xzf "$tarball" -C "$work"
 
-now() { date +%s.%N; }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-timeit() { local t0; t0=$(now); "$@" >/dev/null 2>&1; echo "$(now) - $t0" | bc; }
 
 # Prime the download cache once, so every timed luaenv run starts from the cached tarball.
 "$bin" install 5.4.7 --no-rocks --mirror "$fixtures/mirror" >/dev/null 2>&1

@@ -5,6 +5,7 @@
 #   benches/luajit.sh [runs]      (default 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/common.sh
 runs=${1:-3}
 fixtures=${LUAENV_TEST_FIXTURES:-../shared/fixtures}
 tarball="$fixtures/mirror/luajit2-2.1-20251030.tar.gz"
@@ -15,9 +16,6 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export LUAENV_ROOT=$work/root LUAENV_CACHE_DIR=$work/cache
 
-now() { date +%s.%N; }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-timeit() { local t0; t0=$(now); "$@" >/dev/null 2>&1; echo "$(now) - $t0" | bc; }
 
 "$bin" install openresty-2.1-20251030 --no-rocks --mirror "$fixtures/mirror" >/dev/null 2>&1
 luaenv_cold=() make_cold=()

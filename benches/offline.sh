@@ -7,6 +7,7 @@
 # Prints medians.   benches/offline.sh [runs]   (default 5)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/common.sh
 runs=${1:-5}
 fixtures=$(realpath -m "${LUAENV_TEST_FIXTURES:-../shared/fixtures}")
 [ -f "$fixtures/mirror/lua-5.4.7.tar.gz" ] || { echo "benches/offline.sh: fixtures not found (set LUAENV_TEST_FIXTURES)" >&2; exit 2; }
@@ -18,9 +19,6 @@ export LUAENV_ROOT=$work/root LUAENV_CACHE_DIR=$work/cache HOME=$work/home
 unset LUAENV_MIRROR LUAENV_VERSION LUA_PATH LUA_CPATH LUA_INIT LUAENV_OFFLINE
 mkdir -p "$HOME"
 
-now() { date +%s.%N; }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-timeit() { local t0; t0=$(now); "$@" >/dev/null 2>&1 || { echo "benches/offline.sh: $* failed" >&2; "$@" >&2; exit 1; }; echo "$(now) - $t0" | bc; }
 
 "$bin" install 5.4.7 --mirror "$fixtures/mirror" --rocks 3.8.0 --rocks-from "$fixtures/local/luarocks-3.8.0-dfsg.tar.gz" >/dev/null 2>&1
 mkdir -p "$work/app/src" && cd "$work/app"
@@ -29,14 +27,14 @@ echo "return 'src'" > src/fromsrc.lua
 
 bundle=(); warm=(); fresh=()
 for _ in $(seq "$runs"); do
-    bundle+=("$(timeit "$bin" bundle "$work/kit" --mirror "$fixtures/mirror")")
+    bundle+=("$(timeit_checked "$bin" bundle "$work/kit" --mirror "$fixtures/mirror")")
 done
 for _ in $(seq "$runs"); do
-    warm+=("$(timeit "$bin" sync --offline --mirror "$work/kit")")
+    warm+=("$(timeit_checked "$bin" sync --offline --mirror "$work/kit")")
 done
 for _ in $(seq "$runs"); do
     rm -rf "$LUAENV_ROOT/versions/5.4.7" "$work/app/.luaenv" "$LUAENV_CACHE_DIR/downloads"
-    fresh+=("$(timeit "$bin" sync --offline --mirror "$work/kit")")
+    fresh+=("$(timeit_checked "$bin" sync --offline --mirror "$work/kit")")
 done
 said=$("$LUAENV_ROOT/shims/lua" -e "print((require('fromsrc')))" 2>&1) || true; [ "$said" = src ] || { echo "benches/offline.sh: the synced project does not load src/: $said" >&2; exit 1; }
 printf 'bundle (warm caches):           median %.3f s over %s runs\n' "$(printf '%s\n' "${bundle[@]}" | median)" "$runs"

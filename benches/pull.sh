@@ -5,6 +5,7 @@
 #   benches/pull.sh [runs]      (default 3; benches/fleet.sh does the same against a registry)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/common.sh
 runs=${1:-3}
 fixtures=${LUAENV_TEST_FIXTURES:-../shared/fixtures}
 mirror="$fixtures/mirror" rocks="$fixtures/local/luarocks-3.8.0-dfsg.tar.gz"
@@ -14,9 +15,6 @@ bin=$PWD/target/release/luaenv
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-now() { date +%s.%N; }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-timeit() { local t0; t0=$(now); "$@" >/dev/null 2>&1; echo "$(now) - $t0" | bc; }
 in_root() { local root=$1; shift; LUAENV_ROOT=$root LUAENV_CACHE_DIR=$root.cache "$bin" "$@"; }
 
 "$bin" cache keygen "$work/key" >/dev/null 2>&1

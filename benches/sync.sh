@@ -7,6 +7,7 @@
 # Prints medians.   benches/sync.sh [runs]   (default 5)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/common.sh
 runs=${1:-5}
 fixtures=$(realpath -m "${LUAENV_TEST_FIXTURES:-../shared/fixtures}")
 [ -f "$fixtures/mirror/lua-5.4.7.tar.gz" ] || { echo "benches/sync.sh: fixtures not found (set LUAENV_TEST_FIXTURES)" >&2; exit 2; }
@@ -20,9 +21,6 @@ mkdir -p "$HOME" "$work/mirror" "$work/rocks"
 # The team's mirror: the Lua tarballs and the LuaRocks tarball the lock pins by file name.
 ln -s "$fixtures"/mirror/* "$fixtures"/local/* "$work/mirror/"
 
-now() { date +%s.%N; }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-timeit() { local t0; t0=$(now); "$@" >/dev/null 2>&1 || { echo "benches/sync.sh: $* failed" >&2; "$@" >&2; exit 1; }; echo "$(now) - $t0" | bc; }
 
 "$bin" install 5.4.7 --mirror "$work/mirror" --rocks 3.8.0 --rocks-from "$fixtures/local/luarocks-3.8.0-dfsg.tar.gz" >/dev/null 2>&1
 prefix=$LUAENV_ROOT/versions/5.4.7
@@ -55,12 +53,12 @@ grep -q 'name = "chello"' luaenv.lock || { echo "benches/sync.sh: the rocks were
 
 warm=() fresh=()
 for i in $(seq "$runs"); do
-  warm+=("$(timeit "$bin" sync)")
+  warm+=("$(timeit_checked "$bin" sync)")
 done
 for i in $(seq "$runs"); do
   "$bin" uninstall 5.4.7 --force >/dev/null 2>&1
   rm -rf lua_modules .luaenv
-  fresh+=("$(timeit "$bin" sync --mirror "$work/mirror")")
+  fresh+=("$(timeit_checked "$bin" sync --mirror "$work/mirror")")
   got=$(.luaenv/bin/lua -e 'print((require("chello")), (require("purehello")))' 2>&1 || true)
   [ "$got" = "$(printf '42\thello')" ] || { echo "benches/sync.sh: the fresh sync does not load its rocks: $got" >&2; exit 1; }
 done

@@ -6,6 +6,7 @@
 #   benches/targets.sh [runs]      (default 5; needs gcc-mingw-w64-x86-64, wine64, musl-tools)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/common.sh
 runs=${1:-5}
 fixtures=${LUAENV_TEST_FIXTURES:-../shared/fixtures}
 [ -f "$fixtures/mirror/lua-5.4.7.tar.gz" ] || { echo "benches/targets.sh: $fixtures/mirror/lua-5.4.7.tar.gz not found (set LUAENV_TEST_FIXTURES)" >&2; exit 2; }
@@ -18,9 +19,6 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export LUAENV_ROOT=$work/root LUAENV_CACHE_DIR=$work/cache
 
-now() { date +%s.%N; }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-timeit() { local t0; t0=$(now); "$@" >/dev/null 2>&1; echo "$(now) - $t0" | bc; }
 
 declare -A flags=(
   [native]=""
