@@ -7,10 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . benches/common.sh
 runs=${1:-200}
-cargo build --release --quiet
-bin=$PWD/target/release/luaenv
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+build_and_scratch
 export LUAENV_ROOT=$work/root
 mkdir -p "$LUAENV_ROOT/versions"/{5.1.5,5.3.6,5.4.7,5.5.1,luajit-2.1}
 

@@ -10,10 +10,7 @@ fixtures=${LUAENV_TEST_FIXTURES:-../shared/fixtures}
 tarball="$fixtures/mirror/lua-5.4.7.tar.gz"
 [ -f "$tarball" ] || { echo "benches/install.sh: $tarball not found (set LUAENV_TEST_FIXTURES)" >&2; exit 2; }
 command -v hererocks >/dev/null || { echo "benches/install.sh: hererocks not found: pip install hererocks" >&2; exit 2; }
-cargo build --release --quiet
-bin=$PWD/target/release/luaenv
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+build_and_scratch
 export LUAENV_ROOT=$work/root LUAENV_CACHE_DIR=$work/cache
 tar xzf "$tarball" -C "$work"
 

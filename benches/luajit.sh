@@ -10,10 +10,7 @@ runs=${1:-3}
 fixtures=${LUAENV_TEST_FIXTURES:-../shared/fixtures}
 tarball="$fixtures/mirror/luajit2-2.1-20251030.tar.gz"
 [ -f "$tarball" ] || { echo "benches/luajit.sh: $tarball not found (set LUAENV_TEST_FIXTURES)" >&2; exit 2; }
-cargo build --release --quiet
-bin=$PWD/target/release/luaenv
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+build_and_scratch
 export LUAENV_ROOT=$work/root LUAENV_CACHE_DIR=$work/cache
 
 

@@ -10,10 +10,7 @@ runs=${1:-3}
 fixtures=${LUAENV_TEST_FIXTURES:-../shared/fixtures}
 mirror="$fixtures/mirror" rocks="$fixtures/local/luarocks-3.8.0-dfsg.tar.gz"
 [ -f "$mirror/lua-5.4.7.tar.gz" ] || { echo "benches/pull.sh: fixtures not found (set LUAENV_TEST_FIXTURES)" >&2; exit 2; }
-cargo build --release --quiet
-bin=$PWD/target/release/luaenv
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+build_and_scratch
 
 in_root() { local root=$1; shift; LUAENV_ROOT=$root LUAENV_CACHE_DIR=$root.cache "$bin" "$@"; }
 

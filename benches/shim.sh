@@ -5,11 +5,9 @@
 # (target/release/luaenv-shim) that `luaenv rehash` copies there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/common.sh
 runs=${1:-300}
-cargo build --release --quiet
-bin=$PWD/target/release/luaenv
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+build_and_scratch
 export LUAENV_ROOT=$work/root LUAENV_CACHE_DIR=$work/cache
 "$bin" install 5.4.7 --no-rocks --mirror "${LUAENV_TEST_FIXTURES:-../shared/fixtures}/mirror" >/dev/null 2>&1
 echo "the shims run: $(file -b "$LUAENV_ROOT/libexec/luaenv-shim" | cut -d, -f1-4) ($(stat -c %s "$LUAENV_ROOT/libexec/luaenv-shim") bytes)"

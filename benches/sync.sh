@@ -11,10 +11,7 @@ cd "$(dirname "$0")/.."
 runs=${1:-5}
 fixtures=$(realpath -m "${LUAENV_TEST_FIXTURES:-../shared/fixtures}")
 [ -f "$fixtures/mirror/lua-5.4.7.tar.gz" ] || { echo "benches/sync.sh: fixtures not found (set LUAENV_TEST_FIXTURES)" >&2; exit 2; }
-cargo build --release --quiet
-bin=$PWD/target/release/luaenv
-work=$(mktemp -d)
-[ -n "${BENCH_KEEP:-}" ] || trap 'rm -rf "$work"' EXIT
+build_and_scratch
 export LUAENV_ROOT=$work/root LUAENV_CACHE_DIR=$work/cache HOME=$work/home
 unset LUAENV_MIRROR LUAENV_VERSION LUA_PATH LUA_CPATH LUA_INIT
 mkdir -p "$HOME" "$work/mirror" "$work/rocks"

@@ -13,10 +13,7 @@ fixtures=${LUAENV_TEST_FIXTURES:-../shared/fixtures}
 for tool in x86_64-w64-mingw32-gcc wine musl-gcc; do
   command -v "$tool" >/dev/null || { echo "benches/targets.sh: $tool not found (apt-get install gcc-mingw-w64-x86-64 wine64 musl-tools)" >&2; exit 2; }
 done
-cargo build --release --quiet
-bin=$PWD/target/release/luaenv
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+build_and_scratch
 export LUAENV_ROOT=$work/root LUAENV_CACHE_DIR=$work/cache
 
 
