@@ -11,7 +11,9 @@ if [ -n "$port" ] && [ -f "$creds" ]; then
     trap 'exit 130' INT
     trap 'exit 143' TERM
     awk -v key="$key" -v host="${key%:*}" '$1 == "machine" && $2 == key { $2 = host; print }' "$creds" > "$dir/.netrc"
-    if [ -s "$dir/.netrc" ]; then netrc=$dir/.netrc; fi
+    # No entry for this server: the download runs as it is (exec, so no EXIT trap): the
+    # folder goes now.
+    if [ -s "$dir/.netrc" ]; then netrc=$dir/.netrc; else rm -rf "$dir"; fi
 fi
 # A netrc entry names a host, not a port, so wget and curl would answer a redirect to another
 # port of that host with these credentials: with credentials, the wrappers follow redirects

@@ -544,3 +544,33 @@ fn a_redirect_to_another_port_of_the_host_never_gets_the_credentials() {
         handle.join().unwrap();
     }
 }
+
+/// The credential wrappers copy a server's entry into a private temporary folder for each
+/// download, and none is left in TMPDIR afterwards: not for a server with an entry, and not
+/// for one without (that download execs curl or wget at once, which skips the shell's EXIT trap).
+#[test]
+fn the_credential_wrappers_leave_no_temporary_folder_behind() {
+    let fixtures = fixtures_or_skip!("the_credential_wrappers_leave_no_temporary_folder_behind");
+    let env = Env::new();
+    install_547(&env, &fixtures, true);
+    let guarded = Server::serve_with_auth(&fixtures.join("mirror"), Some("alice:Alice-Pw1"));
+    let out = add_server_with_password(&env, &guarded.url, "alice", "Alice-Pw1");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let open = Server::serve(&fixtures.join("mirror"));
+    let tmp = env.dir.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    for wrapper in ["curl", "wget"] {
+        for server in [&guarded, &open] {
+            let file = env.home().join(format!("{wrapper}.tar.gz"));
+            let url = format!("{}/lua-5.4.7.tar.gz", server.url);
+            let args: Vec<String> = match wrapper {
+                "curl" => ["-f", "-L", "--user-agent", "luarocks", &url, "--output", &file.to_string_lossy()].map(String::from).to_vec(),
+                _ => ["--no-cache", "--quiet", "--output-document", &file.to_string_lossy(), &url].map(String::from).to_vec(),
+            };
+            ok(Command::new(env.root().join("credentials").join(wrapper)).args(&args).env("TMPDIR", &tmp));
+            assert_eq!(std::fs::read(&file).unwrap(), std::fs::read(fixtures.join("mirror/lua-5.4.7.tar.gz")).unwrap(), "{wrapper} {url}");
+            let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().flatten().map(|e| e.path()).collect();
+            assert!(left.is_empty(), "{wrapper} from {url} left {left:?}");
+        }
+    }
+}
