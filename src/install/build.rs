@@ -333,7 +333,7 @@ pub fn build_lua(tree: &Path, prefix: &Path, version: &Version, opts: &BuildOpti
     }
     series_options(&mut build, version, opts, &parts)?;
     let compiler = build.try_get_compiler()?;
-    compile_objects(&compiler, &src, &parts, opts.jobs, &[])?;
+    compile_objects(&compiler, &src, &parts, opts.jobs, &|_| None)?;
 
     let obj = |names: &[String]| -> Vec<PathBuf> { names.iter().map(|n| src.join(format!("{n}.o"))).collect() };
     let liblua = src.join("liblua.a");
@@ -387,23 +387,16 @@ fn series_options(build: &mut cc::Build, version: &Version, opts: &BuildOptions,
 
 /// Compiles every source file of the tree's Makefile, `jobs` at a time, counted on the live
 /// line; biggest files first, so no core sits idle at the end waiting for lvm.c.
-/// With `faster`, each file is first compiled with those extra flags, and again without them
-/// should that fail.
-fn compile_objects(compiler: &cc::Tool, src: &Path, parts: &Parts, jobs: usize, faster: &[&str]) -> Result<()> {
+/// Where `faster` gives a file a faster command, that runs first, and the file is compiled
+/// again as it is should it fail.
+fn compile_objects(compiler: &cc::Tool, src: &Path, parts: &Parts, jobs: usize, faster: &dyn Fn(&str) -> Option<Command>) -> Result<()> {
     let mut sources: Vec<&String> = parts.library.iter().chain(&parts.lua).chain(&parts.luac).collect();
     sources.sort_by_key(|name| std::cmp::Reverse(std::fs::metadata(src.join(format!("{name}.c"))).map(|m| m.len()).unwrap_or(0)));
     let steps: Vec<Step> = sources
         .into_iter()
-        .map(|name| {
-            let compile = |extra: &[&str]| {
-                let mut cmd = compiler.to_command();
-                cmd.args(extra).arg("-c").arg(src.join(format!("{name}.c"))).arg("-o").arg(src.join(format!("{name}.o")));
-                cmd
-            };
-            match faster {
-                [] => Step::from(compile(&[])),
-                _ => Step { command: compile(faster), otherwise: Some(compile(&[])) },
-            }
+        .map(|name| match faster(name) {
+            Some(command) => Step { command, otherwise: Some(compile_command(compiler, src, name, &[])) },
+            None => Step::from(compile_command(compiler, src, name, &[])),
         })
         .collect();
     crate::install::progress::objects("compiling", steps.len());
@@ -412,14 +405,29 @@ fn compile_objects(compiler: &cc::Tool, src: &Path, parts: &Parts, jobs: usize, 
     Ok(())
 }
 
-/// mingw-w64's `winnt.h` includes gcc's `<x86intrin.h>`: some 80,000 lines of SSE to AVX-512
-/// declarations that no Lua file uses, and two thirds of the time `lua.c` and `loadlib.c` take
-/// to compile. Marking that header as already included skips it; the objects come out the
-/// same to the byte (`targets::the_windows_objects_are_the_same_without_the_intrinsics_headers`
-/// checks every series). Should some toolchain's headers need it after all, that file fails
-/// to compile and is compiled again as it is; a call to an intrinsic from Lua's own code could
-/// not link (they are inline functions, with no library behind them), so it cannot go unseen.
-pub const WINDOWS_H_WITHOUT_INTRINSICS: &[&str] = &["-D_X86INTRIN_H_INCLUDED"];
+/// `<compiler> <extra> -c src/<name>.c -o src/<name>.o`
+fn compile_command(compiler: &cc::Tool, src: &Path, name: &str, extra: &[&str]) -> Command {
+    let mut cmd = compiler.to_command();
+    cmd.args(extra).arg("-c").arg(src.join(format!("{name}.c"))).arg("-o").arg(src.join(format!("{name}.o")));
+    cmd
+}
+
+/// What the Windows build skips of `<windows.h>`, file by file; the objects come out the same
+/// to the byte (`targets::the_windows_objects_are_the_same_without_what_they_skip_of_windows_h`
+/// checks every series). Should some source need what is skipped, that file fails to compile
+/// and is compiled again as it is.
+/// - Every file: mingw-w64's `winnt.h` includes gcc's `<x86intrin.h>`, some 80,000 lines of
+///   SSE to AVX-512 declarations that no Lua file uses (two thirds of what `lua.c` and
+///   `loadlib.c` took to compile). Marking it as included skips it; a call to an intrinsic
+///   could not link (they are inline functions, with no library behind them).
+/// - `lua.c` includes `<windows.h>` beside `<io.h>` (for `_isatty`) and, in every series, uses
+///   nothing of it: marking `<windows.h>` itself as included takes `lua.c` from 0.14 s to
+///   0.09 s, what it takes natively. That attempt runs with warnings on and implicit function
+///   declarations as errors (`-w` would hide them), so a call into the Windows API fails it
+///   rather than compile against a guessed declaration.
+pub const WINDOWS_SKIPS_INTRINSICS: &[&str] = &["-D_X86INTRIN_H_INCLUDED"];
+pub const WINDOWS_SKIPS_WINDOWS_H: &[&str] = &["-D_X86INTRIN_H_INCLUDED", "-D_WINDOWS_", "-Werror=implicit-function-declaration"];
+const USES_NOTHING_OF_WINDOWS_H: &[&str] = &["lua"];
 
 /// `lua54.dll` for 5.4: the name upstream's `make mingw` gives the DLL of each series.
 pub fn windows_dll_name(version: &Version) -> String {
@@ -444,7 +452,14 @@ fn build_lua_mingw(tree: &Path, version: &Version, opts: &BuildOptions, tc: &Too
     }
     series_options(&mut build, version, opts, &parts)?;
     let compiler = build.try_get_compiler()?;
-    compile_objects(&compiler, &src, &parts, opts.jobs, WINDOWS_H_WITHOUT_INTRINSICS)?;
+    let with_warnings = build.clone().warnings(true).extra_warnings(false).try_get_compiler()?;
+    let faster = |name: &str| {
+        Some(match USES_NOTHING_OF_WINDOWS_H.contains(&name) {
+            true => compile_command(&with_warnings, &src, name, WINDOWS_SKIPS_WINDOWS_H),
+            false => compile_command(&compiler, &src, name, WINDOWS_SKIPS_INTRINSICS),
+        })
+    };
+    compile_objects(&compiler, &src, &parts, opts.jobs, &faster)?;
 
     let obj = |names: &[String]| -> Vec<PathBuf> { names.iter().map(|n| src.join(format!("{n}.o"))).collect() };
     let (liblua, dll) = (src.join("liblua.a"), src.join(windows_dll_name(version)));
@@ -537,6 +552,7 @@ fn run_steps(steps: Vec<Step>, jobs: usize) -> Result<()> {
                     crate::install::progress::command_started(&step.command);
                     let mut result = run_one(&mut step.command);
                     if let (Err(_), Some(otherwise)) = (&result, step.otherwise.as_mut()) {
+                        crate::install::progress::command_started(otherwise);
                         result = run_one(otherwise);
                     }
                     drop(slot);

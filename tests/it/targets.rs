@@ -420,13 +420,13 @@ fn mingw_only_path(env: &Env) -> PathBuf {
     path
 }
 
-/// The Windows build skips the intrinsics headers that mingw-w64's `winnt.h` pulls in (two
-/// thirds of the time `lua.c` and `loadlib.c` take). That is only allowed because it changes
-/// nothing: with the very flags luaenv compiled with (read from `install -v`), every file of
-/// every series that includes `<windows.h>` gives the same object, to the byte, either way.
+/// The Windows build skips what its files do not use of `<windows.h>`: the intrinsics headers
+/// everywhere, and `<windows.h>` itself in `lua.c`. Every file of every series that includes it
+/// gives the same object to the byte either way, and a file that does use the Windows API
+/// (`loadlib.c`) fails the attempt that skips it, so it is compiled as it is.
 #[test]
-fn the_windows_objects_are_the_same_without_the_intrinsics_headers() {
-    let test = "the_windows_objects_are_the_same_without_the_intrinsics_headers";
+fn the_windows_objects_are_the_same_without_what_they_skip_of_windows_h() {
+    let test = "the_windows_objects_are_the_same_without_what_they_skip_of_windows_h";
     let fixtures = fixtures_or_skip!(test);
     if !tools_or_skip(test, &[("x86_64-w64-mingw32-gcc", "gcc-mingw-w64-x86-64")]) {
         return;
@@ -436,11 +436,18 @@ fn the_windows_objects_are_the_same_without_the_intrinsics_headers() {
     let out = run(env.luaenv().env("PATH", mingw_only_path(&env)).args(["install", "5.4.7", "--no-rocks", "-v", "--target", WINDOWS, "--mirror", &server.url]));
     assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
-    let line = err.lines().find(|l| l.trim_start().starts_with("x86_64-w64-mingw32-gcc") && l.contains("/loadlib.c")).unwrap_or_else(|| panic!("no compile of loadlib.c in:\n{err}"));
-    let words: Vec<&str> = line.split_whitespace().collect();
-    let flags: Vec<&str> = words[1..words.iter().position(|w| *w == "-c").unwrap()].to_vec();
-    assert!(flags.contains(&"-D_X86INTRIN_H_INCLUDED"), "the Windows build no longer skips the intrinsics headers: {line}");
-    let plain: Vec<&str> = flags.iter().copied().filter(|f| *f != "-D_X86INTRIN_H_INCLUDED").collect();
+    // The flags each file was compiled with, from `-v`: `loadlib.c` skips the intrinsics, `lua.c` all of <windows.h>.
+    let flags_of = |file: &str| -> Vec<String> {
+        let line = err.lines().find(|l| l.trim_start().starts_with("x86_64-w64-mingw32-gcc") && l.contains(&format!("/{file} "))).unwrap_or_else(|| panic!("no compile of {file} in:\n{err}"));
+        let words: Vec<&str> = line.split_whitespace().collect();
+        words[1..words.iter().position(|w| *w == "-c").unwrap()].iter().map(|w| w.to_string()).collect()
+    };
+    let (loadlib, lua) = (flags_of("loadlib.c"), flags_of("lua.c"));
+    assert!(loadlib.contains(&"-D_X86INTRIN_H_INCLUDED".into()) && !loadlib.contains(&"-D_WINDOWS_".into()), "loadlib.c: {loadlib:?}");
+    assert!(lua.contains(&"-D_WINDOWS_".into()) && lua.contains(&"-Werror=implicit-function-declaration".into()) && !lua.contains(&"-w".into()), "lua.c: {lua:?}");
+    assert_eq!(err.matches("/lua.c ").count(), 1, "lua.c was compiled twice: its attempt without <windows.h> failed:\n{err}");
+    let skips = ["-D_X86INTRIN_H_INCLUDED", "-D_WINDOWS_", "-Werror=implicit-function-declaration"];
+    let plain: Vec<String> = loadlib.iter().filter(|f| !skips.contains(&f.as_str())).cloned().collect();
 
     let work = tempfile::tempdir().unwrap();
     let mut checked = Vec::new();
@@ -453,17 +460,26 @@ fn the_windows_objects_are_the_same_without_the_intrinsics_headers() {
         files.retain(|f| f.extension().is_some_and(|x| x == "c") && std::fs::read_to_string(f).unwrap().contains("<windows.h>"));
         assert!(!files.is_empty(), "no file of {release} includes <windows.h>");
         for file in files {
-            let object = |flags: &[&str], name: &str| -> Vec<u8> {
+            let compile = |flags: &[String], name: &str| -> (bool, Vec<u8>) {
                 let out = src.join(name);
-                ok(Command::new("x86_64-w64-mingw32-gcc").args(flags).arg("-c").arg(&file).arg("-o").arg(&out));
-                std::fs::read(out).unwrap()
+                let status = Command::new("x86_64-w64-mingw32-gcc").args(flags).arg("-c").arg(&file).arg("-o").arg(&out).output().unwrap().status;
+                (status.success(), std::fs::read(out).unwrap_or_default())
             };
             let name = file.file_name().unwrap().to_string_lossy().into_owned();
-            assert!(object(&flags, "skipped.o") == object(&plain, "plain.o"), "{release} {name}: the object differs without the intrinsics headers");
+            let (_, expected) = compile(&plain, "plain.o");
+            assert!(!expected.is_empty(), "{release} {name} does not compile as it is");
+            let skipping = if name == "lua.c" { &lua } else { &loadlib };
+            let (compiled, object) = compile(skipping, "skipped.o");
+            assert!(compiled && object == expected, "{release} {name}: the object differs when it skips {skipping:?}");
+            if name == "loadlib.c" {
+                let (compiled, _) = compile(&lua, "without-windows-h.o");
+                assert!(!compiled, "{release} loadlib.c, which calls the Windows API, compiled without <windows.h>");
+            }
             checked.push(format!("{release}/{name}"));
         }
     }
-    assert!(checked.len() >= 6, "{checked:?}");
+    assert!(checked.len() >= 7, "{checked:?}");
+    assert!(checked.iter().filter(|f| f.ends_with("/lua.c")).count() == 3, "{checked:?}");
 }
 
 /// Once luaenv's wine prefix is made, the smoke test starts wine bare (without wineboot and the
