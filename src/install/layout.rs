@@ -194,7 +194,7 @@ Cflags: -I${{includedir}}
         version = versions.full,
         abi = versions.abi,
         mm = versions.major_minor,
-        prefix = prefix.display(),
+        prefix = pc_value(prefix),
     )
 }
 
@@ -206,6 +206,25 @@ INSTALL_CMOD=${{prefix}}/lib/lua/${{V}}\nexec_prefix=${{prefix}}\nlibdir=${{exec
 Name: Lua\nDescription: An Extensible Extension Language\nVersion: ${{R}}\nRequires:\n\
 Libs: -L${{libdir}} -llua -lm -ldl\nCflags: -I${{includedir}}\n",
         series = version.series(),
-        prefix = prefix.display()
+        prefix = pc_value(prefix)
     )
+}
+
+/// A path as a `.pc` value: pkg-config splits `Cflags` and `Libs` at blanks, so a prefix with
+/// a space (`/home/Jane Doe/.luaenv`) needs its blanks, quotes and backslashes escaped; its
+/// output keeps the escapes, which make and `eval` read back as the one path. (Relocation
+/// writes a `.pc` file's new prefix the same way.)
+fn pc_value(path: &Path) -> String {
+    String::from_utf8_lossy(&pc_escape(crate::install::relocate::bytes(path))).into_owned()
+}
+
+pub fn pc_escape(path: &[u8]) -> Vec<u8> {
+    let mut value = Vec::with_capacity(path.len());
+    for &b in path {
+        if matches!(b, b' ' | b'\t' | b'\'' | b'"' | b'\\') {
+            value.push(b'\\');
+        }
+        value.push(b);
+    }
+    value
 }

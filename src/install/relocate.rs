@@ -58,6 +58,10 @@ pub fn relocate(dir: &Path, from: &Path, to: &Path) -> Result<()> {
                 stack.push(path);
             } else if kind.is_symlink() {
                 relocate_link(&path, from, to)?;
+            } else if kind.is_file() && path.extension().is_some_and(|e| e == "pc") {
+                // pkg-config files hold the prefix escaped.
+                let (from, to) = (crate::install::layout::pc_escape(from), crate::install::layout::pc_escape(to));
+                relocate_file(&path, &from, &to).with_context(|| format!("cannot relocate {}", path.display()))?;
             } else if kind.is_file() {
                 relocate_file(&path, from, to).with_context(|| format!("cannot relocate {}", path.display()))?;
             }
@@ -188,8 +192,11 @@ mod tests {
         std::fs::set_permissions(dir.path().join("lib/pkgconfig/lua.pc"), std::fs::Permissions::from_mode(0o444)).unwrap();
         relocate(dir.path(), old, new).unwrap();
         assert_eq!(std::fs::metadata(dir.path().join("lib/pkgconfig/lua.pc")).unwrap().permissions().mode() & 0o777, 0o444);
-        assert_eq!(std::fs::read_to_string(dir.path().join("lib/pkgconfig/lua.pc")).unwrap(), "prefix=/new root/v/5.4.7\n");
+        // pkg-config splits at blanks: the .pc file holds the prefix escaped, and moves again from there.
+        assert_eq!(std::fs::read_to_string(dir.path().join("lib/pkgconfig/lua.pc")).unwrap(), "prefix=/new\\ root/v/5.4.7\n");
         assert_eq!(std::fs::read_link(dir.path().join("link")).unwrap(), Path::new("/new root/v/5.4.7/lib"));
+        relocate(dir.path(), new, Path::new("/Jane's \"lua\"/5.4.7")).unwrap();
+        assert_eq!(std::fs::read_to_string(dir.path().join("lib/pkgconfig/lua.pc")).unwrap(), "prefix=/Jane\\'s\\ \\\"lua\\\"/5.4.7\n");
         assert_eq!(bytes(&placeholder()).len(), CAPACITY);
     }
 }

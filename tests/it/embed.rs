@@ -128,3 +128,31 @@ fn a_c_program_embeds_luajit_2_0_through_pkg_config() {
     ok(env.luaenv().args(["install", "luajit-2.0", "--no-rocks", "--sha256", &sum, "--from"]).arg(&tarball));
     embeds(&env.prefix("luajit-2.0"), &tarball);
 }
+
+/// PUC Lua embedded from a root whose path has blanks and quotes (`/home/Jane Doe/…`):
+/// `lua.pc` holds the prefix escaped, so the flags pkg-config prints, read back as make and
+/// `eval` read them, name the prefix, the program links against `liblua.a`, and the module
+/// path compiled into it is the real prefix (relocated from the build's placeholder).
+#[test]
+fn a_c_program_embeds_lua_through_pkg_config_from_a_root_with_blanks_and_quotes() {
+    let fixtures = fixtures_or_skip!("a_c_program_embeds_lua_through_pkg_config_from_a_root_with_blanks_and_quotes");
+    let env = Env::new();
+    let root = env.dir.path().join("Jane's \"lua\" root");
+    let server = Server::serve(&fixtures.join("mirror"));
+    ok(env.luaenv().env("LUAENV_ROOT", &root).args(["install", "5.4.7", "--no-rocks", "--mirror", &server.url]));
+    let prefix = root.join("versions/5.4.7");
+    let work = tempfile::tempdir().unwrap();
+    let (source, program) = (work.path().join("prog.c"), work.path().join("prog"));
+    std::fs::write(
+        &source,
+        "#include <stdio.h>\n#include \"lua.h\"\n#include \"lualib.h\"\n#include \"lauxlib.h\"\n\
+         int main(void) {\n  lua_State *L = luaL_newstate();\n  luaL_openlibs(L);\n\
+         if (luaL_dostring(L, \"return _VERSION .. '|' .. package.path:match('[^;]*')\")) return 1;\n\
+         printf(\"%s\\n\", lua_tostring(L, -1));\n  lua_close(L);\n  return 0;\n}\n",
+    )
+    .unwrap();
+    let mut build = Command::new("sh");
+    build.args(["-c", r#"eval "cc \"\$1\" -o \"\$2\" $(pkg-config --cflags --libs lua)""#, "sh"]).arg(&source).arg(&program);
+    ok(build.env("PKG_CONFIG_PATH", prefix.join("lib/pkgconfig")).env_remove("PKG_CONFIG_LIBDIR"));
+    assert_eq!(ok(&mut Command::new(&program)), format!("Lua 5.4|{}/share/lua/5.4/?.lua\n", prefix.display()));
+}
