@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use crate::support::{Env, Server, cross_tools, fails, fixtures, fixtures_or_skip, ok, run, stderr};
+use crate::support::{Env, Server, cc_with_pkg_config, cross_tools, fails, fixtures, fixtures_or_skip, ok, run, stderr};
 
 const JIT: &str = "openresty-2.1-20251030";
 
@@ -150,15 +150,16 @@ fn a_signed_build_installs_relocated_under_a_root_with_a_space_and_no_compiler()
     assert!(ok(&mut shim).contains("3.8.0"));
     // A C module built against the relocated lua.pc lands in the default cpath and loads.
     let pc = lua.join("lib/pkgconfig");
-    let includedir = ok(Command::new("pkg-config").args(["--variable=includedir", "lua"]).env("PKG_CONFIG_PATH", &pc));
-    assert_eq!(includedir.trim(), lua.join("include").display().to_string());
+    let cflags = ok(Command::new("pkg-config").args(["--cflags", "lua"]).env("PKG_CONFIG_PATH", &pc));
+    assert_eq!(cflags.trim(), format!("-I{}", lua.join("include").display().to_string().replace(' ', "\\ ")));
     let work = tempfile::tempdir().unwrap();
     std::fs::write(
         work.path().join("answer.c"),
         "#include \"lua.h\"\n#include \"lauxlib.h\"\nstatic int t(lua_State *L) { lua_pushinteger(L, 6 * luaL_checkinteger(L, 1)); return 1; }\nint luaopen_answer(lua_State *L) { lua_pushcfunction(L, t); return 1; }\n",
     )
     .unwrap();
-    ok(Command::new("cc").args(["-shared", "-fPIC", "-o"]).arg(lua.join("lib/lua/5.4/answer.so")).arg(work.path().join("answer.c")).arg(format!("-I{}", includedir.trim())));
+    let (module, source) = (lua.join("lib/lua/5.4/answer.so"), work.path().join("answer.c"));
+    cc_with_pkg_config(&pc, "--cflags lua", &["-shared".as_ref(), "-fPIC".as_ref(), "-o".as_ref(), module.as_os_str(), source.as_os_str()]);
     assert_eq!(ok(Command::new(lua.join("bin/lua")).args(["-e", "print(require('answer')(7))"])).trim(), "42");
 
     // LuaJIT: the JIT runs, its jit.* modules come from the new prefix.
@@ -168,7 +169,7 @@ fn a_signed_build_installs_relocated_under_a_root_with_a_space_and_no_compiler()
     assert!(String::from_utf8_lossy(&out.stdout).contains("500500"));
     assert!(stderr(&out).contains("TRACE"), "{}", stderr(&out));
     let pc = std::fs::read_to_string(jit.join("lib/pkgconfig/luajit.pc")).unwrap();
-    assert!(pc.contains(&format!("prefix={}", jit.display())), "{pc}");
+    assert!(pc.contains(&format!("prefix={}\n", jit.display().to_string().replace(' ', "\\ "))), "{pc}");
 
     // No file in either prefix names the builder's root (nor the placeholder).
     for prefix in [&lua, &jit] {

@@ -6,7 +6,7 @@ use std::io::Read as _;
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::{Env, Server, fixtures_or_skip, ok};
+use crate::support::{Env, Server, cc_with_pkg_config, fixtures_or_skip, ok};
 
 /// Runs a loop long enough to be traced and says whether the JIT recorded a trace for it.
 const PROGRAM: &str = r#"#include <stdio.h>
@@ -151,8 +151,6 @@ fn a_c_program_embeds_lua_through_pkg_config_from_a_root_with_blanks_and_quotes(
          printf(\"%s\\n\", lua_tostring(L, -1));\n  lua_close(L);\n  return 0;\n}\n",
     )
     .unwrap();
-    let mut build = Command::new("sh");
-    build.args(["-c", r#"eval "cc \"\$1\" -o \"\$2\" $(pkg-config --cflags --libs lua)""#, "sh"]).arg(&source).arg(&program);
-    ok(build.env("PKG_CONFIG_PATH", prefix.join("lib/pkgconfig")).env_remove("PKG_CONFIG_LIBDIR"));
+    cc_with_pkg_config(&prefix.join("lib/pkgconfig"), "--cflags --libs lua", &[source.as_os_str(), "-o".as_ref(), program.as_os_str()]);
     assert_eq!(ok(&mut Command::new(&program)), format!("Lua 5.4|{}/share/lua/5.4/?.lua\n", prefix.display()));
 }

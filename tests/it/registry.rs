@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::support::{Env, Server, fails, fixtures_or_skip, ok, run, stderr};
+use crate::support::{Env, Server, cc_with_pkg_config, fails, fixtures_or_skip, ok, run, stderr};
 
 #[path = "../../src/buildcache/oci/test_registry.rs"]
 mod test_registry;
@@ -121,10 +121,9 @@ fn a_machine_without_a_compiler_installs_signed_builds_from_a_real_registry() {
         "#include \"lua.h\"\n#include \"lauxlib.h\"\nstatic int twice(lua_State *L) { lua_pushinteger(L, 2 * luaL_checkinteger(L, 1)); return 1; }\nint luaopen_twice(lua_State *L) { lua_pushcfunction(L, twice); return 1; }\n",
     )
     .unwrap();
-    // (--variable, not --cflags: lua.pc's prefix holds a space, which --cflags does not escape.)
-    let includedir = ok(Command::new("pkg-config").args(["--variable=includedir", "lua"]).env("PKG_CONFIG_PATH", prefix.join("lib/pkgconfig")));
-    assert_eq!(includedir.trim(), prefix.join("include").display().to_string());
-    ok(Command::new("cc").args(["-shared", "-fPIC", "-o"]).arg(work.path().join("twice.so")).arg(work.path().join("twice.c")).arg(format!("-I{}", includedir.trim())));
+    // lua.pc's prefix holds a space, escaped as make and `eval` read it.
+    let (module, source) = (work.path().join("twice.so"), work.path().join("twice.c"));
+    cc_with_pkg_config(&prefix.join("lib/pkgconfig"), "--cflags lua", &["-shared".as_ref(), "-fPIC".as_ref(), "-o".as_ref(), module.as_os_str(), source.as_os_str()]);
     let code = format!("package.cpath = '{}/?.so' print(require('twice')(21))", work.path().display());
     assert_eq!(ok(machine.shim("lua").args(["-e", &code]).env("LUAENV_VERSION", "5.4.7").env("PATH", &no_cc)).trim(), "42");
     // OpenResty's LuaJIT: the JIT runs, and jit.v (from the relocated share/) loads.

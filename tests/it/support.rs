@@ -192,6 +192,14 @@ pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// `cc <args> $(pkg-config <query>)` for the `.pc` files in `pc_dir`, the flags read back as
+/// make and a shell's `eval` read them (a prefix with blanks comes escaped).
+pub fn cc_with_pkg_config(pc_dir: &Path, query: &str, args: &[&std::ffi::OsStr]) -> String {
+    let mut cc = Command::new("sh");
+    cc.args(["-c", r#"flags=$(pkg-config $0) && eval "set -- \"\$@\" $flags" && exec cc "$@""#, query]).args(args);
+    ok(cc.env("PKG_CONFIG_PATH", pc_dir).env_remove("PKG_CONFIG_LIBDIR"))
+}
+
 /// Asserts success and returns stdout.
 pub fn ok(cmd: &mut Command) -> String {
     let out = run(cmd);
