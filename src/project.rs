@@ -34,6 +34,9 @@ pub fn check_no_links(project: &Path) -> Result<()> {
         paths.extend(std::fs::read_dir(&generated).into_iter().flatten().flatten().map(|e| e.path()));
         paths.extend(std::fs::read_dir(generated.join("bin")).into_iter().flatten().flatten().map(|e| e.path()));
     }
+    // LuaRocks writes anywhere in the tree (`lib/luarocks/rocks-5.4/<rock>/`, `share/lua/5.4/`):
+    // a link at any depth would take its writes out of the project.
+    paths.extend(links_in(&project.join(TREE)));
     match paths.iter().find(|p| p.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink())) {
         Some(link) => Err(crate::error::usage(format!(
             "{} is a symbolic link, and luaenv never writes through a link a repository controls; remove it (`rm '{}'`) and run the command again: luaenv makes a real one",
@@ -42,6 +45,22 @@ pub fn check_no_links(project: &Path) -> Result<()> {
         ))),
         None => Ok(()),
     }
+}
+
+/// The symbolic links under `tree`, at any depth (never followed), but LuaRocks' own lock
+/// (`lockfile.lfs`, a link to nowhere it makes while it works).
+fn links_in(tree: &Path) -> Vec<PathBuf> {
+    let (mut links, mut folders) = (Vec::new(), vec![tree.to_path_buf()]);
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
+            match entry.file_type() {
+                Ok(kind) if kind.is_symlink() && !(folder == tree && entry.file_name() == "lockfile.lfs") => links.push(entry.path()),
+                Ok(kind) if kind.is_dir() => folders.push(entry.path()),
+                _ => {}
+            }
+        }
+    }
+    links
 }
 
 /// Held while a command reads or rewrites a project's files (`luaenv.lock`, `.luaenv/`), so

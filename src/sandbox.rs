@@ -13,6 +13,12 @@ pub const TREE: &str = "lua_modules";
 /// The variable that tells the project's LuaRocks config where the tree is now.
 pub const TREE_VAR: &str = "LUAENV_TREE";
 
+/// The commands of the Lua version itself: always the prefix's, never a file of that name in
+/// a project's `lua_modules/bin`, which a repository can commit (no rock provides them).
+pub fn is_own_command(command: &str) -> bool {
+    matches!(command, "lua" | "luac" | "luajit" | "luarocks" | "luarocks-admin")
+}
+
 /// The projects made here that still exist.
 pub fn registered(ctx: &Context) -> Vec<PathBuf> {
     // Capped and never a FIFO: a hostile root file cannot hang every shim.

@@ -171,7 +171,7 @@ fn find(root: &Path, selected: &Selected, command: &str) -> Result<Found, Error>
     let versions = root.join("versions");
     let name = selection::installed_name(&versions, &selected.requested).ok_or_else(|| Error::NotInstalled(selection::not_installed(selected)))?;
     let prefix = versions.join(&name);
-    if let Some(dir) = project_of(selected) {
+    if let Some(dir) = project_of(selected).filter(|_| !crate::sandbox::is_own_command(command)) {
         let own = dir.join(crate::sandbox::TREE).join("bin").join(command);
         if crate::rehash::is_executable(&own) {
             return Ok(Found { program: own, prefix });

@@ -35,8 +35,10 @@ impl Args {
         // The prefix's bin/ goes first on PATH, so what the command starts runs the same version.
         paths.push(bin.clone());
         paths.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
-        let own = if project.is_some() { 2 } else { 1 };
-        let program: OsString = match paths.iter().take(own).map(|d| d.join(&command)).find(|p| p.is_file()) {
+        // The project's rock commands, then the version's; `lua`, `luarocks`, … are always the
+        // version's own, never a file a repository committed in lua_modules/bin.
+        let own = if project.is_some() && !crate::sandbox::is_own_command(&command) { &paths[..2] } else { std::slice::from_ref(&bin) };
+        let program: OsString = match own.iter().map(|d| d.join(&command)).find(|p| p.is_file()) {
             Some(p) if !command.contains('/') => p.into_os_string(),
             _ => self.command[0].clone(),
         };

@@ -108,6 +108,16 @@ fn lua_code_in_a_server_name_or_a_project_path_never_runs() {
     let out = run(env.shim("luarocks").args(["config", "variables.WGET"]).current_dir(&shipped));
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
     assert!(!stdout(&out).contains("pwned"), "the clone's downloader is in use: {}", stdout(&out));
+    // A clone that commits `lua_modules/bin/lua` and `luarocks`: `lua` and `luarocks` are the
+    // version's own, through the shims and `luaenv exec`.
+    for command in ["lua", "luarocks"] {
+        executable(&shipped.join("lua_modules/bin").join(command), "#!/bin/sh\ntouch pwned\necho pwned\n");
+    }
+    let (mut shim, mut exec) = (env.shim("lua"), luaenv_in(&env, &shipped));
+    for cmd in [shim.current_dir(&shipped), exec.args(["exec", "lua"])] {
+        assert_eq!(ok(cmd.args(["-e", "print(_VERSION)"])).trim(), "Lua 5.4");
+    }
+    assert!(ok(env.shim("luarocks").arg("--version").current_dir(&shipped)).contains("LuaRocks"));
     for dir in [top.path(), project.as_path(), shipped.as_path()] {
         assert!(!dir.join("pwned").exists(), "a clone's code ran in {}", dir.display());
     }
@@ -129,10 +139,20 @@ fn a_linked_generated_folder_in_a_clone_is_refused_and_nothing_is_touched() {
         files
     };
     let before = snapshot();
-    for (link, target) in [(".luaenv", local.clone()), ("lua_modules", local.clone()), (".luaenv/bin", local.join("bin"))] {
-        let _ = std::fs::remove_dir_all(clone.join(".luaenv"));
-        let _ = std::fs::remove_file(clone.join(".luaenv"));
-        let _ = std::fs::remove_file(clone.join("lua_modules"));
+    let links = [
+        (".luaenv", local.clone()),
+        ("lua_modules", local.clone()),
+        (".luaenv/bin", local.join("bin")),
+        // Deep in the tree, where LuaRocks writes a rock's files and the tree's manifest.
+        ("lua_modules/lib/luarocks/rocks-5.4", local.join("bin")),
+        ("lua_modules/share/lua/5.4", local.join("bin")),
+        ("lua_modules/lib/lua/5.4/socket", local.join("bin")),
+    ];
+    for (link, target) in links {
+        for generated in [".luaenv", "lua_modules"] {
+            let _ = std::fs::remove_file(clone.join(generated));
+            let _ = std::fs::remove_dir_all(clone.join(generated));
+        }
         std::fs::create_dir_all(clone.join(link).parent().unwrap()).unwrap();
         std::os::unix::fs::symlink(&target, clone.join(link)).unwrap();
         fails(luaenv_in(&env, &clone).arg("sync"), 2, "is a symbolic link");
