@@ -19,6 +19,25 @@ pub fn is_own_command(command: &str) -> bool {
     matches!(command, "lua" | "luac" | "luajit" | "luarocks" | "luarocks-admin")
 }
 
+/// Where luaenv keeps a mark for every project LuaRocks config it wrote: a file named by the
+/// config's SHA-256. A repository can commit a `.luaenv/luarocks-config.lua` of its own (with
+/// a downloader that runs its code); LuaRocks is only ever pointed at one luaenv wrote.
+pub const VOUCHED: &str = "sandboxes";
+
+/// The name of the mark for a config's bytes.
+pub fn vouch_name(config: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(config).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether luaenv wrote `config` (byte for byte) on this machine: the project's config is
+/// generated whole, so anything else came from elsewhere.
+pub fn config_is_vouched(root: &Path, config: &Path) -> bool {
+    // Capped and never a FIFO: a generated config is a few hundred bytes.
+    let Ok(bytes) = crate::fs::read_small_file(config, 1024 * 1024) else { return false };
+    root.join(VOUCHED).join(vouch_name(&bytes)).is_file()
+}
+
 /// The projects made here that still exist.
 pub fn registered(ctx: &Context) -> Vec<PathBuf> {
     // Capped and never a FIFO: a hostile root file cannot hang every shim.

@@ -134,10 +134,28 @@ fn real_program(root: &Path, command: &str, args: &[OsString]) -> Result<(PathBu
     let found = find(root, &selected, command)?;
     let sandbox = sandbox_for(&selected, &found.prefix);
     // Without its generated config, LuaRocks would fall back to the version's own tree.
-    if command.starts_with("luarocks") && sandbox.iter().any(|(k, v)| k == "LUAROCKS_CONFIG" && !Path::new(v).is_file()) {
-        return Err(Error::NotReady(format!("{command}: this project's sandbox is not set up (no {}/luarocks-config.lua); run `luaenv sync`", crate::sandbox::GENERATED)));
+    if command.starts_with("luarocks") {
+        if let Some(problem) = sandbox.iter().find(|(k, _)| k == "LUAROCKS_CONFIG").and_then(|(_, config)| unvouched_config(root, command, Path::new(config))) {
+            return Err(problem);
+        }
     }
     Ok((found.program, sandbox))
+}
+
+/// Why LuaRocks must not run with a project's config: there is none yet, or it is not one
+/// luaenv wrote (a repository can commit its own, with a downloader that runs its code).
+pub fn unvouched_config(root: &Path, command: &str, config: &Path) -> Option<Error> {
+    let generated = crate::sandbox::GENERATED;
+    if !config.is_file() {
+        Some(Error::NotReady(format!("{command}: this project's sandbox is not set up (no {generated}/luarocks-config.lua); run `luaenv sync`")))
+    } else if !crate::sandbox::config_is_vouched(root, config) {
+        Some(Error::Usage(format!(
+            "{command}: {} was not written by luaenv on this machine (it may have come with the repository), and LuaRocks would run what it says; run `luaenv sync`, which writes it anew",
+            config.display()
+        )))
+    } else {
+        None
+    }
 }
 
 /// A project's sandbox applies when its own `.lua-version` made the choice.

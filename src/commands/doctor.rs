@@ -281,6 +281,10 @@ fn project(ctx: &Context, out: &mut Vec<Finding>) {
             format!("`luaenv uninstall {name} --force` then `luaenv sync`"),
         )),
         Some(_) if !generated => out.push(Finding::problem(format!("project {}: the sandbox (.luaenv/) is not generated", dir.display()), "run `luaenv sync`")),
+        Some(_) if !crate::sandbox::config_is_vouched(&ctx.root, &dir.join(crate::project::GENERATED).join("luarocks-config.lua")) => out.push(Finding::problem(
+            format!("project {}: the sandbox's LuaRocks config (.luaenv/luarocks-config.lua) was not written by luaenv on this machine (it may have come with the repository), so luarocks will not run with it", dir.display()),
+            "run `luaenv sync`, which writes it anew",
+        )),
         Some(_) if !sandbox_is_here(&dir) => out.push(Finding::problem(
             format!("project {}: the sandbox (.luaenv/) was generated for another folder (the project was moved or copied), so its rocks would go there", dir.display()),
             "run `luaenv sync` here",

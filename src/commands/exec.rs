@@ -28,6 +28,11 @@ impl Args {
                 Err(e) => eprintln!("warning: {e:#}"),
             }
         }
+        if command.starts_with("luarocks") {
+            if let Some(problem) = sandbox.iter().find(|(k, _)| k == "LUAROCKS_CONFIG").and_then(|(_, config)| crate::shim::unvouched_config(&ctx.root, &command, Path::new(config))) {
+                return Err(problem.into());
+            }
+        }
         let mut paths = Vec::new();
         if let Some(dir) = project {
             paths.push(dir.join(crate::project::TREE).join("bin"));

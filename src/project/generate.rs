@@ -37,6 +37,7 @@ pub fn generate(ctx: &Context, project: &Path, name: &str, lock: &Lock) -> Resul
     let config = out.join("luarocks-config.lua");
     let servers = lock.rocks_servers.clone();
     rocks::config::write_project_config(ctx, &config, &project.join(TREE), servers.as_deref())?;
+    vouch_for(ctx, &config)?;
     crate::sandbox::make_rock_wrappers_relocatable(&project.join(TREE));
     let paths = [bin.clone(), project.join(TREE).join("bin")];
     for shell in [Shell::Bash, Shell::Fish, Shell::Powershell] {
@@ -50,8 +51,16 @@ pub fn generate(ctx: &Context, project: &Path, name: &str, lock: &Lock) -> Resul
     Ok(())
 }
 
+/// Marks `config` as one luaenv wrote, so the shims point LuaRocks at it (`sandbox::VOUCHED`).
+fn vouch_for(ctx: &Context, config: &Path) -> Result<()> {
+    let bytes = std::fs::read(config).with_context(|| format!("cannot read {}", config.display()))?;
+    let marks = ctx.root.join(crate::sandbox::VOUCHED);
+    std::fs::create_dir_all(&marks).with_context(|| format!("cannot create {}", marks.display()))?;
+    write_atomic(&marks.join(crate::sandbox::vouch_name(&bytes)), b"")
+}
+
 /// `luaenv exec` in a project whose `.luaenv/` was generated for another folder (the project
-/// was moved or copied): regenerates it here, so the activate scripts (which name the project
+/// was moved or copied), or whose LuaRocks config luaenv did not write: regenerates it here, so the activate scripts (which name the project
 /// by absolute path) follow too. The wrappers and the LuaRocks config already work wherever
 /// the project is; this brings back the rest. Nothing is done when the sandbox is in place or
 /// was never generated (`luaenv sync` makes it).
@@ -59,7 +68,7 @@ pub fn regenerate_if_moved(ctx: &Context, project: &Path) -> Result<bool> {
     let config = project.join(GENERATED).join("luarocks-config.lua");
     let Ok(text) = crate::fs::read_capped(&config, crate::limits::MAX_TEXT) else { return Ok(false) };
     let here = rocks::config::lua_path(&project.join(TREE));
-    if text.windows(here.len()).any(|w| w == here.as_bytes()) {
+    if text.windows(here.len()).any(|w| w == here.as_bytes()) && crate::sandbox::config_is_vouched(&ctx.root, &config) {
         return Ok(false);
     }
     let _held = super::lock(ctx, project)?;

@@ -103,7 +103,18 @@ fn lua_code_in_a_server_name_or_a_project_path_never_runs() {
     std::fs::create_dir_all(shipped.join(".luaenv")).unwrap();
     std::fs::write(shipped.join(".lua-version"), "5.4.7\n").unwrap();
     std::fs::write(shipped.join("luaenv.lock"), lock_text("5.4.7", "https://www.lua.org/ftp/lua-5.4.7.tar.gz", "")).unwrap();
-    std::fs::write(shipped.join(".luaenv/luarocks-config.lua"), "variables.WGET = \"touch pwned; wget\"\n").unwrap();
+    // (It names the clone's own tree, as the config luaenv writes there would.)
+    let hostile = format!("-- \"{}/lua_modules\"\nvariables.WGET = \"touch pwned; wget\"\n", shipped.display());
+    std::fs::write(shipped.join(".luaenv/luarocks-config.lua"), &hostile).unwrap();
+    // Before any sync, the luarocks shim refuses to hand LuaRocks a config luaenv did not
+    // write, and doctor says so; `luaenv exec luarocks` writes it anew first.
+    fails(env.shim("luarocks").current_dir(&shipped).args(["search", "anything"]), 2, "luarocks-config.lua was not written by luaenv on this machine");
+    let doctor = stdout(&run(luaenv_in(&env, &shipped).arg("doctor")));
+    assert!(doctor.contains("was not written by luaenv on this machine"), "{doctor}");
+    let out = run(luaenv_in(&env, &shipped).args(["exec", "luarocks", "config", "variables.WGET"]));
+    assert!(stderr(&out).contains("regenerated its sandbox") && !stdout(&out).contains("pwned"), "{}{}", stdout(&out), stderr(&out));
+    assert!(!shipped.join("pwned").exists(), "the clone's LuaRocks config ran before sync");
+    std::fs::write(shipped.join(".luaenv/luarocks-config.lua"), &hostile).unwrap();
     ok(luaenv_in(&env, &shipped).arg("sync"));
     let out = run(env.shim("luarocks").args(["config", "variables.WGET"]).current_dir(&shipped));
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
