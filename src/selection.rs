@@ -94,12 +94,14 @@ pub fn find_version_file(start: &Path) -> Option<Selected> {
     while let Some(d) = dir {
         let file = d.join(".lua-version");
         match read_version_file_checked(&file) {
+            Ok(Some(_)) if leaves_its_folder(&file) => return Some(Selected::broken(Origin::File(file.clone()), link_refused(&file))),
             Ok(Some(requested)) => return Some(Selected::new(requested, Origin::File(file))),
             Ok(None) => {}
             Err(problem) => return Some(Selected::broken(Origin::File(file), problem)),
         }
         let tools = d.join(".tool-versions");
         match read_small_text(&tools, SMALL_FILE_MAX).map(|t| t.and_then(|t| tool_versions_lua(&t))) {
+            Ok(Some(_)) if leaves_its_folder(&tools) => return Some(Selected::broken(Origin::File(tools.clone()), link_refused(&tools))),
             Ok(Some(requested)) => return Some(Selected::new(requested, Origin::File(tools))),
             Ok(None) => {}
             Err(problem) => return Some(Selected::broken(Origin::File(tools), problem)),
@@ -107,6 +109,24 @@ pub fn find_version_file(start: &Path) -> Option<Selected> {
         dir = d.parent();
     }
     None
+}
+
+/// Whether a version file found in a folder is a link to a file outside that folder: a
+/// repository could point it at any file of the user's (`~/.git-credentials`), whose first
+/// line every message would then show. Checked only for a file that was found (one `lstat`).
+fn leaves_its_folder(file: &Path) -> bool {
+    if !file.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()) {
+        return false;
+    }
+    let (Ok(target), Some(Ok(folder))) = (std::fs::canonicalize(file), file.parent().map(std::fs::canonicalize)) else { return true };
+    !target.starts_with(folder)
+}
+
+fn link_refused(file: &Path) -> String {
+    format!(
+        "{} is a link to a file outside its folder, which luaenv does not read (a repository can point it anywhere); replace it with a plain file naming the version: `luaenv local <name>`",
+        file.display()
+    )
 }
 
 /// The first word of the first line that is not blank or a comment; CRLF tolerated.
@@ -165,10 +185,12 @@ pub fn not_installed(selected: &Selected) -> String {
         Origin::File(p) | Origin::Global(p) => p.display().to_string(),
     };
     if !crate::context::is_install_name(&selected.requested) {
-        return format!(
-            "{source} selects '{}', which is not a Lua version name (expected something like 5.4.7); fix it, or pick one with `luaenv local <name>`",
-            selected.requested.escape_debug()
-        );
+        // Shown short: whatever the file holds, the message stays one line.
+        let mut shown: String = selected.requested.chars().take(40).collect::<String>().escape_debug().to_string();
+        if selected.requested.chars().count() > 40 {
+            shown.push('…');
+        }
+        return format!("{source} selects '{shown}', which is not a Lua version name (expected something like 5.4.7); fix it, or pick one with `luaenv local <name>`");
     }
     let requested = &selected.requested;
     match install_hint(requested) {

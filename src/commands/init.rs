@@ -31,6 +31,8 @@ impl Args {
         project::check_no_links(&dir)?;
         // One init or sync at a time in a project: both rewrite its files.
         let _held = project::lock(ctx, &dir)?;
+        // A folder whose rockspecs cannot be told apart is refused before anything is written.
+        project::rockspec::find(&dir)?;
         let previous = Lock::read(&dir).ok();
         let name = match &self.lua {
             Some(spec) => match crate::selection::installed_name(&ctx.versions_dir(), spec) {

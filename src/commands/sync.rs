@@ -58,6 +58,7 @@ pub fn sync(ctx: &Context, dir: &Path, options: &Options) -> Result<()> {
 
 /// `sync` for a caller that holds the project's lock already (`add`, `remove`).
 pub fn sync_held(ctx: &Context, dir: &Path, options: &Options) -> Result<()> {
+    crate::install::cleanup::watch("run `luaenv sync` to finish: it clears what an interrupted LuaRocks leaves in lua_modules");
     project::check_no_links(dir)?;
     let mut lock = Lock::read(dir)?;
     // The rockspec is read (and a bad one refused) before anything is installed.

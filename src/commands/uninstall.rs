@@ -29,6 +29,17 @@ impl Args {
                 )));
             }
         }
+        // The projects made here that pin it: their shims and `luaenv sync` would lose their Lua.
+        let pinning = projects_pinning(ctx, &name);
+        if !pinning.is_empty() && !self.force {
+            let shown: Vec<String> = pinning.iter().take(3).map(|d| d.display().to_string()).collect();
+            let more = if pinning.len() > 3 { format!(" and {} more", pinning.len() - 3) } else { String::new() };
+            return Err(usage(format!(
+                "{name} is pinned by the project{} {}{more}; pass --force to remove it anyway (`luaenv sync` there installs it again)",
+                if pinning.len() == 1 { "" } else { "s" },
+                shown.join(", ")
+            )));
+        }
         let global = global_default_on(ctx, &name);
         if let (Some(file), false) = (&global, self.force) {
             return Err(usage(format!(
@@ -50,6 +61,18 @@ impl Args {
         }
         Ok(())
     }
+}
+
+/// The registered projects (`luaenv init`, `sync`) whose `.lua-version` selects `name`.
+fn projects_pinning(ctx: &Context, name: &str) -> Vec<std::path::PathBuf> {
+    let versions = ctx.versions_dir();
+    crate::sandbox::registered(ctx)
+        .into_iter()
+        .filter(|dir| {
+            crate::selection::read_version_file(&dir.join(".lua-version"))
+                .is_some_and(|requested| crate::selection::installed_name(&versions, &requested).as_deref() == Some(name))
+        })
+        .collect()
 }
 
 /// The global version file, when it selects `name` and nothing else installed would take its

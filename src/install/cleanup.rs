@@ -57,6 +57,16 @@ impl Drop for Registered {
     }
 }
 
+/// What to tell the user if this process is interrupted while nothing is registered.
+static ADVICE: Mutex<Option<&'static str>> = Mutex::new(None);
+
+/// Catches SIGINT/SIGTERM for a command that registers nothing (`sync` between LuaRocks runs):
+/// it then ends with one line saying so and `advice`, instead of silently.
+pub fn watch(advice: &'static str) {
+    *ADVICE.lock().unwrap_or_else(|e| e.into_inner()) = Some(advice);
+    HANDLER.call_once(install_handler);
+}
+
 /// A temporary name prefix that tells which process made it: `build-` → `build-<pid>-`.
 pub fn tagged(prefix: &str) -> String {
     format!("{prefix}{}-", std::process::id())
@@ -82,7 +92,10 @@ fn install_handler() {
             }
             let what = if signal == SIGINT { "interrupted" } else { "terminated" };
             if paths.is_empty() {
-                eprintln!("luaenv: {what}");
+                match *ADVICE.lock().unwrap_or_else(|e| e.into_inner()) {
+                    Some(advice) => eprintln!("luaenv: {what}; {advice}"),
+                    None => eprintln!("luaenv: {what}"),
+                }
             } else {
                 eprintln!("luaenv: {what}; the unfinished install and its temporary files were removed, the installed versions are as they were");
             }

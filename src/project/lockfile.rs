@@ -57,8 +57,14 @@ impl Lock {
     /// a plain name, every location a URL or a bare file name, never a local path.
     pub fn read(project: &Path) -> Result<Lock> {
         let path = project.join(LOCK);
-        let text = crate::selection::read_small_text(&path, crate::selection::PROJECTS_MAX).map_err(anyhow::Error::msg)?.ok_or_else(|| anyhow::anyhow!("cannot read {}: it does not exist", path.display()))?;
         let invalid = |why: String| crate::error::usage(format!("{} is not a valid luaenv lock file ({why}); restore it from version control or run `luaenv init`", path.display()));
+        // A lock is the project's to get right: one too big or not text is bad input (exit 2).
+        let text = match crate::fs::read_small_file(&path, crate::selection::PROJECTS_MAX) {
+            Ok(bytes) => String::from_utf8(bytes).map_err(|_| invalid("it is not UTF-8 text".into()))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => anyhow::bail!("cannot read {}: it does not exist", path.display()),
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => return Err(anyhow::Error::new(e).context(format!("cannot read {}", path.display()))),
+            Err(e) => return Err(invalid(e.to_string())),
+        };
         let lock: Lock = toml::from_str(&text).map_err(|e| invalid(e.message().trim().to_string()))?;
         lock.check().map_err(invalid)?;
         Ok(lock)

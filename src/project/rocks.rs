@@ -42,6 +42,31 @@ impl Sandbox {
         self.project.join(GENERATED).join("bin/luarocks").is_file()
     }
 
+    /// Clears what an interrupted LuaRocks leaves in the tree: its lock (`lockfile.lfs`, a link
+    /// to nowhere, which fails every later run with "requires exclusive write access"), and a
+    /// rock's folder without the `rock_manifest` LuaRocks writes last (which it would then take
+    /// for a broken tree). luaenv runs LuaRocks here only under the project's lock, so neither
+    /// belongs to a sync still running.
+    fn clear_interrupted(&self) -> Result<()> {
+        let tree = self.project.join(TREE);
+        let lock = tree.join("lockfile.lfs");
+        if lock.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()) {
+            std::fs::remove_file(&lock).with_context(|| format!("cannot remove LuaRocks' stale lock {}", lock.display()))?;
+            eprintln!("removed {}, which an interrupted LuaRocks left", lock.display());
+        }
+        let rocks = tree.join("lib/luarocks").join(format!("rocks-{}", self.series));
+        for rock in std::fs::read_dir(&rocks).into_iter().flatten().flatten() {
+            for version in std::fs::read_dir(rock.path()).into_iter().flatten().flatten() {
+                let half = version.path();
+                if version.file_type().is_ok_and(|t| t.is_dir()) && !half.join("rock_manifest").exists() {
+                    std::fs::remove_dir_all(&half).with_context(|| format!("cannot remove the half-installed {}", half.display()))?;
+                    eprintln!("removed {}, a rock an interrupted LuaRocks left half-installed", half.display());
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The rocks in `lua_modules`, by name, with their versions.
     pub fn installed(&self) -> BTreeMap<String, BTreeSet<String>> {
         let dir = self.project.join(TREE).join("lib/luarocks").join(format!("rocks-{}", self.series));
@@ -362,6 +387,7 @@ pub fn install(sandbox: &Sandbox, files: &[(&LockedRock, PathBuf)], locked: &[Lo
     if !files.is_empty() && !sandbox.has_luarocks() {
         return Err(usage("luaenv.lock pins rocks, but the project's Lua has no LuaRocks; install one with `luaenv rocks install`, then run `luaenv sync` again"));
     }
+    sandbox.clear_interrupted()?;
     for (rock, file) in files {
         let verb = if rock.file.ends_with(".rockspec") { "build" } else { "install" };
         let out = sandbox.luarocks().arg(verb).arg(file).arg("--deps-mode=none").output().context("cannot run the project's luarocks")?;

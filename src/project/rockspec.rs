@@ -54,7 +54,13 @@ pub fn default_path(project: &Path) -> PathBuf {
 
 /// Reads a rockspec's dependencies; exit 2 with the file's name when it does not parse.
 pub fn read(path: &Path) -> Result<Vec<Dependency>> {
-    let text = crate::fs::read_text_capped(path, crate::limits::MAX_TEXT)?;
+    // The project's own file: too big, not a file or not text is bad input (exit 2) too.
+    let bytes = match crate::fs::read_small_file(path, crate::limits::MAX_TEXT) {
+        Ok(bytes) => bytes,
+        Err(e) if matches!(e.kind(), std::io::ErrorKind::InvalidData | std::io::ErrorKind::InvalidInput) => return Err(invalid(path, &e.to_string())),
+        Err(e) => return Err(anyhow::Error::new(e).context(format!("cannot read {}", path.display()))),
+    };
+    let text = String::from_utf8(bytes).map_err(|_| invalid(path, "it is not UTF-8 text"))?;
     dependencies(&text).map_err(|why| invalid(path, &why))
 }
 

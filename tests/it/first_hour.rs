@@ -104,6 +104,21 @@ fn ls_list_and_use_point_to_what_luaenv_calls_them() {
     fails(Env::new().luaenv().args(["use", "5.4"]), 2, "run `luaenv install 5.4`");
 }
 
+/// A version a project made here pins is refused from anywhere (not only inside the
+/// project) until --force: the project's shims and sync would lose their Lua.
+#[test]
+fn uninstalling_a_version_a_project_pins_needs_force_from_anywhere() {
+    let world = world_or_skip!("uninstalling_a_version_a_project_pins_needs_force_from_anywhere");
+    let env = env_with_copies(world, &["5.5.1"]);
+    let (project, elsewhere) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    ok(env.luaenv().args(["init", "--lua", "5.5.1"]).current_dir(project.path()));
+    let said = fails(env.luaenv().args(["uninstall", "5.5.1"]).current_dir(elsewhere.path()), 2, "is pinned by the project");
+    assert!(said.contains(&project.path().display().to_string()) && said.contains("--force"), "{said}");
+    assert!(env.prefix("5.5.1").is_dir(), "a refused uninstall removed the prefix");
+    ok(env.luaenv().args(["uninstall", "5.5.1", "--force"]).current_dir(elsewhere.path()));
+    assert!(!env.prefix("5.5.1").exists());
+}
+
 #[test]
 fn uninstalling_the_global_default_needs_force_and_clears_it() {
     let world = world_or_skip!("uninstalling_the_global_default_needs_force_and_clears_it");

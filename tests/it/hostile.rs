@@ -303,6 +303,28 @@ fn version_files_that_are_devices_fifos_or_not_text_are_refused_at_once() {
     std::fs::write(env.root().join("version"), "5.4.7\n").unwrap();
     let line = fails(env.luaenv().arg("current").current_dir(&dir), 2, "is not UTF-8");
     assert!(line.contains(&file.display().to_string()), "{line}");
+    // A link to a file of the user's outside the folder: not read, so its first line (a
+    // token) never reaches a message; a link to a file beside it is followed.
+    std::fs::remove_file(&file).unwrap();
+    let secret = env.home().join(".git-credentials");
+    std::fs::create_dir_all(env.home()).unwrap();
+    for (name, line) in [(".lua-version", "https://me:s3cr3t-token@example.org"), (".tool-versions", "lua s3cr3t-token")] {
+        std::fs::write(&secret, format!("{line}\n")).unwrap();
+        let link = dir.join(name);
+        std::os::unix::fs::symlink(&secret, &link).unwrap();
+        let said = fails(env.luaenv().arg("current").current_dir(&dir), 2, "is a link to a file outside its folder");
+        let shim = stderr(&run(&mut lua()));
+        assert!(!said.contains("s3cr3t") && !shim.contains("s3cr3t") && shim.contains("outside its folder"), "{said}{shim}");
+        std::fs::remove_file(&link).unwrap();
+    }
+    std::fs::write(dir.join("pinned.txt"), "5.9.9\n").unwrap();
+    std::os::unix::fs::symlink("pinned.txt", &file).unwrap();
+    fails(env.luaenv().arg("current").current_dir(&dir), 2, "selects Lua '5.9.9'");
+    // A name of thousands of characters is shown short: the message stays one line.
+    std::fs::remove_file(&file).unwrap();
+    std::fs::write(&file, format!("{}\n", "x/".repeat(3000))).unwrap();
+    let said = fails(env.luaenv().arg("current").current_dir(&dir), 2, "which is not a Lua version name");
+    assert!(said.len() < 400, "{said}");
     // The root's own files as FIFOs: the global version, the projects list and the mirror.
     std::fs::remove_file(&file).unwrap();
     std::fs::remove_file(env.root().join("version")).unwrap();

@@ -286,6 +286,21 @@ fn bad_rockspecs_unknown_rocks_and_hand_edited_locks_are_refused_changing_nothin
     fails(luaenv_in(&env, &dir).args(["add", "purehello", "banana"]), 2, "not a version constraint");
     fails(luaenv_in(&env, &dir).args(["remove", "purehello"]), 2, "does not depend on 'purehello'");
 
+    // A rockspec or a lock that is binary, or too big to be one: bad input (exit 2), naming the file.
+    let lock_path = dir.join("luaenv.lock");
+    std::fs::write(&spec_path, b"\xff\xfe\x00rock").unwrap();
+    fails(luaenv_in(&env, &dir).arg("sync"), 2, "bad-dev-1.rockspec cannot be read as a rockspec (it is not UTF-8 text)");
+    std::fs::write(&spec_path, "-- x\n".repeat(1 << 20)).unwrap();
+    fails(luaenv_in(&env, &dir).arg("sync"), 2, "bad-dev-1.rockspec cannot be read as a rockspec (larger than");
+    std::fs::write(&spec_path, &spec).unwrap();
+    std::fs::write(&lock_path, b"\xff\xfe\x00lock").unwrap();
+    let said = fails(luaenv_in(&env, &dir).arg("sync"), 2, "luaenv.lock is not a valid luaenv lock file (it is not UTF-8 text); restore it from version control or run `luaenv init`");
+    assert!(!said.contains("echo"), "{said}");
+    std::fs::write(&lock_path, "# x\n".repeat(1 << 19)).unwrap();
+    fails(luaenv_in(&env, &dir).arg("sync"), 2, "luaenv.lock is not a valid luaenv lock file (larger than");
+    std::fs::write(&lock_path, &lock).unwrap();
+    assert!(installed(&dir).is_empty());
+
     // A rockspec that does not parse: one line naming it, nothing installed or written.
     std::fs::write(&spec_path, "package = \"bad\"\ndependencies = {\n   \"purehello\",\n").unwrap();
     fails(luaenv_in(&env, &dir).arg("sync"), 2, "bad-dev-1.rockspec cannot be read as a rockspec");
@@ -308,6 +323,17 @@ fn bad_rockspecs_unknown_rocks_and_hand_edited_locks_are_refused_changing_nothin
     std::fs::write(dir.join("luaenv.lock"), good.replace(&sum, &"0".repeat(64))).unwrap();
     fails(luaenv_in(&env, &dir).arg("sync"), 1, "rock purehello 1.0-1");
     assert!(installed(&dir).is_empty());
+
+    // A folder with two rockspecs: init refuses before writing anything.
+    let two = top.path().join("two");
+    std::fs::create_dir_all(&two).unwrap();
+    for name in ["a-scm-1.rockspec", "b-scm-1.rockspec"] {
+        std::fs::write(two.join(name), "package = 'x'\n").unwrap();
+    }
+    fails(luaenv_in(&env, top.path()).arg("init").arg(&two).args(["--lua", "5.4.7"]), 2, "rockspecs");
+    let mut left: Vec<_> = std::fs::read_dir(&two).unwrap().map(|e| e.unwrap().file_name()).collect();
+    left.sort();
+    assert_eq!(left, ["a-scm-1.rockspec", "b-scm-1.rockspec"], "init wrote files before refusing");
 
     // init never overwrites a project's own rockspec, nor adds a second one.
     let mine = top.path().join("mine");
@@ -343,4 +369,50 @@ fn rocks_from_a_server_that_demands_credentials_are_locked_without_them() {
     assert!(lock.contains(&format!("url = \"{}/purehello-1.0-1.src.rock\"", server.url)) && !lock.contains(SECRET) && !lock.contains("bob@"), "{lock}");
     assert_eq!(lua(&dir, "print(require('purehello').version)"), "1.0");
     assert!(server.paths.lock().unwrap().iter().any(|p| p == "/purehello-1.0-1.src.rock"));
+}
+
+/// A sync interrupted while LuaRocks installs a rock says so, and the next sync finishes: it
+/// clears the lock LuaRocks left (`lockfile.lfs`) and a rock folder without its
+/// `rock_manifest`, which would otherwise fail every later sync.
+#[test]
+fn a_sync_interrupted_while_luarocks_installs_is_finished_by_the_next_sync() {
+    let world = world_or_skip!("a_sync_interrupted_while_luarocks_installs_is_finished_by_the_next_sync");
+    let (_served, server) = served_rocks(world, &[&PURE_1_0]);
+    let env = world.view();
+    let top = tempfile::tempdir().unwrap();
+    let dir = project(&env, top.path(), "stopped", &server.url);
+    ok(luaenv_in(&env, &dir).args(["add", "purehello"]));
+    let fresh = top.path().join("fresh");
+    copy_tracked(&dir, &fresh);
+
+    // A real interruption: Ctrl-C (SIGINT to the process group) while LuaRocks holds its lock.
+    use std::os::unix::process::CommandExt as _;
+    let mut sync = luaenv_in(&env, &fresh);
+    sync.arg("sync").process_group(0).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped());
+    let mut child = sync.spawn().unwrap();
+    let lfs_lock = fresh.join("lua_modules/lockfile.lfs");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while lfs_lock.symlink_metadata().is_err() && std::time::Instant::now() < deadline && child.try_wait().unwrap().is_none() {
+        std::thread::sleep(std::time::Duration::from_micros(200));
+    }
+    let caught = lfs_lock.symlink_metadata().is_ok();
+    run(Command::new("kill").args(["-INT", &format!("-{}", child.id())]));
+    let out = child.wait_with_output().unwrap();
+    if caught {
+        assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+        assert!(stderr(&out).contains("luaenv: interrupted; run `luaenv sync` to finish"), "{}", stderr(&out));
+    }
+    // What an interrupted LuaRocks leaves, for certain (the kill above may land a little later).
+    std::fs::remove_file(&lfs_lock).ok();
+    std::os::unix::fs::symlink("lock", &lfs_lock).unwrap();
+    let half = fresh.join("lua_modules/lib/luarocks/rocks-5.4/purehello/1.0-1");
+    std::fs::create_dir_all(&half).unwrap();
+    std::fs::remove_file(half.join("rock_manifest")).ok();
+
+    let out = run(luaenv_in(&env, &fresh).arg("sync"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("which an interrupted LuaRocks left"), "{}", stderr(&out));
+    assert_eq!(installed(&fresh), ["purehello 1.0-1"]);
+    assert_eq!(lua(&fresh, "print(require('purehello').version)").trim(), "1.0");
+    assert!(lfs_lock.symlink_metadata().is_err(), "LuaRocks' lock is still there");
 }
