@@ -21,6 +21,26 @@ pub use lockfile::{Lock, LockedRock, Pinned};
 // The parts the shim binary needs too live in `sandbox.rs` (std only).
 pub use crate::sandbox::{GENERATED, LOCK, TREE, of_version_file, registered, sandbox_env, series_of};
 
+/// A project's folder goes into Lua's module paths (`LUA_PATH`), where `;` separates entries
+/// and `?` stands for the module name: a path holding either would find none of its modules.
+pub fn check_path(project: &Path) -> Result<()> {
+    // The registry of projects, the lock's and LuaRocks' files name it as text.
+    let Some(text) = project.to_str() else {
+        return Err(crate::error::usage(format!(
+            "{} cannot be a luaenv project: its path is not UTF-8, which LuaRocks' config and luaenv's list of projects cannot name; move the project to a folder whose name is UTF-8",
+            project.display()
+        )));
+    };
+    match text.chars().find(|c| matches!(c, ';' | '?')) {
+        Some(c) => Err(crate::error::usage(format!(
+            "{} cannot be a luaenv project: its path holds '{c}', which Lua's module paths (LUA_PATH) use as {}; move the project to a folder whose path has no ';' or '?'",
+            project.display(),
+            if c == ';' { "the separator" } else { "the module name" }
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Paths in a project that luaenv creates or writes into. A repository can commit any of them
 /// as a symbolic link (to `~/.local`, say): luaenv then refuses rather than write through it.
 pub fn check_no_links(project: &Path) -> Result<()> {
@@ -36,7 +56,7 @@ pub fn check_no_links(project: &Path) -> Result<()> {
     }
     // LuaRocks writes anywhere in the tree (`lib/luarocks/rocks-5.4/<rock>/`, `share/lua/5.4/`):
     // a link at any depth would take its writes out of the project.
-    paths.extend(links_in(&project.join(TREE)));
+    paths.extend(crate::sandbox::links_in(&project.join(TREE)));
     match paths.iter().find(|p| p.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink())) {
         Some(link) => Err(crate::error::usage(format!(
             "{} is a symbolic link, and luaenv never writes through a link a repository controls; remove it (`rm '{}'`) and run the command again: luaenv makes a real one",
@@ -47,20 +67,34 @@ pub fn check_no_links(project: &Path) -> Result<()> {
     }
 }
 
-/// The symbolic links under `tree`, at any depth (never followed), but LuaRocks' own lock
-/// (`lockfile.lfs`, a link to nowhere it makes while it works).
-fn links_in(tree: &Path) -> Vec<PathBuf> {
-    let (mut links, mut folders) = (Vec::new(), vec![tree.to_path_buf()]);
-    while let Some(folder) = folders.pop() {
-        for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
-            match entry.file_type() {
-                Ok(kind) if kind.is_symlink() && !(folder == tree && entry.file_name() == "lockfile.lfs") => links.push(entry.path()),
-                Ok(kind) if kind.is_dir() => folders.push(entry.path()),
-                _ => {}
-            }
-        }
+/// A `lua_modules/` luaenv did not make here is refused before anything is installed, unless
+/// the project is one this root made (init or sync ran here: a tree from before trees had
+/// tokens), which is adopted when the sandbox is written.
+pub fn check_tree(ctx: &Context, project: &Path) -> Result<()> {
+    let tree = project.join(TREE);
+    if !tree.exists() || crate::sandbox::tree_is_trusted(&ctx.root, project) || registered(ctx).iter().any(|d| d == project) {
+        return Ok(());
     }
-    links
+    Err(crate::error::usage(crate::sandbox::untrusted_tree(project)))
+}
+
+/// Makes the project's `lua_modules/` (or adopts the one `check_tree` let through) and marks
+/// it as made here.
+pub fn make_tree(ctx: &Context, project: &Path) -> Result<()> {
+    use anyhow::Context as _;
+    let tree = project.join(TREE);
+    std::fs::create_dir_all(&tree).with_context(|| format!("cannot create {}", tree.display()))?;
+    if crate::sandbox::tree_is_trusted(&ctx.root, project) {
+        return Ok(());
+    }
+    check_tree(ctx, project).or_else(|e| if std::fs::read_dir(&tree).is_ok_and(|mut d| d.next().is_none()) { Ok(()) } else { Err(e) })?;
+    let mut random = [0u8; 16];
+    std::io::Read::read_exact(&mut std::fs::File::open("/dev/urandom")?, &mut random).context("cannot read /dev/urandom")?;
+    let token: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    let marks = ctx.root.join(crate::sandbox::TREES);
+    std::fs::create_dir_all(&marks).with_context(|| format!("cannot create {}", marks.display()))?;
+    write_atomic(&marks.join(&token), b"")?;
+    write_atomic(&tree.join(crate::sandbox::TREE_TOKEN), format!("{token}\n").as_bytes())
 }
 
 /// Held while a command reads or rewrites a project's files (`luaenv.lock`, `.luaenv/`), so

@@ -38,6 +38,53 @@ pub fn config_is_vouched(root: &Path, config: &Path) -> bool {
     root.join(VOUCHED).join(vouch_name(&bytes)).is_file()
 }
 
+/// A project's `lua_modules/` is trusted (its commands run, LuaRocks writes there) only if luaenv
+/// made it on this machine: it then holds a random token (`TREE_TOKEN`) that has a mark in the
+/// root (`TREES/<token>`). A repository can commit a `lua_modules/` of its own, with a
+/// `bin/busted` that is anything; it cannot know a token of this machine.
+pub const TREE_TOKEN: &str = ".luaenv-tree";
+pub const TREES: &str = "trees";
+
+/// The token in a project's `lua_modules/`, when it has one of the right shape.
+pub fn tree_token(project: &Path) -> Option<String> {
+    let bytes = crate::fs::read_small_file(&project.join(TREE).join(TREE_TOKEN), 64).ok()?;
+    let token = String::from_utf8(bytes).ok()?.trim().to_string();
+    (token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit())).then_some(token)
+}
+
+/// Whether the project's `lua_modules/` is one luaenv made here.
+pub fn tree_is_trusted(root: &Path, project: &Path) -> bool {
+    tree_token(project).is_some_and(|token| root.join(TREES).join(token).is_file())
+}
+
+/// What to say of a `lua_modules/` luaenv did not make here.
+pub fn untrusted_tree(project: &Path) -> String {
+    let tree = project.join(TREE);
+    format!(
+        "{} was not made by luaenv on this machine (it may have come with the repository), and luaenv never runs or installs into what a repository brings; move it away (`mv '{}' '{}.old'`) and run `luaenv sync`, which makes a new one",
+        tree.display(),
+        tree.display(),
+        tree.display()
+    )
+}
+
+/// The symbolic links under `tree`, at any depth (never followed), but LuaRocks' own lock
+/// (`lockfile.lfs`, a link to nowhere it makes while it works): LuaRocks writes anywhere in the
+/// tree, and a link would take its writes out of the project.
+pub fn links_in(tree: &Path) -> Vec<PathBuf> {
+    let (mut links, mut folders) = (Vec::new(), vec![tree.to_path_buf()]);
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
+            match entry.file_type() {
+                Ok(kind) if kind.is_symlink() && !(folder == tree && entry.file_name() == "lockfile.lfs") => links.push(entry.path()),
+                Ok(kind) if kind.is_dir() => folders.push(entry.path()),
+                _ => {}
+            }
+        }
+    }
+    links
+}
+
 /// The projects made here that still exist.
 pub fn registered(ctx: &Context) -> Vec<PathBuf> {
     // Capped and never a FIFO: a hostile root file cannot hang every shim.

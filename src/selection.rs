@@ -196,7 +196,8 @@ pub fn not_installed(selected: &Selected) -> String {
     match install_hint(requested) {
         Some(spec) => format!("{source} selects Lua '{requested}', which is not installed; run `luaenv install {spec}`"),
         None => format!(
-            "{source} selects Lua '{requested}', which is not installed and is not a version luaenv knows; fix that file (`luaenv install --list` shows what luaenv can install, `luaenv versions` what is installed)"
+            "{source} selects Lua '{requested}', which is not installed and is not a version luaenv knows; fix {} (`luaenv install --list` shows what luaenv can install, `luaenv versions` what is installed)",
+            if matches!(selected.origin, Origin::Env) { "that variable" } else { "that file" }
         ),
     }
 }

@@ -134,27 +134,39 @@ fn real_program(root: &Path, command: &str, args: &[OsString]) -> Result<(PathBu
     let found = find(root, &selected, command)?;
     let sandbox = sandbox_for(&selected, &found.prefix);
     // Without its generated config, LuaRocks would fall back to the version's own tree.
-    if command.starts_with("luarocks") {
-        if let Some(problem) = sandbox.iter().find(|(k, _)| k == "LUAROCKS_CONFIG").and_then(|(_, config)| unvouched_config(root, command, Path::new(config))) {
-            return Err(problem);
-        }
+    if command.starts_with("luarocks")
+        && let Some(dir) = project_of(&selected).filter(|_| !sandbox.is_empty())
+        && let Some(problem) = unready_for_luarocks(root, command, dir)
+    {
+        return Err(problem);
     }
     Ok((found.program, sandbox))
 }
 
-/// Why LuaRocks must not run with a project's config: there is none yet, or it is not one
-/// luaenv wrote (a repository can commit its own, with a downloader that runs its code).
-pub fn unvouched_config(root: &Path, command: &str, config: &Path) -> Option<Error> {
+/// Why LuaRocks must not run in a project: its config is missing or not one luaenv wrote (a
+/// repository can commit its own, with a downloader that runs its code), or its tree is not
+/// one luaenv made here, or holds a link that would take LuaRocks' writes elsewhere.
+pub fn unready_for_luarocks(root: &Path, command: &str, project: &Path) -> Option<Error> {
     let generated = crate::sandbox::GENERATED;
+    let config = project.join(generated).join("luarocks-config.lua");
+    let tree = project.join(crate::sandbox::TREE);
     if !config.is_file() {
         Some(Error::NotReady(format!("{command}: this project's sandbox is not set up (no {generated}/luarocks-config.lua); run `luaenv sync`")))
-    } else if !crate::sandbox::config_is_vouched(root, config) {
+    } else if !crate::sandbox::config_is_vouched(root, &config) {
         Some(Error::Usage(format!(
             "{command}: {} was not written by luaenv on this machine (it may have come with the repository), and LuaRocks would run what it says; run `luaenv sync`, which writes it anew",
             config.display()
         )))
+    } else if tree.exists() && !crate::sandbox::tree_is_trusted(root, project) {
+        Some(Error::Usage(format!("{command}: {}", crate::sandbox::untrusted_tree(project))))
     } else {
-        None
+        crate::sandbox::links_in(&tree).first().map(|link| {
+            Error::Usage(format!(
+                "{command}: {} is a symbolic link, and LuaRocks would write through it; remove it (`rm '{}'`) and run `luaenv sync`",
+                link.display(),
+                link.display()
+            ))
+        })
     }
 }
 
@@ -192,6 +204,9 @@ fn find(root: &Path, selected: &Selected, command: &str) -> Result<Found, Error>
     if let Some(dir) = project_of(selected).filter(|_| !crate::sandbox::is_own_command(command)) {
         let own = dir.join(crate::sandbox::TREE).join("bin").join(command);
         if crate::rehash::is_executable(&own) {
+            if !crate::sandbox::tree_is_trusted(root, dir) {
+                return Err(Error::Usage(format!("{command}: {}", crate::sandbox::untrusted_tree(dir))));
+            }
             return Ok(Found { program: own, prefix });
         }
     }

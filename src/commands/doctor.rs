@@ -251,6 +251,11 @@ fn credentials(ctx: &Context, out: &mut Vec<Finding>) {
 fn project(ctx: &Context, out: &mut Vec<Finding>) {
     let Ok(cwd) = std::env::current_dir() else { return };
     let Some(dir) = crate::project::find(&cwd) else { return };
+    // A link or a path sync refuses: its fix comes first, since `luaenv sync` would not run.
+    if let Err(e) = crate::project::check_path(&dir).and_then(|()| crate::project::check_no_links(&dir)).and_then(|()| crate::project::check_tree(ctx, &dir)) {
+        out.push(Finding::problem(format!("project {}: {e:#}", dir.display()), "do what it says, then run `luaenv sync`"));
+        return;
+    }
     let lock = match crate::project::Lock::read(&dir) {
         Ok(lock) => lock,
         Err(e) => {

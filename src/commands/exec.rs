@@ -28,10 +28,11 @@ impl Args {
                 Err(e) => eprintln!("warning: {e:#}"),
             }
         }
-        if command.starts_with("luarocks") {
-            if let Some(problem) = sandbox.iter().find(|(k, _)| k == "LUAROCKS_CONFIG").and_then(|(_, config)| crate::shim::unvouched_config(&ctx.root, &command, Path::new(config))) {
-                return Err(problem.into());
-            }
+        if command.starts_with("luarocks")
+            && let Some(dir) = project
+            && let Some(problem) = crate::shim::unready_for_luarocks(&ctx.root, &command, dir)
+        {
+            return Err(problem.into());
         }
         let mut paths = Vec::new();
         if let Some(dir) = project {
@@ -43,7 +44,14 @@ impl Args {
         // The project's rock commands, then the version's; `lua`, `luarocks`, … are always the
         // version's own, never a file a repository committed in lua_modules/bin.
         let own = if project.is_some() && !crate::sandbox::is_own_command(&command) { &paths[..2] } else { std::slice::from_ref(&bin) };
-        let program: OsString = match own.iter().map(|d| d.join(&command)).find(|p| p.is_file()) {
+        let found = own.iter().map(|d| d.join(&command)).find(|p| p.is_file());
+        if let (Some(dir), Some(program)) = (project, &found)
+            && program.starts_with(dir.join(crate::project::TREE))
+            && !crate::sandbox::tree_is_trusted(&ctx.root, dir)
+        {
+            return Err(crate::error::usage(format!("{command}: {}", crate::sandbox::untrusted_tree(dir))));
+        }
+        let program: OsString = match found {
             Some(p) if !command.contains('/') => p.into_os_string(),
             _ => self.command[0].clone(),
         };

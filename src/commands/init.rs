@@ -28,7 +28,9 @@ impl Args {
         let wanted = if self.dir.is_absolute() { self.dir.clone() } else { crate::commands::cwd()?.join(&self.dir) };
         std::fs::create_dir_all(&wanted).with_context(|| format!("cannot create {}", wanted.display()))?;
         let dir = std::fs::canonicalize(&wanted).with_context(|| format!("cannot find {}", wanted.display()))?;
+        project::check_path(&dir)?;
         project::check_no_links(&dir)?;
+        project::check_tree(ctx, &dir)?;
         // One init or sync at a time in a project: both rewrite its files.
         let _held = project::lock(ctx, &dir)?;
         // A folder whose rockspecs cannot be told apart is refused before anything is written.

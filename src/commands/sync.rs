@@ -59,7 +59,9 @@ pub fn sync(ctx: &Context, dir: &Path, options: &Options) -> Result<()> {
 /// `sync` for a caller that holds the project's lock already (`add`, `remove`).
 pub fn sync_held(ctx: &Context, dir: &Path, options: &Options) -> Result<()> {
     crate::install::cleanup::watch("run `luaenv sync` to finish: it clears what an interrupted LuaRocks leaves in lua_modules");
+    project::check_path(dir)?;
     project::check_no_links(dir)?;
+    project::check_tree(ctx, dir)?;
     let mut lock = Lock::read(dir)?;
     // The rockspec is read (and a bad one refused) before anything is installed.
     let wanted = wanted_rocks(dir)?;
@@ -71,11 +73,11 @@ pub fn sync_held(ctx: &Context, dir: &Path, options: &Options) -> Result<()> {
         Some(receipt) => check_installed(&receipt, &lock, &name)?,
         None => {
             let rocks_from = match &lock.luarocks {
-                Some(pinned) if unofficial(pinned) => Some(location(pinned, mirror.as_deref())?),
+                Some(pinned) if unofficial(pinned) => Some(location(ctx, pinned, mirror.as_deref())?),
                 _ => None,
             };
             let from = match lua_location(&lock.lua, &name) {
-                Some(_) => Some(location(&lock.lua, mirror.as_deref())?),
+                Some(_) => Some(location(ctx, &lock.lua, mirror.as_deref())?),
                 None => None,
             };
             let request = Request {
@@ -231,10 +233,16 @@ fn unofficial(pinned: &Pinned) -> bool {
 /// Where to fetch a pinned file that is not an official release: its http(s) URL, or, for a
 /// file the lock names only (it was installed from a local file), the mirror's copy.
 /// A mirror, when there is one, is used for every file: it is looked up there by file name.
-fn location(pinned: &Pinned, mirror: Option<&str>) -> Result<String> {
+fn location(ctx: &Context, pinned: &Pinned, mirror: Option<&str>) -> Result<String> {
     use crate::install::fetch::Location;
+    let file = pinned.url.rsplit('/').next().unwrap_or_default();
+    // The download cache keeps files by their sum: a copy there is the pinned file (checked
+    // again when installed), wherever it first came from.
+    let cached = crate::install::fetch::cached_path(ctx, &pinned.sha256, file);
+    if crate::install::verify::sha256_file(&cached).is_ok_and(|sum| sum == pinned.sha256) {
+        return Ok(cached.display().to_string());
+    }
     if let Some(m) = mirror {
-        let file = pinned.url.rsplit('/').next().unwrap_or_default();
         return Ok(match Location::in_mirror(m, file) {
             Location::Url(url) => url,
             Location::Path(path) => path.display().to_string(),

@@ -298,7 +298,7 @@ fn is_under(url: &Url, mirror: &str) -> bool {
 
 /// The server answered 404: no point in retrying.
 #[derive(Debug, thiserror::Error)]
-#[error("{0} answered 404 Not Found: the server does not have that file; check the mirror or use --from")]
+#[error("{0} answered 404 Not Found: the server does not have that file; check the mirror or server (`luaenv install` can also take a local file with --from)")]
 pub struct NotFound(String);
 
 const TRIES: u32 = 3;

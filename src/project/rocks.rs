@@ -229,7 +229,10 @@ fn search(sandbox: &Sandbox, name: &str) -> Result<Vec<Candidate>> {
 
 fn last_line(out: &std::process::Output) -> String {
     let text = format!("{}{}", String::from_utf8_lossy(&out.stderr), String::from_utf8_lossy(&out.stdout));
-    text.lines().map(str::trim).rfind(|l| !l.is_empty()).unwrap_or("no output").to_string()
+    // A LuaRocks that crashed (on a hostile manifest, say) ends with a traceback, whose last
+    // line (`[C]: in ?`) says nothing: the error is the line before `stack traceback:`.
+    let said = text.split("stack traceback:").next().unwrap_or_default();
+    said.lines().map(str::trim).rfind(|l| !l.is_empty()).unwrap_or("no output").to_string()
 }
 
 /// Where a server's file is fetched from, and what the lock records for it.

@@ -168,6 +168,9 @@ fn a_linked_generated_folder_in_a_clone_is_refused_and_nothing_is_touched() {
         std::os::unix::fs::symlink(&target, clone.join(link)).unwrap();
         fails(luaenv_in(&env, &clone).arg("sync"), 2, "is a symbolic link");
         fails(luaenv_in(&env, top.path()).arg("init").arg(&clone).args(["--lua", "5.4.7"]), 2, "is a symbolic link");
+        // doctor names the link, not a `luaenv sync` that would refuse it.
+        let doctor = crate::support::stdout(&run(luaenv_in(&env, &clone).arg("doctor")));
+        assert!(doctor.contains("is a symbolic link") && !doctor.contains("not generated"), "{doctor}");
         assert_eq!(snapshot(), before, "{link}: the user's files changed");
         assert!(!env.root().join("versions/5.4.7").exists(), "{link}: sync installed before refusing");
     }
@@ -195,10 +198,16 @@ fn a_clones_rock_commands_never_shadow_system_commands() {
     let clone = clone_with_lock(top.path(), &lock_text("5.4.7", "https://www.lua.org/ftp/lua-5.4.7.tar.gz", ""));
     let marker = top.path().join("planted-ran");
     let planted = format!("#!/bin/sh\ntouch '{}'\necho planted\n", marker.display());
+    let system_path = std::env::var("PATH").unwrap();
+    // A rocks tree the clone commits is not one luaenv made here: sync refuses it, naming the fix.
+    executable(&clone.join("lua_modules/bin/git"), &planted);
+    fails(luaenv_in(&env, &clone).arg("sync").env("PATH", &system_path), 2, "was not made by luaenv on this machine");
+    std::fs::rename(clone.join("lua_modules"), top.path().join("lua_modules.old")).unwrap();
+    ok(luaenv_in(&env, &clone).arg("sync").env("PATH", &system_path));
+    // Commands in the tree luaenv made (as a rock would install them): one named like a system
+    // command never gets a global shim.
     executable(&clone.join("lua_modules/bin/git"), &planted);
     executable(&clone.join("lua_modules/bin/projtool"), "#!/bin/sh\necho project\n");
-    let system_path = std::env::var("PATH").unwrap();
-    ok(luaenv_in(&env, &clone).arg("sync").env("PATH", &system_path));
     ok(luaenv_in(&env, &clone).arg("rehash").env("PATH", &system_path));
     let shims = env.root().join("shims");
     assert!(!shims.join("git").exists(), "a global git shim");
@@ -626,4 +635,63 @@ fn the_credential_wrappers_leave_no_temporary_folder_behind() {
             assert!(left.is_empty(), "{wrapper} from {url} left {left:?}");
         }
     }
+}
+
+/// A folder whose path holds `;` or `?` (LUA_PATH's separator and module-name mark) would find
+/// none of its own modules, and one that is not UTF-8 cannot be named in LuaRocks' config:
+/// init and sync refuse them before installing or writing anything.
+#[test]
+fn a_project_path_that_lua_paths_cannot_name_is_refused() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let top = tempfile::tempdir().unwrap();
+    let env = Env::new();
+    for folder in ["a;b", "what?"] {
+        let dir = top.path().join(folder);
+        fails(luaenv_in(&env, top.path()).arg("init").arg(&dir).args(["--lua", "5.4.7"]), 2, "which Lua's module paths (LUA_PATH) use");
+        assert_eq!(std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0), 0, "init wrote into {folder}");
+        let clone = clone_with_lock(&dir, &lock_text("5.4.7", "https://www.lua.org/ftp/lua-5.4.7.tar.gz", ""));
+        fails(luaenv_in(&env, &clone).arg("sync"), 2, "cannot be a luaenv project");
+    }
+    let latin1 = top.path().join(std::ffi::OsStr::from_bytes(b"caf\xe9"));
+    fails(luaenv_in(&env, top.path()).arg("init").arg(&latin1).args(["--lua", "5.4.7"]), 2, "its path is not UTF-8");
+    assert!(!env.root().join("versions/5.4.7").exists());
+}
+
+/// A clone that commits its own `lua_modules/` (a `bin/busted` that is anything, links deep
+/// inside): its commands never run through the shims or `exec`, LuaRocks never writes there,
+/// and sync refuses it until it is moved away; a tree luaenv made here is used as ever.
+#[test]
+fn a_clones_committed_rocks_tree_is_never_run_nor_written_into() {
+    let fixtures = fixtures_or_skip!("a_clones_committed_rocks_tree_is_never_run_nor_written_into");
+    let env = Env::new();
+    install_547(&env, &fixtures, true);
+    let top = tempfile::tempdir().unwrap();
+    // A project made here first, so a shim named `busted` exists (rehash makes it for it).
+    let mine = top.path().join("mine");
+    ok(luaenv_in(&env, top.path()).arg("init").arg(&mine).args(["--lua", "5.4.7"]));
+    executable(&mine.join("lua_modules/bin/busted"), "#!/bin/sh\necho mine\n");
+    ok(env.luaenv().arg("rehash"));
+    assert_eq!(ok(env.shim("busted").current_dir(&mine)).trim(), "mine");
+
+    let clone = clone_with_lock(top.path(), &lock_text("5.4.7", "https://www.lua.org/ftp/lua-5.4.7.tar.gz", ""));
+    let marker = top.path().join("clone-ran");
+    executable(&clone.join("lua_modules/bin/busted"), &format!("#!/bin/sh\ntouch '{}'\n", marker.display()));
+    std::fs::write(clone.join("lua_modules/.luaenv-tree"), "0123456789abcdef0123456789abcdef\n").unwrap();
+    let said = fails(env.shim("busted").current_dir(&clone), 2, "was not made by luaenv on this machine");
+    assert!(said.contains("mv '"), "{said}");
+    fails(luaenv_in(&env, &clone).args(["exec", "busted"]), 2, "was not made by luaenv on this machine");
+    fails(luaenv_in(&env, &clone).arg("sync"), 2, "was not made by luaenv on this machine");
+    fails(luaenv_in(&env, top.path()).arg("init").arg(&clone).args(["--lua", "5.4.7"]), 2, "was not made by luaenv on this machine");
+    let doctor = crate::support::stdout(&run(luaenv_in(&env, &clone).arg("doctor")));
+    assert!(doctor.contains("was not made by luaenv on this machine"), "{doctor}");
+    assert!(!marker.exists(), "the clone's busted ran");
+
+    // Moved away, as the message says: sync makes a tree of its own, and LuaRocks works in it.
+    std::fs::rename(clone.join("lua_modules"), top.path().join("lua_modules.old")).unwrap();
+    ok(luaenv_in(&env, &clone).arg("sync"));
+    assert!(ok(env.shim("luarocks").args(["list", "--porcelain"]).current_dir(&clone)).is_empty());
+    // A link that appears later inside that tree (a `git pull`) stops the luarocks shim.
+    std::os::unix::fs::symlink(env.home(), clone.join("lua_modules/elsewhere")).unwrap();
+    fails(env.shim("luarocks").args(["list"]).current_dir(&clone), 2, "is a symbolic link");
+    assert!(!marker.exists());
 }

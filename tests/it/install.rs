@@ -325,7 +325,7 @@ fn openresty_luajit_builds_with_jit_ffi_luarocks_and_a_sandbox() {
     // The lock names the upstream archive, and sync brings the version back through the mirror.
     let lock = std::fs::read_to_string(project.join("luaenv.lock")).unwrap();
     assert!(lock.contains("url = \"https://github.com/openresty/luajit2/archive/refs/tags/v2.1-20251030.tar.gz\""), "{lock}");
-    ok(env.luaenv().args(["uninstall", name]));
+    ok(env.luaenv().args(["uninstall", name, "--force"]));
     // The lock pins the --rocks-from tarball by file name: the team's mirror holds it.
     assert!(lock.contains("url = \"luarocks-3.8.0-dfsg.tar.gz\""), "{lock}");
     let team_mirror = crate::support::mirror_with_local_files(&fixtures);

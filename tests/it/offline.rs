@@ -257,3 +257,39 @@ fn offline_installs_ask_no_remote_build_cache() {
     watcher.join().unwrap();
     assert!(connections.load(std::sync::atomic::Ordering::Relaxed) > 0, "online, the caches were not asked: {}", stderr(&out));
 }
+
+/// A lock that pins LuaRocks by file name only (it was installed from a local tarball) syncs
+/// offline on a fresh root from the download cache, which keeps that tarball by its sum.
+#[test]
+fn a_file_pinned_by_name_only_comes_from_the_download_cache_offline() {
+    let fixtures = fixtures_or_skip!("a_file_pinned_by_name_only_comes_from_the_download_cache_offline");
+    let first = Env::new();
+    let server = Server::serve(&fixtures.join("mirror"));
+    let rocks = fixtures.join("local/luarocks-3.8.0-dfsg.tar.gz");
+    ok(first.luaenv().args(["install", "5.4.7", "--mirror", &server.url, "--rocks-from"]).arg(&rocks));
+    let top = tempfile::tempdir().unwrap();
+    let project = top.path().join("p");
+    ok(first.luaenv().arg("init").arg(&project).args(["--lua", "5.4.7"]));
+    let lock = std::fs::read_to_string(project.join("luaenv.lock")).unwrap();
+    assert!(lock.contains("url = \"luarocks-3.8.0-dfsg.tar.gz\""), "{lock}");
+    // Synced once from the team's mirror, which holds that file: the download cache keeps it.
+    ok(first.luaenv().args(["uninstall", "5.4.7", "--force"]));
+    let team_mirror = crate::support::mirror_with_local_files(&fixtures);
+    let team = Server::serve(team_mirror.path());
+    ok(first.luaenv().arg("sync").current_dir(&project).env("LUAENV_MIRROR", &team.url));
+    drop((server, team));
+
+    // A fresh copy of the project (what git tracks), in another root sharing the download
+    // cache: nothing to reach, and no mirror.
+    let copy = top.path().join("copy");
+    std::fs::create_dir_all(&copy).unwrap();
+    for file in [".lua-version", "luaenv.lock", "p-dev-1.rockspec"] {
+        std::fs::copy(project.join(file), copy.join(file)).unwrap();
+    }
+    let fresh = Env::new();
+    let mut sync = fresh.luaenv();
+    sync.env("LUAENV_CACHE_DIR", first.cache()).current_dir(&copy).args(["sync", "--offline"]);
+    let out = run(&mut sync);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(fresh.prefix("5.4.7").join("bin/luarocks").is_file(), "no LuaRocks in the fresh root: {}", stderr(&out));
+}
