@@ -75,7 +75,7 @@ pub fn check_tree(ctx: &Context, project: &Path) -> Result<()> {
     if !tree.exists() || crate::sandbox::tree_is_trusted(&ctx.root, project) || registered(ctx).iter().any(|d| d == project) {
         return Ok(());
     }
-    Err(crate::error::usage(crate::sandbox::untrusted_tree(project)))
+    Err(crate::error::usage(crate::sandbox::untrusted_tree(&ctx.root, project)))
 }
 
 /// Makes the project's `lua_modules/` (or adopts the one `check_tree` let through) and marks

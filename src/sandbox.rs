@@ -58,11 +58,12 @@ pub fn tree_is_trusted(root: &Path, project: &Path) -> bool {
 }
 
 /// What to say of a `lua_modules/` luaenv did not make here.
-pub fn untrusted_tree(project: &Path) -> String {
+pub fn untrusted_tree(root: &Path, project: &Path) -> String {
     let tree = project.join(TREE);
     format!(
-        "{} was not made by luaenv on this machine (it may have come with the repository), and luaenv never runs or installs into what a repository brings; move it away (`mv '{}' '{}.old'`) and run `luaenv sync`, which makes a new one",
+        "{} was not made by luaenv with this root ({}): it may have come with the repository, and luaenv never runs or installs into what a repository brings; move it away (`mv '{}' '{}.old'`) and run `luaenv sync`, which makes a new one",
         tree.display(),
+        root.display(),
         tree.display(),
         tree.display()
     )

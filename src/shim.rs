@@ -158,7 +158,7 @@ pub fn unready_for_luarocks(root: &Path, command: &str, project: &Path) -> Optio
             config.display()
         )))
     } else if tree.exists() && !crate::sandbox::tree_is_trusted(root, project) {
-        Some(Error::Usage(format!("{command}: {}", crate::sandbox::untrusted_tree(project))))
+        Some(Error::Usage(format!("{command}: {}", crate::sandbox::untrusted_tree(root, project))))
     } else {
         crate::sandbox::links_in(&tree).first().map(|link| {
             Error::Usage(format!(
@@ -205,7 +205,7 @@ fn find(root: &Path, selected: &Selected, command: &str) -> Result<Found, Error>
         let own = dir.join(crate::sandbox::TREE).join("bin").join(command);
         if crate::rehash::is_executable(&own) {
             if !crate::sandbox::tree_is_trusted(root, dir) {
-                return Err(Error::Usage(format!("{command}: {}", crate::sandbox::untrusted_tree(dir))));
+                return Err(Error::Usage(format!("{command}: {}", crate::sandbox::untrusted_tree(root, dir))));
             }
             return Ok(Found { program: own, prefix });
         }

@@ -49,7 +49,7 @@ impl Args {
             && program.starts_with(dir.join(crate::project::TREE))
             && !crate::sandbox::tree_is_trusted(&ctx.root, dir)
         {
-            return Err(crate::error::usage(format!("{command}: {}", crate::sandbox::untrusted_tree(dir))));
+            return Err(crate::error::usage(format!("{command}: {}", crate::sandbox::untrusted_tree(&ctx.root, dir))));
         }
         let program: OsString = match found {
             Some(p) if !command.contains('/') => p.into_os_string(),

@@ -306,6 +306,11 @@ fn every_hint_runs_as_written() {
         let env = env_with_copies(world, &["5.4.7", "5.5.1"]);
         ok(env.luaenv().args(["global", "5.5.1"]));
         let file = project.path().join(".lua-version");
+        // What another case's hints made there (with their own root) is not this case's.
+        for made in ["lua_modules", ".luaenv", "luaenv.lock"] {
+            let _ = std::fs::remove_dir_all(project.path().join(made));
+            let _ = std::fs::remove_file(project.path().join(made));
+        }
         if version_file.is_empty() {
             let _ = std::fs::remove_file(&file);
         } else {

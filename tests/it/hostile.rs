@@ -201,7 +201,7 @@ fn a_clones_rock_commands_never_shadow_system_commands() {
     let system_path = std::env::var("PATH").unwrap();
     // A rocks tree the clone commits is not one luaenv made here: sync refuses it, naming the fix.
     executable(&clone.join("lua_modules/bin/git"), &planted);
-    fails(luaenv_in(&env, &clone).arg("sync").env("PATH", &system_path), 2, "was not made by luaenv on this machine");
+    fails(luaenv_in(&env, &clone).arg("sync").env("PATH", &system_path), 2, "was not made by luaenv with this root");
     std::fs::rename(clone.join("lua_modules"), top.path().join("lua_modules.old")).unwrap();
     ok(luaenv_in(&env, &clone).arg("sync").env("PATH", &system_path));
     // Commands in the tree luaenv made (as a rock would install them): one named like a system
@@ -677,13 +677,13 @@ fn a_clones_committed_rocks_tree_is_never_run_nor_written_into() {
     let marker = top.path().join("clone-ran");
     executable(&clone.join("lua_modules/bin/busted"), &format!("#!/bin/sh\ntouch '{}'\n", marker.display()));
     std::fs::write(clone.join("lua_modules/.luaenv-tree"), "0123456789abcdef0123456789abcdef\n").unwrap();
-    let said = fails(env.shim("busted").current_dir(&clone), 2, "was not made by luaenv on this machine");
+    let said = fails(env.shim("busted").current_dir(&clone), 2, "was not made by luaenv with this root");
     assert!(said.contains("mv '"), "{said}");
-    fails(luaenv_in(&env, &clone).args(["exec", "busted"]), 2, "was not made by luaenv on this machine");
-    fails(luaenv_in(&env, &clone).arg("sync"), 2, "was not made by luaenv on this machine");
-    fails(luaenv_in(&env, top.path()).arg("init").arg(&clone).args(["--lua", "5.4.7"]), 2, "was not made by luaenv on this machine");
+    fails(luaenv_in(&env, &clone).args(["exec", "busted"]), 2, "was not made by luaenv with this root");
+    fails(luaenv_in(&env, &clone).arg("sync"), 2, "was not made by luaenv with this root");
+    fails(luaenv_in(&env, top.path()).arg("init").arg(&clone).args(["--lua", "5.4.7"]), 2, "was not made by luaenv with this root");
     let doctor = crate::support::stdout(&run(luaenv_in(&env, &clone).arg("doctor")));
-    assert!(doctor.contains("was not made by luaenv on this machine"), "{doctor}");
+    assert!(doctor.contains("was not made by luaenv with this root"), "{doctor}");
     assert!(!marker.exists(), "the clone's busted ran");
 
     // Moved away, as the message says: sync makes a tree of its own, and LuaRocks works in it.
