@@ -112,6 +112,7 @@ impl Args {
                 if let Some(receipt) = Receipt::read(&outcome.prefix) {
                     check_same_options(&outcome.name, &receipt, &options)?;
                     check_same_source(&outcome.name, &receipt, self.from.as_deref())?;
+                    check_same_luarocks(&outcome.name, &receipt, self.rocks.as_deref(), self.rocks_from.as_deref())?;
                 }
                 crate::install::progress::note(&format!("{} is already installed (use --force to reinstall)", outcome.name));
             }
@@ -179,6 +180,30 @@ fn check_same_source(name: &str, receipt: &Receipt, from: Option<&str>) -> Resul
         "{name} is already installed from another source (sha256 {installed}, not {given} as {} is); add --force to rebuild it from that file",
         from.display()
     )))
+}
+
+/// `--rocks <version>` or `--rocks-from <tarball>` for an installed version: the LuaRocks it
+/// has already says it is installed; another is refused rather than answered with the old
+/// one (`luaenv rocks install` puts another LuaRocks in, without rebuilding Lua).
+fn check_same_luarocks(name: &str, receipt: &Receipt, version: Option<&str>, from: Option<&str>) -> Result<()> {
+    let installed = receipt.luarocks.as_ref();
+    let has = match installed {
+        Some(rocks) => format!("LuaRocks {}", rocks.version.as_deref().unwrap_or("(unknown version)")),
+        None => "no LuaRocks".to_string(),
+    };
+    let refuse = |asked: String, fix: String| Err(usage(format!("{name} is already installed with {has}, not {asked}; run `{fix}` to put that one in (or add --force to rebuild everything)")));
+    if let Some(file) = from.map(std::path::Path::new).filter(|f| f.is_file()) {
+        let given = crate::install::verify::sha256_file(file)?;
+        if installed.and_then(|r| r.sha256.as_deref()) != Some(given.as_str()) {
+            let lua_version = format!("LUAENV_VERSION={name} luaenv rocks install --from '{}'", file.display());
+            return refuse(format!("the LuaRocks of {} (sha256 {given})", file.display()), lua_version);
+        }
+    } else if let Some(asked) = version
+        && installed.and_then(|r| r.version.as_deref()) != Some(asked)
+    {
+        return refuse(format!("LuaRocks {asked}"), format!("LUAENV_VERSION={name} luaenv rocks install {asked}"));
+    }
+    Ok(())
 }
 
 /// The triple luaenv builds for, from `--target`: one target-lexicon knows, written the way it

@@ -600,6 +600,18 @@ fn an_installed_version_asked_for_with_other_build_options_is_refused_until_forc
     ok(&mut install(&["--from", same.to_str().unwrap()]));
     let other = fixtures.join("mirror/lua-5.3.6.tar.gz");
     fails(&mut install(&["--from", other.to_str().unwrap()]), 2, "5.4.7 is already installed from another source");
+    // And LuaRocks: another one asked for is refused, naming the command that puts it in.
+    let rocks = fixtures.join("local/luarocks-3.8.0-dfsg.tar.gz");
+    let with_rocks = |extra: &[&str]| {
+        let mut cmd = env.luaenv();
+        cmd.args(["install", "5.4.7", "--mirror", &server.url]).args(extra);
+        cmd
+    };
+    let said = fails(&mut with_rocks(&["--rocks-from", rocks.to_str().unwrap()]), 2, "5.4.7 is already installed with no LuaRocks, not the LuaRocks of");
+    assert!(said.contains(&format!("`LUAENV_VERSION=5.4.7 luaenv rocks install --from '{}'`", rocks.display())), "{said}");
+    ok(env.luaenv().args(["rocks", "install", "--from"]).arg(&rocks).env("LUAENV_VERSION", "5.4.7"));
+    ok(&mut with_rocks(&["--rocks-from", rocks.to_str().unwrap()]));
+    fails(&mut with_rocks(&["--rocks", "3.13.0"]), 2, "5.4.7 is already installed with LuaRocks 3.8.0, not LuaRocks 3.13.0");
     ok(&mut install(&["--compat", "none", "--force"]));
     let receipt = std::fs::read_to_string(env.prefix("5.4.7").join("luaenv-receipt.json")).unwrap();
     assert!(receipt.contains(r#""compat": "none""#), "{receipt}");
