@@ -57,6 +57,17 @@ pub fn check_no_links(project: &Path) -> Result<()> {
     // LuaRocks writes anywhere in the tree (`lib/luarocks/rocks-5.4/<rock>/`, `share/lua/5.4/`):
     // a link at any depth would take its writes out of the project.
     paths.extend(crate::sandbox::links_in(&project.join(TREE)));
+    // The folders luaenv makes, committed as files: nothing would say why sync fails.
+    for dir in [&generated, &project.join(TREE)] {
+        if dir.symlink_metadata().is_ok_and(|m| m.is_file()) {
+            return Err(crate::error::usage(format!(
+                "{} is a file, not the folder luaenv makes there; move it away (`mv '{}' '{}.old'`) and run the command again",
+                dir.display(),
+                dir.display(),
+                dir.display()
+            )));
+        }
+    }
     match paths.iter().find(|p| p.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink())) {
         Some(link) => Err(crate::error::usage(format!(
             "{} is a symbolic link, and luaenv never writes through a link a repository controls; remove it (`rm '{}'`) and run the command again: luaenv makes a real one",
@@ -67,19 +78,18 @@ pub fn check_no_links(project: &Path) -> Result<()> {
     }
 }
 
-/// A `lua_modules/` luaenv did not make here is refused before anything is installed, unless
-/// the project is one this root made (init or sync ran here: a tree from before trees had
-/// tokens), which is adopted when the sandbox is written.
+/// A `lua_modules/` luaenv did not make here is refused before anything is installed. (Even at
+/// the path of a project this root made: a clone can land where one was.)
 pub fn check_tree(ctx: &Context, project: &Path) -> Result<()> {
     let tree = project.join(TREE);
-    if !tree.exists() || crate::sandbox::tree_is_trusted(&ctx.root, project) || registered(ctx).iter().any(|d| d == project) {
+    if !tree.exists() || crate::sandbox::tree_is_trusted(&ctx.root, project) || tree.read_dir().is_ok_and(|mut d| d.next().is_none()) {
         return Ok(());
     }
     Err(crate::error::usage(crate::sandbox::untrusted_tree(&ctx.root, project)))
 }
 
-/// Makes the project's `lua_modules/` (or adopts the one `check_tree` let through) and marks
-/// it as made here.
+/// Makes the project's `lua_modules/` (an empty one may be there already) and marks it as
+/// made here.
 pub fn make_tree(ctx: &Context, project: &Path) -> Result<()> {
     use anyhow::Context as _;
     let tree = project.join(TREE);
@@ -87,7 +97,7 @@ pub fn make_tree(ctx: &Context, project: &Path) -> Result<()> {
     if crate::sandbox::tree_is_trusted(&ctx.root, project) {
         return Ok(());
     }
-    check_tree(ctx, project).or_else(|e| if std::fs::read_dir(&tree).is_ok_and(|mut d| d.next().is_none()) { Ok(()) } else { Err(e) })?;
+    check_tree(ctx, project)?;
     let mut random = [0u8; 16];
     std::io::Read::read_exact(&mut std::fs::File::open("/dev/urandom")?, &mut random).context("cannot read /dev/urandom")?;
     let token: String = random.iter().map(|b| format!("{b:02x}")).collect();

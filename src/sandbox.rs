@@ -45,9 +45,16 @@ pub fn config_is_vouched(root: &Path, config: &Path) -> bool {
 pub const TREE_TOKEN: &str = ".luaenv-tree";
 pub const TREES: &str = "trees";
 
-/// The token in a project's `lua_modules/`, when it has one of the right shape.
+/// The token in a project's `lua_modules/`, when it has one of the right shape. Neither the
+/// folder nor the token file may be a link (to another project's, say).
 pub fn tree_token(project: &Path) -> Option<String> {
-    let bytes = crate::fs::read_small_file(&project.join(TREE).join(TREE_TOKEN), 64).ok()?;
+    let tree = project.join(TREE);
+    let file = tree.join(TREE_TOKEN);
+    let plain = |p: &Path| p.symlink_metadata().is_ok_and(|m| !m.file_type().is_symlink());
+    if !plain(&tree) || !plain(&file) {
+        return None;
+    }
+    let bytes = crate::fs::read_small_file(&file, 64).ok()?;
     let token = String::from_utf8(bytes).ok()?.trim().to_string();
     (token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit())).then_some(token)
 }
@@ -84,6 +91,36 @@ pub fn links_in(tree: &Path) -> Vec<PathBuf> {
         }
     }
     links
+}
+
+/// The sandbox's variables for LuaRocks: module paths of the tree only. LuaRocks `require`s
+/// optional modules (`lfs`, …), and with the project's own folders (`src/`, its root) on the
+/// path it would load a repository's file of that name.
+pub fn for_luarocks(vars: &mut [(String, String)]) {
+    let Some(tree) = vars.iter().find(|(k, _)| k == TREE_VAR).map(|(_, v)| v.clone()) else { return };
+    let project = tree.strip_suffix(&format!("/{TREE}")).unwrap_or(&tree).to_string();
+    for (_, value) in vars.iter_mut().filter(|(k, _)| k.starts_with("LUA_PATH") || k.starts_with("LUA_CPATH")) {
+        let kept: Vec<&str> = value.split(';').filter(|entry| entry.starts_with(&format!("{tree}/")) || !entry.starts_with(&format!("{project}/"))).collect();
+        *value = kept.join(";");
+    }
+}
+
+/// The folder LuaRocks would take as its own project from `cwd` (it walks up to ten folders
+/// for one holding both `.luarocks/` and `lua_modules/`, and loads its
+/// `.luarocks/config-*.lua`), unless a `.luarocks-no-project` stops it first.
+pub fn luarocks_project_from(cwd: &Path) -> Option<PathBuf> {
+    let mut dir = Some(cwd);
+    for _ in 0..10 {
+        let d = dir?;
+        if d.join(".luarocks").exists() && d.join(TREE).exists() {
+            return Some(d.to_path_buf());
+        }
+        if d.join(".luarocks-no-project").exists() {
+            return None;
+        }
+        dir = d.parent();
+    }
+    None
 }
 
 /// The projects made here that still exist.

@@ -132,11 +132,14 @@ fn real_program(root: &Path, command: &str, args: &[OsString]) -> Result<(PathBu
     starts.push(&cwd);
     let selected = selection::select(root, &starts).ok_or_else(|| Error::Usage(selection::HOW_TO_SELECT.into()))?;
     let found = find(root, &selected, command)?;
-    let sandbox = sandbox_for(&selected, &found.prefix);
+    let mut sandbox = sandbox_for(&selected, &found.prefix);
+    if command.starts_with("luarocks") {
+        crate::sandbox::for_luarocks(&mut sandbox);
+    }
     // Without its generated config, LuaRocks would fall back to the version's own tree.
     if command.starts_with("luarocks")
         && let Some(dir) = project_of(&selected).filter(|_| !sandbox.is_empty())
-        && let Some(problem) = unready_for_luarocks(root, command, dir)
+        && let Some(problem) = unready_for_luarocks(root, command, dir, &cwd)
     {
         return Err(problem);
     }
@@ -146,7 +149,7 @@ fn real_program(root: &Path, command: &str, args: &[OsString]) -> Result<(PathBu
 /// Why LuaRocks must not run in a project: its config is missing or not one luaenv wrote (a
 /// repository can commit its own, with a downloader that runs its code), or its tree is not
 /// one luaenv made here, or holds a link that would take LuaRocks' writes elsewhere.
-pub fn unready_for_luarocks(root: &Path, command: &str, project: &Path) -> Option<Error> {
+pub fn unready_for_luarocks(root: &Path, command: &str, project: &Path, cwd: &Path) -> Option<Error> {
     let generated = crate::sandbox::GENERATED;
     let config = project.join(generated).join("luarocks-config.lua");
     let tree = project.join(crate::sandbox::TREE);
@@ -157,8 +160,15 @@ pub fn unready_for_luarocks(root: &Path, command: &str, project: &Path) -> Optio
             "{command}: {} was not written by luaenv on this machine (it may have come with the repository), and LuaRocks would run what it says; run `luaenv sync`, which writes it anew",
             config.display()
         )))
-    } else if tree.exists() && !crate::sandbox::tree_is_trusted(root, project) {
+    } else if tree.symlink_metadata().is_ok() && !crate::sandbox::tree_is_trusted(root, project) {
         Some(Error::Usage(format!("{command}: {}", crate::sandbox::untrusted_tree(root, project))))
+    } else if let Some(other) = crate::sandbox::luarocks_project_from(cwd) {
+        Some(Error::Usage(format!(
+            "{command}: LuaRocks would take {} for its own project (it holds .luarocks/ and lua_modules/) and load its .luarocks/config-*.lua, not this sandbox's; move that .luarocks away (`mv '{}/.luarocks' '{}/.luarocks.old'`): luaenv's sandbox needs none",
+            other.display(),
+            other.display(),
+            other.display()
+        )))
     } else {
         crate::sandbox::links_in(&tree).first().map(|link| {
             Error::Usage(format!(

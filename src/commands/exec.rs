@@ -17,9 +17,12 @@ impl Args {
     pub fn run(self, ctx: &Context) -> Result<()> {
         let (name, selected) = crate::commands::selected_name(ctx)?;
         let bin = ctx.prefix(&name).join("bin");
-        let command = self.command[0].to_string_lossy().into_owned();
         // Inside a project: its sandbox, and its rock commands (lua_modules/bin) first.
-        let sandbox = crate::shim::sandbox_for(&selected, &ctx.prefix(&name));
+        let mut sandbox = crate::shim::sandbox_for(&selected, &ctx.prefix(&name));
+        let command = self.command[0].to_string_lossy().into_owned();
+        if command.starts_with("luarocks") {
+            crate::sandbox::for_luarocks(&mut sandbox);
+        }
         let project = selected.origin.project_file().and_then(crate::project::of_version_file).filter(|_| !sandbox.is_empty());
         if let Some(dir) = project {
             match crate::project::regenerate_if_moved(ctx, dir) {
@@ -30,27 +33,24 @@ impl Args {
         }
         if command.starts_with("luarocks")
             && let Some(dir) = project
-            && let Some(problem) = crate::shim::unready_for_luarocks(&ctx.root, &command, dir)
+            && let Some(problem) = crate::shim::unready_for_luarocks(&ctx.root, &command, dir, &crate::commands::cwd()?)
         {
             return Err(problem.into());
         }
-        let mut paths = Vec::new();
-        if let Some(dir) = project {
-            paths.push(dir.join(crate::project::TREE).join("bin"));
-        }
+        // The project's rock commands (lua_modules/bin) come first, on PATH too, but only from a
+        // tree luaenv made here: what a command starts by name would otherwise be a
+        // repository's file. `lua`, `luarocks`, … are always the version's own.
+        let tree_bin = project.map(|dir| dir.join(crate::project::TREE).join("bin"));
+        let trusted = project.is_some_and(|dir| crate::sandbox::tree_is_trusted(&ctx.root, dir));
+        let mut paths: Vec<std::path::PathBuf> = tree_bin.clone().filter(|_| trusted).into_iter().collect();
         // The prefix's bin/ goes first on PATH, so what the command starts runs the same version.
         paths.push(bin.clone());
         paths.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
-        // The project's rock commands, then the version's; `lua`, `luarocks`, … are always the
-        // version's own, never a file a repository committed in lua_modules/bin.
-        let own = if project.is_some() && !crate::sandbox::is_own_command(&command) { &paths[..2] } else { std::slice::from_ref(&bin) };
-        let found = own.iter().map(|d| d.join(&command)).find(|p| p.is_file());
-        if let (Some(dir), Some(program)) = (project, &found)
-            && program.starts_with(dir.join(crate::project::TREE))
-            && !crate::sandbox::tree_is_trusted(&ctx.root, dir)
-        {
+        let rock_command = tree_bin.filter(|_| !crate::sandbox::is_own_command(&command)).map(|b| b.join(&command)).filter(|p| p.is_file());
+        if let (Some(dir), Some(_), false) = (project, &rock_command, trusted) {
             return Err(crate::error::usage(format!("{command}: {}", crate::sandbox::untrusted_tree(&ctx.root, dir))));
         }
+        let found = rock_command.or_else(|| Some(bin.join(&command)).filter(|p| p.is_file()));
         let program: OsString = match found {
             Some(p) if !command.contains('/') => p.into_os_string(),
             _ => self.command[0].clone(),

@@ -57,6 +57,25 @@ impl Drop for Registered {
     }
 }
 
+/// How many commands that write where the user works (LuaRocks in a project) are running: the
+/// handler lets them end (they got the same Ctrl-C) before it exits, so none writes after
+/// luaenv said it stopped.
+static WRITERS: AtomicUsize = AtomicUsize::new(0);
+
+/// Held while such a command runs.
+pub struct Writer(());
+
+pub fn writer_running() -> Writer {
+    WRITERS.fetch_add(1, Ordering::SeqCst);
+    Writer(())
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        WRITERS.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// What to tell the user if this process is interrupted while nothing is registered.
 static ADVICE: Mutex<Option<&'static str>> = Mutex::new(None);
 
@@ -83,6 +102,10 @@ fn install_handler() {
             STOPPING.store(true, Ordering::SeqCst);
             let deadline = std::time::Instant::now() + std::time::Duration::from_millis(300);
             while PARKED.load(Ordering::SeqCst) == 0 && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+            while WRITERS.load(Ordering::SeqCst) > 0 && std::time::Instant::now() < deadline {
                 std::thread::sleep(std::time::Duration::from_millis(5));
             }
             // Held to the end: no new registration can slip in after the sweep.

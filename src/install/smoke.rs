@@ -237,8 +237,11 @@ fn gnu_dir(target: &str) -> String {
 /// version the receipt will name.
 pub fn luarocks(staged: &Path, version: &crate::version::Version) -> Result<()> {
     let program = staged.join("bin/luarocks");
+    // From the prefix: Lua's default path holds `./?.lua`, and LuaRocks `require`s `lfs`, so
+    // an `lfs.lua` where doctor runs would be loaded.
     let output = Command::new(&program)
         .arg("--version")
+        .current_dir(staged)
         .env_remove("LUA_INIT")
         .env_remove("LUA_PATH")
         .env_remove("LUA_CPATH")

@@ -34,8 +34,24 @@ pub struct Sandbox {
 impl Sandbox {
     fn luarocks(&self) -> Command {
         let mut cmd = Command::new(self.project.join(GENERATED).join("bin/luarocks"));
-        cmd.current_dir(&self.project).stdin(std::process::Stdio::null());
+        // From `.luaenv/`, whose `.luarocks-no-project` keeps LuaRocks from taking a folder
+        // of the repository (one with .luarocks/ and lua_modules/) as its project.
+        cmd.current_dir(self.project.join(GENERATED)).stdin(std::process::Stdio::null());
         cmd
+    }
+
+    /// Runs the project's LuaRocks to its end. One that Ctrl-C stopped (it says `interrupted!`)
+    /// ends luaenv as interrupted (exit 130, one line), not as a rock that failed to install.
+    fn run(&self, cmd: &mut Command) -> Result<std::process::Output> {
+        let out = {
+            let _running = crate::install::cleanup::writer_running();
+            cmd.output().context("cannot run the project's luarocks")?
+        };
+        let signalled = std::os::unix::process::ExitStatusExt::signal(&out.status).is_some();
+        if !out.status.success() && (signalled || String::from_utf8_lossy(&out.stderr).contains("interrupted!")) {
+            crate::install::cleanup::child_was_signalled();
+        }
+        Ok(out)
     }
 
     fn has_luarocks(&self) -> bool {
@@ -204,7 +220,7 @@ fn choose(ctx: &Context, sandbox: &Sandbox, dep: &Dependency, by: &str, fits: &d
 
 /// Every release of `name` the project's servers hold.
 fn search(sandbox: &Sandbox, name: &str) -> Result<Vec<Candidate>> {
-    let out = sandbox.luarocks().args(["search", "--porcelain", name]).output().context("cannot run the project's luarocks")?;
+    let out = sandbox.run(sandbox.luarocks().args(["search", "--porcelain", name]))?;
     if !out.status.success() {
         bail!("the project's rocks servers could not be searched for {name}: {}; check them with `luaenv rocks servers`", last_line(&out));
     }
@@ -393,7 +409,7 @@ pub fn install(sandbox: &Sandbox, files: &[(&LockedRock, PathBuf)], locked: &[Lo
     sandbox.clear_interrupted()?;
     for (rock, file) in files {
         let verb = if rock.file.ends_with(".rockspec") { "build" } else { "install" };
-        let out = sandbox.luarocks().arg(verb).arg(file).arg("--deps-mode=none").output().context("cannot run the project's luarocks")?;
+        let out = sandbox.run(sandbox.luarocks().arg(verb).arg(file).arg("--deps-mode=none"))?;
         if !out.status.success() {
             bail!("LuaRocks could not install rock {} {} from the verified {}: {}", rock.name, rock.version, rock.file, last_line(&out));
         }
@@ -405,7 +421,7 @@ pub fn install(sandbox: &Sandbox, files: &[(&LockedRock, PathBuf)], locked: &[Lo
             if !managed || locked.iter().any(|r| r.name == name && r.version == version) {
                 continue;
             }
-            let out = sandbox.luarocks().args(["remove", "--force-fast", &name, &version]).output().context("cannot run the project's luarocks")?;
+            let out = sandbox.run(sandbox.luarocks().args(["remove", "--force-fast", &name, &version]))?;
             if !out.status.success() {
                 bail!("LuaRocks could not remove rock {name} {version}, which luaenv.lock no longer holds: {}", last_line(&out));
             }

@@ -686,10 +686,61 @@ fn a_clones_committed_rocks_tree_is_never_run_nor_written_into() {
     assert!(doctor.contains("was not made by luaenv with this root"), "{doctor}");
     assert!(!marker.exists(), "the clone's busted ran");
 
-    // Moved away, as the message says: sync makes a tree of its own, and LuaRocks works in it.
+    // The token, linked from a project made here, vouches for nothing; nor does a tree that
+    // is itself a link to one; `exec` never puts an untrusted tree's bin/ on PATH.
+    std::fs::remove_file(clone.join("lua_modules/.luaenv-tree")).unwrap();
+    std::os::unix::fs::symlink(mine.join("lua_modules/.luaenv-tree"), clone.join("lua_modules/.luaenv-tree")).unwrap();
+    fails(env.shim("busted").current_dir(&clone), 2, "was not made by luaenv with this root");
+    let said = ok(luaenv_in(&env, &clone).args(["exec", "sh", "-c", "command -v busted || echo none"]));
+    assert_eq!(said.trim(), "none", "an untrusted lua_modules/bin is on exec's PATH");
+    let linked = top.path().join("linked");
+    std::fs::create_dir_all(&linked).unwrap();
+    for file in [".lua-version", "luaenv.lock"] {
+        std::fs::copy(clone.join(file), linked.join(file)).unwrap();
+    }
+    std::os::unix::fs::symlink(mine.join("lua_modules"), linked.join("lua_modules")).unwrap();
+    std::fs::create_dir_all(linked.join(".luaenv")).unwrap();
+    std::fs::copy(mine.join(".luaenv/luarocks-config.lua"), linked.join(".luaenv/luarocks-config.lua")).unwrap();
+    fails(env.shim("luarocks").arg("list").current_dir(&linked), 2, "was not made by luaenv with this root");
+    fails(env.shim("busted").current_dir(&linked), 2, "was not made by luaenv with this root");
+    assert!(!marker.exists(), "the clone's busted ran");
+
+    // A clone that lands where a project of this root was gets no trust from that.
+    std::fs::remove_dir_all(&mine).unwrap();
+    std::fs::create_dir_all(&mine).unwrap();
+    for file in [".lua-version", "luaenv.lock"] {
+        std::fs::copy(clone.join(file), mine.join(file)).unwrap();
+    }
+    executable(&mine.join("lua_modules/bin/busted"), &format!("#!/bin/sh\ntouch '{}'\n", marker.display()));
+    fails(luaenv_in(&env, &mine).arg("sync"), 2, "was not made by luaenv with this root");
+    fails(env.shim("busted").current_dir(&mine), 2, "was not made by luaenv with this root");
+    // `.luaenv` committed as a file: one line saying so, with the fix.
+    std::fs::remove_dir_all(mine.join("lua_modules")).unwrap();
+    std::fs::write(mine.join(".luaenv"), "data\n").unwrap();
+    fails(luaenv_in(&env, &mine).arg("sync"), 2, ".luaenv is a file, not the folder luaenv makes there");
+    assert!(!marker.exists(), "the clone's busted ran");
+
+    // Moved away, as the message says: sync makes a tree of its own, and LuaRocks works in it,
+    // never loading the clone's own `lfs.lua` (LuaRocks `require`s lfs) from its root or src/.
     std::fs::rename(clone.join("lua_modules"), top.path().join("lua_modules.old")).unwrap();
+    let loaded = top.path().join("lfs-loaded");
+    let lfs = format!("io.open('{}', 'a'):write('ran') error('no')\n", loaded.display());
+    std::fs::create_dir_all(clone.join("src")).unwrap();
+    std::fs::write(clone.join("lfs.lua"), &lfs).unwrap();
+    std::fs::write(clone.join("src/lfs.lua"), &lfs).unwrap();
     ok(luaenv_in(&env, &clone).arg("sync"));
     assert!(ok(env.shim("luarocks").args(["list", "--porcelain"]).current_dir(&clone)).is_empty());
+    ok(luaenv_in(&env, &clone).args(["exec", "luarocks", "list"]));
+    run(luaenv_in(&env, &clone).arg("doctor"));
+    assert!(!loaded.exists(), "LuaRocks loaded the clone's lfs.lua");
+    // A `.luarocks/` beside lua_modules would make LuaRocks load its config: refused.
+    let pwned = top.path().join("config-ran");
+    std::fs::create_dir_all(clone.join(".luarocks")).unwrap();
+    std::fs::write(clone.join(".luarocks/config-5.4.lua"), format!("variables = {{ WGET = \"touch '{}'; wget\" }}\n", pwned.display())).unwrap();
+    fails(env.shim("luarocks").args(["config", "variables.WGET"]).current_dir(&clone), 2, "for its own project");
+    ok(luaenv_in(&env, &clone).arg("sync"));
+    assert!(!pwned.exists());
+    std::fs::remove_dir_all(clone.join(".luarocks")).unwrap();
     // A link that appears later inside that tree (a `git pull`) stops the luarocks shim.
     std::os::unix::fs::symlink(env.home(), clone.join("lua_modules/elsewhere")).unwrap();
     fails(env.shim("luarocks").args(["list"]).current_dir(&clone), 2, "is a symbolic link");
