@@ -5,6 +5,7 @@
 here=$0; if [ -L "$here" ]; then here=$(readlink -f -- "$here"); fi
 case $here in /*) ;; *) here=$PWD/$here ;; esac
 LUAENV_HERE=${here%/*/*/*}
+@CHECKS@
 @ENV.NAME@=@ENV.VALUE@; export @ENV.NAME@
 unset LUAENV_HERE
 exec @TARGET@ "$@"

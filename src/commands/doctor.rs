@@ -294,6 +294,10 @@ fn project(ctx: &Context, out: &mut Vec<Finding>) {
             format!("project {}: the sandbox (.luaenv/) was generated for another folder (the project was moved or copied), so its rocks would go there", dir.display()),
             "run `luaenv sync` here",
         )),
+        Some(_) if !crate::project::registered(ctx).contains(&dir) => out.push(Finding::problem(
+            format!("project {}: not in luaenv's list of projects (it was moved or copied here), so `luaenv rehash` drops the shims of its rock commands", dir.display()),
+            "run `luaenv sync` here",
+        )),
         Some(_) => out.push(Finding::ok(format!("project {}: Lua {name} as locked, sandbox in place", dir.display()))),
     }
 }

@@ -34,7 +34,7 @@ pub fn generate(ctx: &Context, project: &Path, name: &str, lock: &Lock) -> Resul
     }
     for program in programs {
         let path = bin.join(program);
-        write_atomic(&path, wrapper_script(program, name, &prefix, &series).as_bytes())?;
+        write_atomic(&path, wrapper_script(&ctx.root, program, name, &prefix, &series).as_bytes())?;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
     }
     let config = out.join("luarocks-config.lua");
@@ -77,6 +77,8 @@ pub fn regenerate_if_moved(ctx: &Context, project: &Path) -> Result<bool> {
     let _held = super::lock(ctx, project)?;
     let lock = Lock::read(project)?;
     generate(ctx, project, &lock.install_name(), &lock)?;
+    // Listed where it is now, so `rehash` keeps the shims of its rock commands.
+    super::register(ctx, project)?;
     Ok(true)
 }
 
@@ -84,6 +86,7 @@ const ACTIVATE_SH: &str = include_str!("../../shims/project-activate.sh");
 const ACTIVATE_FISH: &str = include_str!("../../shims/project-activate.fish");
 const ACTIVATE_PS1: &str = include_str!("../../shims/project-activate.ps1");
 const WRAPPER: &str = include_str!("../../shims/project-wrapper.sh");
+const LUAROCKS_CHECKS: &str = include_str!("../../shims/project-luarocks-checks.sh");
 
 /// Stands for the project folder in the wrapper's variables until it is rendered: a path no
 /// real project has (control characters), replaced by the folder the wrapper finds itself in.
@@ -91,13 +94,21 @@ const HERE: &str = "\u{1}luaenv-project\u{1}";
 
 /// The `.luaenv/bin/<program>` script: `program` of the prefix run in the sandbox's variables,
 /// computed from where the script is now (the prefix stays where it is, in luaenv's root).
-fn wrapper_script(program: &str, name: &str, prefix: &Path, series: &str) -> String {
+fn wrapper_script(ctx_root: &Path, program: &str, name: &str, prefix: &Path, series: &str) -> String {
     let mut env = sandbox_env(Path::new(HERE), prefix, name, series);
     if program == "luarocks" {
         crate::sandbox::for_luarocks(&mut env);
     }
     let target = prefix.join("bin").join(program);
-    let values = [("PROGRAM", Value::Name(program)), ("NAME", Value::Name(name)), ("ENV", Value::Vars(&env)), ("TARGET", Value::path(&target))];
+    let mut values = vec![("PROGRAM", Value::Name(program)), ("NAME", Value::Name(name)), ("ENV", Value::Vars(&env)), ("TARGET", Value::path(&target))];
+    // LuaRocks, run from an activated shell: the checks its shim makes, in sh.
+    let trees = ctx_root.join(crate::sandbox::TREES);
+    if program == "luarocks" {
+        values.push(("CHECKS", Value::Include(LUAROCKS_CHECKS)));
+        values.push(("TREES", Value::path(&trees)));
+    } else {
+        values.push(("CHECKS", Value::Include("")));
+    }
     // Inside a single-quoted word, the marker becomes: close the quote, the variable, reopen.
     render(WRAPPER, Shell::Bash, &values).replace(HERE, "'\"$LUAENV_HERE\"'")
 }
@@ -197,7 +208,7 @@ mod tests {
     fn wrappers_quote_a_hostile_prefix_and_run_in_the_sandbox() {
         let root = tempfile::tempdir().unwrap();
         let prefix = root.path().join("it's a \"root\" $HOME\\x/versions/5.4.7");
-        insta::assert_snapshot!("project_wrapper", wrapper_script("lua", "5.4.7", Path::new("/r/it's a \"root\" $HOME\\x/versions/5.4.7"), "5.4"));
+        insta::assert_snapshot!("project_wrapper", wrapper_script(Path::new("/r"), "lua", "5.4.7", Path::new("/r/it's a \"root\" $HOME\\x/versions/5.4.7"), "5.4"));
         // A real sh runs the prefix's program with the sandbox's variables, computed from
         // where the wrapper is, and the arguments as given.
         std::fs::create_dir_all(prefix.join("bin")).unwrap();
@@ -207,7 +218,7 @@ mod tests {
         let project = root.path().join("it's a \"proj\" $HOME\\x");
         std::fs::create_dir_all(project.join(".luaenv/bin")).unwrap();
         let wrapper = project.join(".luaenv/bin/lua");
-        std::fs::write(&wrapper, wrapper_script("lua", "5.4.7", &prefix, "5.4")).unwrap();
+        std::fs::write(&wrapper, wrapper_script(Path::new("/r"), "lua", "5.4.7", &prefix, "5.4")).unwrap();
         let expected = sandbox_env(&project, &prefix, "5.4.7", "5.4");
         let out = std::process::Command::new("sh").arg(&wrapper).arg("a 'b' $c").output().unwrap();
         assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{}|unset|a 'b' $c", expected.iter().find(|(k, _)| k == "LUA_CPATH_5_4").unwrap().1));

@@ -744,5 +744,16 @@ fn a_clones_committed_rocks_tree_is_never_run_nor_written_into() {
     // A link that appears later inside that tree (a `git pull`) stops the luarocks shim.
     std::os::unix::fs::symlink(env.home(), clone.join("lua_modules/elsewhere")).unwrap();
     fails(env.shim("luarocks").args(["list"]).current_dir(&clone), 2, "is a symbolic link");
+    // So does the sandbox's own luarocks, which `. .luaenv/activate` puts first on PATH.
+    let wrapper = run(Command::new(clone.join(".luaenv/bin/luarocks")).arg("list").current_dir(&clone));
+    assert_eq!(wrapper.status.code(), Some(2), "{}", stderr(&wrapper));
+    assert!(stderr(&wrapper).starts_with("luarocks: ") && stderr(&wrapper).contains("is a symbolic link"), "{}", stderr(&wrapper));
+    std::fs::remove_file(clone.join("lua_modules/elsewhere")).unwrap();
+    assert!(run(Command::new(clone.join(".luaenv/bin/luarocks")).arg("list").current_dir(&clone)).status.success());
+    // ... and a tree that is not the one luaenv made.
+    std::fs::rename(clone.join("lua_modules"), top.path().join("lua_modules.made")).unwrap();
+    std::fs::create_dir_all(clone.join("lua_modules/bin")).unwrap();
+    let wrapper = run(Command::new(clone.join(".luaenv/bin/luarocks")).arg("list").current_dir(&clone));
+    assert!(wrapper.status.code() == Some(2) && stderr(&wrapper).contains("was not made by luaenv with this root"), "{}", stderr(&wrapper));
     assert!(!marker.exists());
 }
