@@ -77,8 +77,9 @@ pub fn regenerate_if_moved(ctx: &Context, project: &Path) -> Result<bool> {
     let _held = super::lock(ctx, project)?;
     let lock = Lock::read(project)?;
     generate(ctx, project, &lock.install_name(), &lock)?;
-    // Listed where it is now, so `rehash` keeps the shims of its rock commands.
+    // Listed where it is now, so the shims of its rock commands are kept (and made here).
     super::register(ctx, project)?;
+    crate::rehash::rehash(ctx)?;
     Ok(true)
 }
 

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::rocks::{write_rock, write_rock_with};
-use crate::support::{Env, Server, fails, fixtures_or_skip, ok, run, stderr, world_or_skip};
+use crate::support::{Env, Server, fails, fixtures_or_skip, ok, run, stderr, stdout, world_or_skip};
 
 /// `lua -e <code>` through the global shim, run in `dir`; (success, stdout).
 fn lua_in(env: &Env, dir: &Path, code: &str) -> (bool, String) {
@@ -263,7 +263,8 @@ fn src_and_root_modules_load_and_a_moved_or_copied_project_uses_its_own_tree() {
     env.apply(&mut bash);
     let said = ok(bash.args(["--norc", "-c", &format!(". ./.luaenv/activate && lua -e \"{OWN}\"")]).current_dir(&moved).env("PATH", std::env::var("PATH").unwrap()));
     assert_eq!(said.trim(), expected);
-    assert!(ok(env.luaenv().arg("doctor").current_dir(&moved)).contains("sandbox in place"));
+    let doctor = run(env.luaenv().arg("doctor").current_dir(&moved));
+    assert!(doctor.status.success() && stdout(&doctor).contains("sandbox in place"), "{}", stdout(&doctor));
     assert!(!project.exists(), "nothing recreated the old folder");
     assert!(!copy.join("lua_modules/share/lua/5.4/movable.lua").exists());
 }
