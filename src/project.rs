@@ -31,6 +31,13 @@ pub fn check_path(project: &Path) -> Result<()> {
             project.display()
         )));
     };
+    // A newline would split its line in the list of projects.
+    if text.chars().any(char::is_control) {
+        return Err(crate::error::usage(format!(
+            "{} cannot be a luaenv project: its path holds a control character (a newline?), which luaenv's list of projects cannot hold; move the project to a folder whose path has none",
+            project.to_string_lossy().escape_debug()
+        )));
+    }
     match text.chars().find(|c| matches!(c, ';' | '?')) {
         Some(c) => Err(crate::error::usage(format!(
             "{} cannot be a luaenv project: its path holds '{c}', which Lua's module paths (LUA_PATH) use as {}; move the project to a folder whose path has no ';' or '?'",

@@ -86,9 +86,10 @@ fn lua_code_in_a_server_name_or_a_project_path_never_runs() {
     ok(add.args(["rocks", "add-server", "http://127.0.0.1:8/", "--name", "corp"]));
     assert!(!std::fs::read_to_string(&config).unwrap().contains('\r'));
 
-    // A project folder whose name holds quotes, a carriage return, a newline, `]]` and Lua:
-    // its path goes into the project's LuaRocks config, which the real LuaRocks then loads.
-    let project = top.path().join("p\"\r}io.open('pwned','w')--\n]]x");
+    // A project folder whose name holds quotes, `]]` and Lua: its path goes into the
+    // project's LuaRocks config, which the real LuaRocks then loads. (One with a newline or a
+    // carriage return is refused: `a_project_path_that_lua_paths_cannot_name_is_refused`.)
+    let project = top.path().join("p\"}io.open('pwned','w')--]]x");
     ok(luaenv_in(&env, top.path()).arg("init").arg(&project).args(["--lua", "5.4.7"]));
     let out = run(env.shim("luarocks").args(["config", "rocks_trees"]).current_dir(&project));
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
@@ -651,6 +652,9 @@ fn a_project_path_that_lua_paths_cannot_name_is_refused() {
         assert_eq!(std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0), 0, "init wrote into {folder}");
         let clone = clone_with_lock(&dir, &lock_text("5.4.7", "https://www.lua.org/ftp/lua-5.4.7.tar.gz", ""));
         fails(luaenv_in(&env, &clone).arg("sync"), 2, "cannot be a luaenv project");
+    }
+    for odd in ["two\nlines", "carriage\rreturn"] {
+        fails(luaenv_in(&env, top.path()).arg("init").arg(top.path().join(odd)).args(["--lua", "5.4.7"]), 2, "holds a control character");
     }
     let latin1 = top.path().join(std::ffi::OsStr::from_bytes(b"caf\xe9"));
     fails(luaenv_in(&env, top.path()).arg("init").arg(&latin1).args(["--lua", "5.4.7"]), 2, "its path is not UTF-8");
