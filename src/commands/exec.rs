@@ -43,7 +43,7 @@ impl Args {
         let tree_bin = project.map(|dir| dir.join(crate::project::TREE).join("bin"));
         let trusted = project.is_some_and(|dir| crate::sandbox::tree_is_trusted(&ctx.root, dir));
         let mut paths: Vec<std::path::PathBuf> = tree_bin.clone().filter(|_| trusted).into_iter().collect();
-        // The prefix's bin/ goes first on PATH, so what the command starts runs the same version.
+        // Then the prefix's bin/, so what the command starts runs the same version.
         paths.push(bin.clone());
         paths.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
         let rock_command = tree_bin.filter(|_| !crate::sandbox::is_own_command(&command)).map(|b| b.join(&command)).filter(|p| p.is_file());
