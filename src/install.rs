@@ -504,13 +504,22 @@ fn build_into(
         // A source folder is copied first: the build patches luaconf.h and writes objects,
         // and the user's own tree must stay as it was.
         Location::Path(dir) if dir.is_dir() => {
+            // Only a folder the user handed over (`--from <dir>`): one in a mirror or a kit
+            // that stands where a checked tarball should be has no bytes a sum could vouch for.
+            if !matches!(expected, Expected::FirstUse | Expected::Unverified) {
+                bail!(
+                    "{} is a folder, not the tarball whose sha256 must match ({}): a folder has no bytes to check; put the tarball itself there; nothing was installed",
+                    dir.display(),
+                    rule_name(expected)
+                );
+            }
             if !dir.join("src").is_dir() {
                 return Err(usage(format!("{} is not a Lua source folder (it has no src/): give the unpacked source of one release", dir.display())));
             }
             let tree = work.path().join("src-tree");
             crate::fs::copy_source_tree(dir, &tree)?;
             unpack::check_links_inside(&tree).map_err(|e| anyhow::anyhow!("unsafe source folder {}: {e:#}; nothing was installed", dir.display()))?;
-            (tree, Source { url: location.display(), sha256: None, checksum: rule_name(expected).into(), version: None })
+            (tree, Source { url: location.display(), sha256: None, checksum: "unverified".into(), version: None })
         }
         _ => {
             let file_name = location.file_name();

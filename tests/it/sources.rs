@@ -72,6 +72,13 @@ fn a_folder_source_never_feeds_nor_reads_the_build_cache() {
     // A sum cannot vouch for a folder: refused, not silently ignored.
     fails(env.luaenv().args(["install", "5.4.7", "--no-rocks", "--sha256", official, "--from"]).arg(&folder), 2, "applies to a tarball");
     assert!(env.versions_entries().is_empty());
+    // Nor can the official table, for such a folder standing in a mirror (or a kit) where the
+    // tarball should be: the work fails (exit 1), nothing is built.
+    let mirror = work.path().join("mirror");
+    std::fs::create_dir_all(&mirror).unwrap();
+    ok(Command::new("cp").arg("-a").arg(&folder).arg(mirror.join("lua-5.4.7.tar.gz")));
+    fails(env.luaenv().args(["install", "5.4.7", "--no-rocks", "--mirror"]).arg(&mirror), 1, "is a folder, not the tarball whose sha256 must match");
+    assert!(env.versions_entries().is_empty());
 
     ok(env.luaenv().args(["install", "5.4.7", "--no-rocks", "--from"]).arg(&folder));
     let r = receipt(&env, "5.4.7");
