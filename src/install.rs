@@ -70,6 +70,8 @@ pub struct Outcome {
 
 /// How to get past a LuaRocks that cannot be fetched.
 const ROCKS_WAY_OUT: &str = "pass --rocks <version> for one the mirror has, --rocks-from <tarball>, or --no-rocks";
+/// The same for `sync`, whose LuaRocks is the one its lock pins (it has none of those flags).
+const LOCKED_ROCKS_WAY_OUT: &str = "luaenv.lock pins that very file: put it in a mirror folder and run `luaenv sync --mirror <folder>`";
 
 /// Installs, pulling from the build caches configured for the root (`$LUAENV_BUILD_CACHE`,
 /// `luaenv cache add`) when one holds this build.
@@ -128,7 +130,10 @@ pub fn install_from(ctx: &Context, req: &Request, caches: &[String]) -> Result<O
     // tarball or a missing LuaRocks fails in a second, not after a build.
     prefetch(ctx, &location, &expected)?;
     let rocks = match &plan.rocks {
-        Some(wanted) => Some(rocks::luarocks::prepare(ctx, wanted, &plan.series, req.mirror.as_deref(), ROCKS_WAY_OUT)?),
+        Some(wanted) => {
+            let way_out = if req.rocks_sha256.is_some() { LOCKED_ROCKS_WAY_OUT } else { ROCKS_WAY_OUT };
+            Some(rocks::luarocks::prepare(ctx, wanted, &plan.series, req.mirror.as_deref(), way_out)?)
+        }
         None => None,
     };
 

@@ -98,7 +98,7 @@ fn load_secret_key(key_file: &Path) -> Result<SecretKey> {
     // An encrypted key would make minisign prompt for a password on the terminal: refuse it.
     SecretKey::from_unencrypted_box(boxed).map_err(|e| {
         usage(format!(
-            "{} is not an unencrypted minisign secret key ({e}); luaenv signs without a password prompt: make a key with `luaenv cache keygen <file>` (or `minisign -G -W`)",
+            "{} is not an unencrypted minisign secret key ({e}); luaenv signs without a password prompt: make a key with `luaenv cache keygen <file>` (Debian's `minisign -G -W` writes unencrypted keys this library cannot read)",
             key_file.display()
         ))
     })
