@@ -15,6 +15,13 @@ pub fn http_timeout() -> Duration {
     Duration::from_secs(from_env("LUAENV_HTTP_TIMEOUT", 30))
 }
 
+/// The most a build-cache registry may take over one manifest or blob, however it trickles
+/// (the silence timeout alone lets a byte a second through): `$LUAENV_PULL_TIMEOUT`, default 120 s.
+/// Past it, the install builds from source instead.
+pub fn pull_timeout() -> Duration {
+    Duration::from_secs(from_env("LUAENV_PULL_TIMEOUT", 120))
+}
+
 /// Connecting gets at most 10 s, or less when the silence timeout is shorter.
 pub fn connect_timeout() -> Duration {
     http_timeout().min(Duration::from_secs(10))

@@ -98,6 +98,16 @@ impl Registry {
     }
 }
 
+impl Registry {
+    fn too_slow(&self, what: &str, deadline: std::time::Duration) -> anyhow::Error {
+        anyhow!(
+            "the registry {} took more than {} s to send {what}; given up (LUAENV_PULL_TIMEOUT moves the limit)",
+            self.host,
+            deadline.as_secs()
+        )
+    }
+}
+
 impl Store for Registry {
     fn describe(&self) -> String {
         format!("oci://{}/{}", self.host, self.repository)
@@ -105,7 +115,9 @@ impl Store for Registry {
 
     fn manifest(&self, tag: &str) -> Result<Option<Vec<u8>>> {
         let reference = self.reference(tag);
-        let pulled = self.runtime.block_on(self.client.pull_manifest_raw(&reference, &self.auth, &[MANIFEST_MEDIA_TYPE]));
+        let deadline = crate::limits::pull_timeout();
+        let pulled = self.runtime.block_on(async { tokio::time::timeout(deadline, self.client.pull_manifest_raw(&reference, &self.auth, &[MANIFEST_MEDIA_TYPE])).await });
+        let pulled = pulled.map_err(|_| self.too_slow(&format!("the manifest {tag}"), deadline))?;
         match pulled {
             Ok((bytes, _digest)) => Ok(Some(bytes)),
             Err(e) if is_not_found(&e) => Ok(None),
@@ -116,12 +128,23 @@ impl Store for Registry {
     fn blob(&self, digest: &str, dest: &Path) -> Result<()> {
         super::digest_hex(digest)?;
         let reference = self.reference("latest");
+        let deadline = crate::limits::pull_timeout();
         let result = self.runtime.block_on(async {
-            let file = tokio::fs::File::create(dest).await.map_err(OciDistributionError::IoError)?;
-            let mut limited = LimitedWriter { inner: file, left: crate::limits::max_download() };
-            self.client.pull_blob(&reference, digest, &mut limited).await?;
-            tokio::io::AsyncWriteExt::shutdown(&mut limited.inner).await.map_err(OciDistributionError::IoError)
+            let pull = async {
+                let file = tokio::fs::File::create(dest).await.map_err(OciDistributionError::IoError)?;
+                let mut limited = LimitedWriter { inner: file, left: crate::limits::max_download() };
+                self.client.pull_blob(&reference, digest, &mut limited).await?;
+                tokio::io::AsyncWriteExt::shutdown(&mut limited.inner).await.map_err(OciDistributionError::IoError)
+            };
+            tokio::time::timeout(deadline, pull).await
         });
+        let result = match result {
+            Ok(result) => result,
+            Err(_) => {
+                let _ = std::fs::remove_file(dest);
+                return Err(self.too_slow(&format!("blob {digest}"), deadline));
+            }
+        };
         if result.is_err() {
             // Bytes that failed a check are never left behind as if they were the blob.
             let _ = std::fs::remove_file(dest);
