@@ -76,6 +76,15 @@ impl Args {
         {
             return Err(usage(format!("--from {from} does not exist: give the path of a Lua source tarball or of an unpacked source folder; nothing was installed")));
         }
+        // So are a malformed sum and a missing LuaRocks tarball, even for a version already there.
+        if let Some(given) = self.sha256.as_deref().filter(|g| !crate::install::verify::is_sha256_hex(g)) {
+            return Err(usage(format!("--sha256 '{given}' is not a SHA-256 sum: expected 64 hex digits")));
+        }
+        if let Some(from) = self.rocks_from.as_deref().filter(|f| !f.contains("://") && !f.is_empty())
+            && std::fs::symlink_metadata(from).is_err()
+        {
+            return Err(usage(format!("--rocks-from {from} does not exist: give the path of a LuaRocks source tarball; nothing was installed")));
+        }
         let target = self.target.as_deref().map(check_target).transpose()?;
         if let (true, Some(target)) = (self.static_link, &target) {
             crate::install::build::check_static_target(target)?;

@@ -607,6 +607,9 @@ fn an_installed_version_asked_for_with_other_build_options_is_refused_until_forc
         cmd.args(["install", "5.4.7", "--mirror", &server.url]).args(extra);
         cmd
     };
+    // A malformed sum or a LuaRocks tarball that is not there is bad input even then.
+    fails(&mut install(&["--sha256", "xyz"]), 2, "--sha256 'xyz' is not a SHA-256 sum");
+    fails(&mut with_rocks(&["--rocks-from", "/nonexistent/luarocks-3.8.0.tar.gz"]), 2, "--rocks-from /nonexistent/luarocks-3.8.0.tar.gz does not exist");
     let said = fails(&mut with_rocks(&["--rocks-from", rocks.to_str().unwrap()]), 2, "5.4.7 is already installed with no LuaRocks, not the LuaRocks of");
     assert!(said.contains(&format!("`LUAENV_VERSION=5.4.7 luaenv rocks install --from '{}'`", rocks.display())), "{said}");
     ok(env.luaenv().args(["rocks", "install", "--from"]).arg(&rocks).env("LUAENV_VERSION", "5.4.7"));
