@@ -19,6 +19,9 @@ mod tests {
         assert_eq!(crate::error::exit_code(&choose(Some("3.12.2"), "5.5").unwrap_err()), 2);
         assert_eq!(choose(Some("3.8.0"), "5.1").unwrap().to_string(), "3.8.0");
         assert_eq!(crate::error::exit_code(&choose(Some("3.8.0"), "5.5").unwrap_err()), 2);
+        // A version no LuaRocks series has is named as such, not as one that lacks this Lua.
+        let unknown = choose(Some("9.9.9"), "5.4").unwrap_err().to_string();
+        assert!(unknown.contains("is not a 3.x release") && unknown.contains("3.13.0"), "{unknown}");
     }
 
     /// `write_config` on text, for the tests.

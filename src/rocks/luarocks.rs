@@ -47,6 +47,10 @@ pub fn unsupported(what: &str, lua_series: &str) -> anyhow::Error {
 pub fn choose(requested: Option<&str>, lua_series: &str) -> Result<Version> {
     if let Some(text) = requested {
         let v = parse_version(text)?;
+        if v.parts.first() != Some(&3) {
+            let newest = catalog::of_kind(Kind::Luarocks).into_iter().map(|r| r.version.to_string()).next().unwrap_or_default();
+            return Err(usage(format!("LuaRocks {v} is not a 3.x release, the only series luaenv installs (the newest it knows is {newest}); nothing was changed")));
+        }
         if !supports(&v, lua_series) {
             return Err(unsupported(&format!("LuaRocks {v}"), lua_series));
         }
