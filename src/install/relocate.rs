@@ -120,8 +120,9 @@ pub fn patch_strings(content: &mut [u8], from: &[u8], to: &[u8]) -> Result<()> {
         // One NUL must stay to end the string, unless it did not grow.
         if new.len() > end - start && new.len() >= room {
             bail!(
-                "the new prefix ({} bytes) does not fit where the build kept its prefix; install to a root with a shorter path (at most {CAPACITY} bytes)",
-                to.len()
+                "the prefix it is installed at ({} bytes, with the staging folder's name while it is checked) does not fit the {CAPACITY} bytes the build kept for it; use a LUAENV_ROOT at least {} bytes shorter",
+                to.len(),
+                to.len().saturating_sub(CAPACITY).max(1)
             );
         }
         content[start..start + new.len()].copy_from_slice(&new);
