@@ -123,6 +123,12 @@ pub fn install_from(ctx: &Context, req: &Request, caches: &[String]) -> Result<O
         }
         (Ok(toolchain), None) => toolchain,
         (Err(no_compiler), Some(why)) => bail!("{why:#}; and it cannot be built from source here: {no_compiler:#}"),
+        // The caches were asked and had nothing: say so, or a machine meant to pull would only
+        // hear about a compiler. (Another LuaRocks or other build options make another build.)
+        (Err(no_compiler), None) if !caches.is_empty() => bail!(
+            "no build cache has a build of {name} with these options and this LuaRocks ({}), and it cannot be built here: {no_compiler:#}",
+            caches.iter().map(|c| crate::credentials::masked(c)).collect::<Vec<_>>().join(", ")
+        ),
         (Err(no_compiler), None) => return Err(no_compiler),
     };
     smoke::prewarm(&toolchain);

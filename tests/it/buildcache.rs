@@ -123,6 +123,9 @@ fn a_signed_build_installs_relocated_under_a_root_with_a_space_and_no_compiler()
     fails(puller.install(p, "5.4.7").arg("--build-cache").arg(&p.cache), 1, "which this root does not trust");
     fails(puller.install(p, "5.4.7").arg("--build-cache").arg(&p.cache), 1, "cannot be built from source here: no C compiler");
     assert!(puller.versions().iter().all(|v| v.starts_with('.')) || puller.versions().is_empty(), "{:?}", puller.versions());
+    // A cache with no build for this install (another LuaRocks makes another build): said first.
+    let said = fails(puller.luaenv_without_cc().args(["install", "5.4.7", "--no-rocks", "--mirror", &p.mirror.url, "--build-cache"]).arg(&p.cache), 1, "no build cache has a build of 5.4.7");
+    assert!(said.contains(&p.cache.display().to_string()) && said.contains("no C compiler"), "{said}");
 
     ok(puller.luaenv().args(["cache", "trust"]).arg(p.key.with_extension("key.pub")));
     // 5.4.7 from a cache the root lists (`cache add`), LuaJIT from $LUAENV_BUILD_CACHE.
