@@ -41,9 +41,21 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
 
 /// Prints the error as one line first (`{:#}` joins the context chain), the long story with LUAENV_DEBUG=1.
 pub fn report(err: &anyhow::Error) {
-    eprintln!("luaenv: {err:#}");
+    eprintln!("luaenv: {}", first_line(err));
     if std::env::var_os("LUAENV_DEBUG").is_some_and(|v| v != "0") {
         eprintln!("{err:?}");
+    }
+}
+
+/// The error as its one line; a full disk is named as the cause first, with what to do (the
+/// I/O error alone names a temporary file and no fix).
+fn first_line(err: &anyhow::Error) -> String {
+    let text = format!("{err:#}");
+    let full = err.chain().filter_map(|e| e.downcast_ref::<std::io::Error>()).any(|io| io.kind() == std::io::ErrorKind::StorageFull || io.raw_os_error() == Some(libc::ENOSPC));
+    if full && !text.contains("disk is full") {
+        format!("the disk is full ({text}); free some space there and run the command again")
+    } else {
+        text
     }
 }
 
@@ -78,5 +90,14 @@ mod tests {
         let mismatch = Error::ChecksumMismatch { location: "x".into(), detail: "expected a, got b".into(), hint: String::new() };
         assert_eq!(exit_code(&wrapped(mismatch)), 1);
         assert_eq!(exit_code(&anyhow::anyhow!("disk full")), 1);
+    }
+
+    #[test]
+    fn a_full_disk_is_named_first_with_the_fix() {
+        use anyhow::Context as _;
+        let full = Err::<(), _>(std::io::Error::from_raw_os_error(libc::ENOSPC)).context("cannot write /p/.luaenv/.luaenv-Q3uCRH").unwrap_err();
+        let line = first_line(&full);
+        assert!(line.starts_with("the disk is full (cannot write /p/.luaenv/") && line.ends_with("run the command again"), "{line}");
+        assert_eq!(first_line(&anyhow::anyhow!("other")), "other");
     }
 }
