@@ -47,6 +47,14 @@ pub fn unpack(tarball: &Path, dest: &Path) -> Result<PathBuf> {
         if !stays_inside(Path::new(""), &path) {
             bail!(unsafe_entry(tarball, &path));
         }
+        // No source tree or build holds a device or a FIFO (tar would make an empty file of it).
+        if matches!(entry.header().entry_type(), tar::EntryType::Char | tar::EntryType::Block | tar::EntryType::Fifo) {
+            bail!(
+                "unsafe tarball {}: entry '{}' is a device or a FIFO, which no Lua source or build holds; nothing was installed, use a trusted source",
+                tarball.display(),
+                path.display()
+            );
+        }
         if let Some(link) = entry.link_name().map_err(corrupt)? {
             // A symlink is relative to its own folder; a hard link to the archive root.
             let base = match entry.header().entry_type() {
@@ -165,6 +173,21 @@ mod tests {
         assert!(!stays_inside(Path::new(""), Path::new("/etc/passwd")));
         assert!(stays_inside(Path::new("a/b"), Path::new("../c")));
         assert!(!stays_inside(Path::new("a"), Path::new("../../c")));
+    }
+
+    #[test]
+    fn a_fifo_or_device_entry_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let tarball = dir.path().join("t.tar.gz");
+        let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(std::fs::File::create(&tarball).unwrap(), flate2::Compression::fast()));
+        let mut header = tar::Header::new_gnu();
+        header.set_entry_type(tar::EntryType::Fifo);
+        header.set_size(0);
+        header.set_mode(0o644);
+        builder.append_data(&mut header, "lua-5.4.7/src/pipe", std::io::empty()).unwrap();
+        builder.into_inner().unwrap().finish().unwrap();
+        let err = unpack(&tarball, &dir.path().join("out")).unwrap_err().to_string();
+        assert!(err.contains("is a device or a FIFO"), "{err}");
     }
 
     #[test]
