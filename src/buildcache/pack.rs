@@ -15,6 +15,10 @@ pub fn pack(prefix: &Path, out: &Path) -> Result<(String, u64)> {
     entries.sort_by_key(|e| e.file_name());
     for entry in entries {
         let name = entry.file_name();
+        // The puller writes its own receipt (from the signed config, as `shareable` left it).
+        if name == crate::prefix::RECEIPT {
+            continue;
+        }
         if entry.file_type()?.is_dir() {
             tar.append_dir_all(&name, entry.path())?;
         } else {

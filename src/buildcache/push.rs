@@ -33,7 +33,7 @@ pub fn push(ctx: &Context, name: &str, store: &dyn Store, key_file: &Path) -> Re
     let layer_file = work.path().join("layer.tar.gz");
     let (digest, size) = super::pack::pack(&prefix, &layer_file).with_context(|| format!("cannot pack {}", prefix.display()))?;
     let layer = Descriptor { media_type: LAYER_MEDIA_TYPE.into(), digest, size, annotations: BTreeMap::new() };
-    let config = BuildConfig { key: key.clone(), inputs: inputs.clone(), receipt: receipt.clone(), prefix: relocate::bytes(&prefix).to_vec(), layer: layer.clone() };
+    let config = BuildConfig { key: key.clone(), inputs: inputs.clone(), receipt: shareable(&receipt), prefix: relocate::bytes(&prefix).to_vec(), layer: layer.clone() };
     let config_bytes = serde_json::to_vec_pretty(&config)?;
     let signature = super::sign::sign(key_file, &config_bytes)?;
     let config_file = work.path().join("config.json");
@@ -57,6 +57,21 @@ pub fn push(ctx: &Context, name: &str, store: &dyn Store, key_file: &Path) -> Re
 }
 
 /// The key's inputs, readable without fetching the config (`skopeo inspect`, a registry's UI).
+/// The receipt as the registry gets it: a source or LuaRocks tarball given as a local file
+/// is named by its file name (the sum says which), never by this machine's path, and a URL
+/// never shows a password.
+fn shareable(receipt: &Receipt) -> Receipt {
+    let share = |url: &str| {
+        if url.contains("://") { crate::credentials::masked(url) } else { Path::new(url).file_name().map_or_else(String::new, |f| f.to_string_lossy().into_owned()) }
+    };
+    let mut shared = receipt.clone();
+    shared.source.url = share(&shared.source.url);
+    if let Some(rocks) = shared.luarocks.as_mut() {
+        rocks.url = share(&rocks.url);
+    }
+    shared
+}
+
 fn key_annotations(name: &str, key: &str, receipt: &Receipt) -> BTreeMap<String, String> {
     let mut a = BTreeMap::new();
     a.insert("org.opencontainers.image.created".into(), receipt.when.clone());

@@ -142,6 +142,8 @@ fn a_signed_build_installs_relocated_under_a_root_with_a_space_and_no_compiler()
 
     let lua = puller.prefix("5.4.7");
     assert_eq!(receipt(&lua)["pulled_from"].as_str().map(|s| s.contains("signed by")), Some(true));
+    // The builder's local LuaRocks tarball is named by its file name, never by its path there.
+    assert_eq!(receipt(&lua)["luarocks"]["url"], "luarocks-3.8.0-dfsg.tar.gz", "{}", receipt(&lua));
     // package.path and cpath name the new prefix.
     let said = ok(Command::new(lua.join("bin/lua")).args(["-e", "print(package.path) print(package.cpath)"]).env_remove("LUA_PATH").env_remove("LUA_CPATH"));
     assert!(said.contains(&format!("{}/share/lua/5.4/?.lua", lua.display())), "{said}");
