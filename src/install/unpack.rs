@@ -17,6 +17,8 @@ pub fn unpack(tarball: &Path, dest: &Path) -> Result<PathBuf> {
     let over_cap = Rc::new(Cell::new(false));
     let stream = Capped { inner: flate2::read::GzDecoder::new(std::io::BufReader::new(file)), left: byte_cap, hit: over_cap.clone() };
     let mut archive = tar::Archive::new(stream);
+    // Nothing unpacked is writable by others, whatever modes the archive (or a layer) gives.
+    archive.set_mask(0o022);
     let too_big = || {
         anyhow::anyhow!(
             "cannot unpack {}: it unpacks to more than {}, more than any source tree (a gzip bomb?); nothing was installed, use a trusted source (or raise LUAENV_MAX_UNPACK_BYTES)",
@@ -188,6 +190,22 @@ mod tests {
         builder.into_inner().unwrap().finish().unwrap();
         let err = unpack(&tarball, &dir.path().join("out")).unwrap_err().to_string();
         assert!(err.contains("is a device or a FIFO"), "{err}");
+    }
+
+    #[test]
+    fn nothing_unpacked_is_writable_by_others() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let tarball = dir.path().join("t.tar.gz");
+        let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(std::fs::File::create(&tarball).unwrap(), flate2::Compression::fast()));
+        let mut header = tar::Header::new_gnu();
+        header.set_size(3);
+        header.set_mode(0o777);
+        builder.append_data(&mut header, "lua-5.4.7/bin/lua", &b"lua"[..]).unwrap();
+        builder.into_inner().unwrap().finish().unwrap();
+        std::fs::create_dir_all(dir.path().join("out")).unwrap();
+        let root = unpack(&tarball, &dir.path().join("out")).unwrap();
+        assert_eq!(std::fs::metadata(root.join("bin/lua")).unwrap().permissions().mode() & 0o777, 0o755);
     }
 
     #[test]
