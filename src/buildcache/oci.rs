@@ -96,9 +96,7 @@ impl Registry {
             _ => anyhow!("the registry {host} failed while {doing}: {}", root_cause(&err)),
         }
     }
-}
 
-impl Registry {
     fn too_slow(&self, what: &str, deadline: std::time::Duration) -> anyhow::Error {
         anyhow!(
             "the registry {} took more than {} s to send {what}; given up (LUAENV_PULL_TIMEOUT moves the limit)",
@@ -138,17 +136,11 @@ impl Store for Registry {
             };
             tokio::time::timeout(deadline, pull).await
         });
-        let result = match result {
-            Ok(result) => result,
-            Err(_) => {
-                let _ = std::fs::remove_file(dest);
-                return Err(self.too_slow(&format!("blob {digest}"), deadline));
-            }
-        };
-        if result.is_err() {
-            // Bytes that failed a check are never left behind as if they were the blob.
+        if !matches!(result, Ok(Ok(()))) {
+            // Bytes that failed a check (or came too slowly) are never left behind as the blob.
             let _ = std::fs::remove_file(dest);
         }
+        let result = result.map_err(|_| self.too_slow(&format!("blob {digest}"), deadline))?;
         result.map_err(|e| match e {
             OciDistributionError::IoError(io) if io.kind() == std::io::ErrorKind::FileTooLarge => {
                 anyhow!("the registry {} sent more than {} bytes for blob {digest}; refused (LUAENV_MAX_DOWNLOAD_BYTES moves the cap)", self.host, crate::limits::max_download())

@@ -56,7 +56,6 @@ pub fn push(ctx: &Context, name: &str, store: &dyn Store, key_file: &Path) -> Re
     Ok(tag)
 }
 
-/// The key's inputs, readable without fetching the config (`skopeo inspect`, a registry's UI).
 /// The receipt as the registry gets it: a source or LuaRocks tarball given as a local file
 /// is named by its file name (the sum says which), never by this machine's path, and a URL
 /// never shows a password.
@@ -72,6 +71,7 @@ fn shareable(receipt: &Receipt) -> Receipt {
     shared
 }
 
+/// The key's inputs, readable without fetching the config (`skopeo inspect`, a registry's UI).
 fn key_annotations(name: &str, key: &str, receipt: &Receipt) -> BTreeMap<String, String> {
     let mut a = BTreeMap::new();
     a.insert("org.opencontainers.image.created".into(), receipt.when.clone());

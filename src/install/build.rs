@@ -425,8 +425,8 @@ fn compile_command(compiler: &cc::Tool, src: &Path, name: &str, extra: &[&str]) 
 ///   0.09 s, what it takes natively. That attempt runs with warnings on and implicit function
 ///   declarations as errors (`-w` would hide them), so a call into the Windows API fails it
 ///   rather than compile against a guessed declaration.
-pub const WINDOWS_SKIPS_INTRINSICS: &[&str] = &["-D_X86INTRIN_H_INCLUDED"];
-pub const WINDOWS_SKIPS_WINDOWS_H: &[&str] = &["-D_X86INTRIN_H_INCLUDED", "-D_WINDOWS_", "-Werror=implicit-function-declaration"];
+const WINDOWS_SKIPS_INTRINSICS: &[&str] = &["-D_X86INTRIN_H_INCLUDED"];
+const WINDOWS_SKIPS_WINDOWS_H: &[&str] = &["-D_X86INTRIN_H_INCLUDED", "-D_WINDOWS_", "-Werror=implicit-function-declaration"];
 const USES_NOTHING_OF_WINDOWS_H: &[&str] = &["lua"];
 
 /// `lua54.dll` for 5.4: the name upstream's `make mingw` gives the DLL of each series.

@@ -63,8 +63,8 @@ fn vouch_for(ctx: &Context, config: &Path) -> Result<()> {
 }
 
 /// `luaenv exec` in a project whose `.luaenv/` was generated for another folder (the project
-/// was moved or copied), or whose LuaRocks config luaenv did not write: regenerates it here, so the activate scripts (which name the project
-/// by absolute path) follow too. The wrappers and the LuaRocks config already work wherever
+/// was moved or copied), or whose LuaRocks config luaenv did not write: regenerates it here,
+/// so the activate scripts (which name the project by absolute path) follow too. The wrappers and the LuaRocks config already work wherever
 /// the project is; this brings back the rest. Nothing is done when the sandbox is in place or
 /// was never generated (`luaenv sync` makes it).
 pub fn regenerate_if_moved(ctx: &Context, project: &Path) -> Result<bool> {
@@ -95,7 +95,7 @@ const HERE: &str = "\u{1}luaenv-project\u{1}";
 
 /// The `.luaenv/bin/<program>` script: `program` of the prefix run in the sandbox's variables,
 /// computed from where the script is now (the prefix stays where it is, in luaenv's root).
-fn wrapper_script(ctx_root: &Path, program: &str, name: &str, prefix: &Path, series: &str) -> String {
+fn wrapper_script(root: &Path, program: &str, name: &str, prefix: &Path, series: &str) -> String {
     let mut env = sandbox_env(Path::new(HERE), prefix, name, series);
     if program == "luarocks" {
         crate::sandbox::for_luarocks(&mut env);
@@ -103,12 +103,10 @@ fn wrapper_script(ctx_root: &Path, program: &str, name: &str, prefix: &Path, ser
     let target = prefix.join("bin").join(program);
     let mut values = vec![("PROGRAM", Value::Name(program)), ("NAME", Value::Name(name)), ("ENV", Value::Vars(&env)), ("TARGET", Value::path(&target))];
     // LuaRocks, run from an activated shell: the checks its shim makes, in sh.
-    let trees = ctx_root.join(crate::sandbox::TREES);
-    if program == "luarocks" {
-        values.push(("CHECKS", Value::Include(LUAROCKS_CHECKS)));
-        values.push(("TREES", Value::path(&trees)));
-    } else {
-        values.push(("CHECKS", Value::Include("")));
+    let trees = root.join(crate::sandbox::TREES);
+    match program {
+        "luarocks" => values.extend([("CHECKS", Value::Include(LUAROCKS_CHECKS)), ("TREES", Value::path(&trees))]),
+        _ => values.push(("CHECKS", Value::Include(""))),
     }
     // Inside a single-quoted word, the marker becomes: close the quote, the variable, reopen.
     render(WRAPPER, Shell::Bash, &values).replace(HERE, "'\"$LUAENV_HERE\"'")
