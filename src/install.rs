@@ -427,8 +427,8 @@ fn resolve_request(req: &Request) -> Result<Resolved> {
 /// Where the source comes from and which sum it must have (SPEC checksum rules, strongest first).
 /// A source folder has no sum: it is `Unverified`, which keeps it away from the build cache.
 fn source_of(ctx: &Context, req: &Request, resolved: &Resolved) -> Result<(Location, Expected)> {
-    if let Some(given) = req.sha256.as_ref().filter(|g| !verify::is_sha256_hex(g)) {
-        return Err(usage(format!("--sha256 '{given}' is not a SHA-256 sum: expected 64 hex digits")));
+    if let Some(given) = &req.sha256 {
+        verify::check_sha256_arg(given)?;
     }
     let given = req.sha256.as_ref().map(|s| s.to_ascii_lowercase());
     let from = req.from.as_deref().map(|f| Location::from_arg(f, "--from")).transpose()?;

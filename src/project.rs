@@ -99,15 +99,15 @@ pub fn check_tree(ctx: &Context, project: &Path) -> Result<()> {
 /// made here.
 pub fn make_tree(ctx: &Context, project: &Path) -> Result<()> {
     use anyhow::Context as _;
-    let tree = project.join(TREE);
-    std::fs::create_dir_all(&tree).with_context(|| format!("cannot create {}", tree.display()))?;
+    check_tree(ctx, project)?;
     if crate::sandbox::tree_is_trusted(&ctx.root, project) {
         return Ok(());
     }
-    check_tree(ctx, project)?;
+    let tree = project.join(TREE);
+    std::fs::create_dir_all(&tree).with_context(|| format!("cannot create {}", tree.display()))?;
     let mut random = [0u8; 16];
     std::io::Read::read_exact(&mut std::fs::File::open("/dev/urandom")?, &mut random).context("cannot read /dev/urandom")?;
-    let token: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    let token = crate::install::verify::hex(&random);
     let marks = ctx.root.join(crate::sandbox::TREES);
     std::fs::create_dir_all(&marks).with_context(|| format!("cannot create {}", marks.display()))?;
     write_atomic(&marks.join(&token), b"")?;

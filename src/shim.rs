@@ -132,10 +132,7 @@ fn real_program(root: &Path, command: &str, args: &[OsString]) -> Result<(PathBu
     starts.push(&cwd);
     let selected = selection::select(root, &starts).ok_or_else(|| Error::Usage(selection::HOW_TO_SELECT.into()))?;
     let found = find(root, &selected, command)?;
-    let mut sandbox = sandbox_for(&selected, &found.prefix);
-    if command.starts_with("luarocks") {
-        crate::sandbox::for_luarocks(&mut sandbox);
-    }
+    let sandbox = sandbox_for(&selected, &found.prefix, command);
     // Without its generated config, LuaRocks would fall back to the version's own tree.
     if command.starts_with("luarocks")
         && let Some(dir) = project_of(&selected).filter(|_| !sandbox.is_empty())
@@ -180,14 +177,19 @@ pub fn unready_for_luarocks(root: &Path, command: &str, project: &Path, cwd: &Pa
     }
 }
 
-/// A project's sandbox applies when its own `.lua-version` made the choice.
-pub fn sandbox_for(selected: &Selected, prefix: &Path) -> Vec<(String, String)> {
+/// A project's sandbox applies when its own `.lua-version` made the choice; LuaRocks gets the
+/// tree's module paths only (`sandbox::for_luarocks`).
+pub fn sandbox_for(selected: &Selected, prefix: &Path, command: &str) -> Vec<(String, String)> {
     let project = project_of(selected);
     let name = prefix.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-    match (project, crate::sandbox::series_of(name)) {
+    let mut vars = match (project, crate::sandbox::series_of(name)) {
         (Some(dir), Some(series)) => crate::sandbox::sandbox_env(dir, prefix, name, &series),
         _ => Vec::new(),
+    };
+    if command.starts_with("luarocks") {
+        crate::sandbox::for_luarocks(&mut vars);
     }
+    vars
 }
 
 fn project_of(selected: &Selected) -> Option<&Path> {

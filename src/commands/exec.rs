@@ -18,11 +18,8 @@ impl Args {
         let (name, selected) = crate::commands::selected_name(ctx)?;
         let bin = ctx.prefix(&name).join("bin");
         // Inside a project: its sandbox, and its rock commands (lua_modules/bin) first.
-        let mut sandbox = crate::shim::sandbox_for(&selected, &ctx.prefix(&name));
         let command = self.command[0].to_string_lossy().into_owned();
-        if command.starts_with("luarocks") {
-            crate::sandbox::for_luarocks(&mut sandbox);
-        }
+        let sandbox = crate::shim::sandbox_for(&selected, &ctx.prefix(&name), &command);
         let project = selected.origin.project_file().and_then(crate::project::of_version_file).filter(|_| !sandbox.is_empty());
         if let Some(dir) = project {
             match crate::project::regenerate_if_moved(ctx, dir) {

@@ -70,20 +70,12 @@ impl Args {
         if self.from.is_some() && self.specs.len() > 1 {
             return Err(usage("--from names one source: install one version at a time with it"));
         }
-        // Checked before LuaRocks or anything else is fetched: a typo in a path is the request's fault.
-        if let Some(from) = self.from.as_deref().filter(|f| !f.contains("://") && !f.is_empty())
-            && std::fs::symlink_metadata(from).is_err()
-        {
-            return Err(usage(format!("--from {from} does not exist: give the path of a Lua source tarball or of an unpacked source folder; nothing was installed")));
-        }
-        // So are a malformed sum and a missing LuaRocks tarball, even for a version already there.
-        if let Some(given) = self.sha256.as_deref().filter(|g| !crate::install::verify::is_sha256_hex(g)) {
-            return Err(usage(format!("--sha256 '{given}' is not a SHA-256 sum: expected 64 hex digits")));
-        }
-        if let Some(from) = self.rocks_from.as_deref().filter(|f| !f.contains("://") && !f.is_empty())
-            && std::fs::symlink_metadata(from).is_err()
-        {
-            return Err(usage(format!("--rocks-from {from} does not exist: give the path of a LuaRocks source tarball; nothing was installed")));
+        // Checked before LuaRocks or anything else is fetched, and for a version already there
+        // too: a typo in a path or a sum is the request's fault.
+        local_file_exists("--from", self.from.as_deref(), "a Lua source tarball or of an unpacked source folder")?;
+        local_file_exists("--rocks-from", self.rocks_from.as_deref(), "a LuaRocks source tarball")?;
+        if let Some(given) = &self.sha256 {
+            crate::install::verify::check_sha256_arg(given)?;
         }
         let target = self.target.as_deref().map(check_target).transpose()?;
         if let (true, Some(target)) = (self.static_link, &target) {
@@ -155,6 +147,16 @@ fn json_row(spec: &str, outcome: &install::Outcome) -> serde_json::Value {
         }
     }
     row
+}
+
+/// A local path given with `flag` (not a URL) must be there.
+fn local_file_exists(flag: &str, given: Option<&str>, what: &str) -> Result<()> {
+    match given.filter(|f| !f.contains("://") && !f.is_empty()) {
+        Some(path) if std::fs::symlink_metadata(path).is_err() => {
+            Err(usage(format!("{flag} {path} does not exist: give the path of {what}; nothing was installed")))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// An install that is already there answers a request for other build options (`--static`,

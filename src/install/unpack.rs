@@ -177,17 +177,24 @@ mod tests {
         assert!(!stays_inside(Path::new("a"), Path::new("../../c")));
     }
 
+    /// `dir/t.tar.gz` holding one entry of `kind` and `mode` at `path`, and an empty `dir/out`.
+    fn one_entry_tarball(dir: &Path, kind: tar::EntryType, mode: u32, path: &str, data: &[u8]) -> PathBuf {
+        let tarball = dir.join("t.tar.gz");
+        let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(std::fs::File::create(&tarball).unwrap(), flate2::Compression::fast()));
+        let mut header = tar::Header::new_gnu();
+        header.set_entry_type(kind);
+        header.set_size(data.len() as u64);
+        header.set_mode(mode);
+        builder.append_data(&mut header, path, data).unwrap();
+        builder.into_inner().unwrap().finish().unwrap();
+        std::fs::create_dir_all(dir.join("out")).unwrap();
+        tarball
+    }
+
     #[test]
     fn a_fifo_or_device_entry_is_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let tarball = dir.path().join("t.tar.gz");
-        let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(std::fs::File::create(&tarball).unwrap(), flate2::Compression::fast()));
-        let mut header = tar::Header::new_gnu();
-        header.set_entry_type(tar::EntryType::Fifo);
-        header.set_size(0);
-        header.set_mode(0o644);
-        builder.append_data(&mut header, "lua-5.4.7/src/pipe", std::io::empty()).unwrap();
-        builder.into_inner().unwrap().finish().unwrap();
+        let tarball = one_entry_tarball(dir.path(), tar::EntryType::Fifo, 0o644, "lua-5.4.7/src/pipe", b"");
         let err = unpack(&tarball, &dir.path().join("out")).unwrap_err().to_string();
         assert!(err.contains("is a device or a FIFO"), "{err}");
     }
@@ -196,14 +203,7 @@ mod tests {
     fn nothing_unpacked_is_writable_by_others() {
         use std::os::unix::fs::PermissionsExt as _;
         let dir = tempfile::tempdir().unwrap();
-        let tarball = dir.path().join("t.tar.gz");
-        let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(std::fs::File::create(&tarball).unwrap(), flate2::Compression::fast()));
-        let mut header = tar::Header::new_gnu();
-        header.set_size(3);
-        header.set_mode(0o777);
-        builder.append_data(&mut header, "lua-5.4.7/bin/lua", &b"lua"[..]).unwrap();
-        builder.into_inner().unwrap().finish().unwrap();
-        std::fs::create_dir_all(dir.path().join("out")).unwrap();
+        let tarball = one_entry_tarball(dir.path(), tar::EntryType::Regular, 0o777, "lua-5.4.7/bin/lua", b"lua");
         let root = unpack(&tarball, &dir.path().join("out")).unwrap();
         assert_eq!(std::fs::metadata(root.join("bin/lua")).unwrap().permissions().mode() & 0o777, 0o755);
     }

@@ -43,6 +43,14 @@ impl Expected {
     }
 }
 
+/// `--sha256` as given: 64 hex digits, or a usage error saying so.
+pub fn check_sha256_arg(given: &str) -> anyhow::Result<()> {
+    match is_sha256_hex(given) {
+        true => Ok(()),
+        false => Err(crate::error::usage(format!("--sha256 '{given}' is not a SHA-256 sum: expected 64 hex digits"))),
+    }
+}
+
 pub fn is_sha256_hex(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
 }

@@ -70,8 +70,7 @@ impl Sandbox {
             std::fs::remove_file(&lock).with_context(|| format!("cannot remove LuaRocks' stale lock {}", lock.display()))?;
             eprintln!("removed {}, which an interrupted LuaRocks left", lock.display());
         }
-        let rocks = tree.join("lib/luarocks").join(format!("rocks-{}", self.series));
-        for rock in std::fs::read_dir(&rocks).into_iter().flatten().flatten() {
+        for rock in std::fs::read_dir(self.rocks_dir()).into_iter().flatten().flatten() {
             for version in std::fs::read_dir(rock.path()).into_iter().flatten().flatten() {
                 let half = version.path();
                 if version.file_type().is_ok_and(|t| t.is_dir()) && !half.join("rock_manifest").exists() {
@@ -83,11 +82,15 @@ impl Sandbox {
         Ok(())
     }
 
+    /// Where LuaRocks keeps a folder per installed rock version (with its `rock_manifest`).
+    fn rocks_dir(&self) -> PathBuf {
+        self.project.join(TREE).join("lib/luarocks").join(format!("rocks-{}", self.series))
+    }
+
     /// The rocks in `lua_modules`, by name, with their versions.
     pub fn installed(&self) -> BTreeMap<String, BTreeSet<String>> {
-        let dir = self.project.join(TREE).join("lib/luarocks").join(format!("rocks-{}", self.series));
         let mut found = BTreeMap::new();
-        for rock in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        for rock in std::fs::read_dir(self.rocks_dir()).into_iter().flatten().flatten() {
             let versions = std::fs::read_dir(rock.path()).into_iter().flatten().flatten().filter(|v| v.path().join("rock_manifest").is_file());
             let versions: BTreeSet<String> = versions.map(|v| v.file_name().to_string_lossy().into_owned()).collect();
             if !versions.is_empty() {
