@@ -21,7 +21,10 @@ pub fn smoke_test(staged: &Path, interpreter: &str, tc: &Toolchain) -> Result<()
         return Ok(());
     };
     cmd.arg("-e").arg(CHECK).env_remove("LUA_INIT").env_remove("LUA_PATH").env_remove("LUA_CPATH");
-    let bare = runner(&tc.target, &tc.host) == Runner::Wine && wine_prefix_is_made();
+    // Bare only in a prefix made before this install: while this install's own session is still
+    // making it (prewarm), wineboot may not have finished, and the whole of wine waits for it.
+    let making = WARM_WINE.lock().unwrap_or_else(|e| e.into_inner()).is_some();
+    let bare = runner(&tc.target, &tc.host) == Runner::Wine && wine_prefix_is_made() && !making;
     if bare {
         cmd.env("WINEDLLOVERRIDES", BARE_WINE);
         verbose_note("smoke test under a bare wine (no wineboot, no services)");
