@@ -131,7 +131,6 @@ pub fn install_from(ctx: &Context, req: &Request, caches: &[String]) -> Result<O
         ),
         (Err(no_compiler), None) => return Err(no_compiler),
     };
-    smoke::prewarm(&toolchain);
     // Every source is fetched and verified before the first compile, Lua's first: a bad
     // tarball or a missing LuaRocks fails in a second, not after a build.
     prefetch(ctx, &location, &expected)?;
