@@ -150,7 +150,7 @@ fn pull_from(ctx: &Context, store: &dyn Store, tag: &str, wanted: &Wanted) -> Re
     fetch_blob(store, &config.layer, &layer, crate::limits::max_tree_bytes())?;
 
     let staging = Staging::new(ctx, wanted.name)?;
-    buildcache::pack::unpack(&layer, staging.path()).context("its layer cannot be unpacked safely")?;
+    buildcache::pack::unpack(&layer, &format!("layer {}", config.layer.digest), staging.path()).context("its layer cannot be unpacked safely")?;
     let builder_prefix: std::ffi::OsString = std::os::unix::ffi::OsStringExt::from_vec(config.prefix.clone());
     let builder_prefix = PathBuf::from(builder_prefix);
     // First to the staging folder, where the smoke tests run; then to the prefix it becomes.

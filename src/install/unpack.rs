@@ -12,7 +12,13 @@ use crate::limits;
 
 /// Unpacks `tarball` into `dest` and returns the source tree: the single top folder, if there is one.
 pub fn unpack(tarball: &Path, dest: &Path) -> Result<PathBuf> {
-    let file = std::fs::File::open(tarball).with_context(|| format!("cannot read {}", tarball.display()))?;
+    unpack_named(tarball, &tarball.display().to_string(), dest)
+}
+
+/// The same, with messages that call the tarball `shown` (a pulled layer is a temporary file
+/// the user never sees: its digest names it).
+pub fn unpack_named(tarball: &Path, shown: &str, dest: &Path) -> Result<PathBuf> {
+    let file = std::fs::File::open(tarball).with_context(|| format!("cannot read {shown}"))?;
     let byte_cap = limits::max_tree_bytes();
     let over_cap = Rc::new(Cell::new(false));
     let stream = Capped { inner: flate2::read::GzDecoder::new(std::io::BufReader::new(file)), left: byte_cap, hit: over_cap.clone() };
@@ -22,7 +28,7 @@ pub fn unpack(tarball: &Path, dest: &Path) -> Result<PathBuf> {
     let too_big = || {
         anyhow::anyhow!(
             "cannot unpack {}: it unpacks to more than {}, more than any source tree (a gzip bomb?); nothing was installed, use a trusted source (or raise LUAENV_MAX_UNPACK_BYTES)",
-            tarball.display(),
+            shown,
             limits::show_bytes(byte_cap)
         )
     };
@@ -31,29 +37,28 @@ pub fn unpack(tarball: &Path, dest: &Path) -> Result<PathBuf> {
             return too_big();
         }
         if e.kind() == std::io::ErrorKind::StorageFull {
-            return anyhow::anyhow!("cannot unpack {} into {}: the disk is full; free some space and try again", tarball.display(), dest.display());
+            return anyhow::anyhow!("cannot unpack {} into {}: the disk is full; free some space and try again", shown, dest.display());
         }
-        anyhow::anyhow!("cannot unpack {}: {e}; the tarball is truncated or corrupt, fetch it again", tarball.display())
+        anyhow::anyhow!("cannot unpack {}: {e}; the tarball is truncated or corrupt, fetch it again", shown)
     };
     let entry_cap = limits::max_tree_entries();
     for (count, entry) in archive.entries().map_err(corrupt)?.enumerate() {
         crate::install::cleanup::checkpoint();
         if count as u64 >= entry_cap {
             bail!(
-                "cannot unpack {}: it holds more than {entry_cap} entries, more than any source tree; nothing was installed, use a trusted source (or raise LUAENV_MAX_SOURCE_FILES)",
-                tarball.display()
+                "cannot unpack {shown}: it holds more than {entry_cap} entries, more than any source tree; nothing was installed, use a trusted source (or raise LUAENV_MAX_SOURCE_FILES)"
             );
         }
         let mut entry = entry.map_err(corrupt)?;
         let path = entry.path().map_err(corrupt)?.into_owned();
         if !stays_inside(Path::new(""), &path) {
-            bail!(unsafe_entry(tarball, &path));
+            bail!(unsafe_entry(shown, &path));
         }
         // No source tree or build holds a device or a FIFO (tar would make an empty file of it).
         if matches!(entry.header().entry_type(), tar::EntryType::Char | tar::EntryType::Block | tar::EntryType::Fifo) {
             bail!(
                 "unsafe tarball {}: entry '{}' is a device or a FIFO, which no Lua source or build holds; nothing was installed, use a trusted source",
-                tarball.display(),
+                shown,
                 path.display()
             );
         }
@@ -64,7 +69,7 @@ pub fn unpack(tarball: &Path, dest: &Path) -> Result<PathBuf> {
                 _ => PathBuf::new(),
             };
             if !stays_inside(&base, &link) {
-                bail!(unsafe_entry(tarball, &path));
+                bail!(unsafe_entry(shown, &path));
             }
         }
         entry.unpack_in(dest).map_err(corrupt)?;
@@ -73,7 +78,7 @@ pub fn unpack(tarball: &Path, dest: &Path) -> Result<PathBuf> {
         return Err(too_big());
     }
     // Each link alone stays inside; a chain of them may still end outside.
-    check_links_inside(dest).map_err(|e| anyhow::anyhow!("unsafe tarball {}: {e:#}; nothing was installed, use a trusted source", tarball.display()))?;
+    check_links_inside(dest).map_err(|e| anyhow::anyhow!("unsafe tarball {}: {e:#}; nothing was installed, use a trusted source", shown))?;
     Ok(source_root(dest))
 }
 
@@ -127,12 +132,8 @@ pub fn check_links_inside(root: &Path) -> Result<()> {
     Ok(())
 }
 
-fn unsafe_entry(tarball: &Path, entry: &Path) -> String {
-    format!(
-        "unsafe tarball {}: entry '{}' would land outside the target folder; nothing was installed, use a trusted source",
-        tarball.display(),
-        entry.display()
-    )
+fn unsafe_entry(tarball: &str, entry: &Path) -> String {
+    format!("unsafe tarball {tarball}: entry '{}' would land outside the target folder; nothing was installed, use a trusted source", entry.display())
 }
 
 /// True when `rel`, taken from inside `base` (both relative), never climbs out of the root.
@@ -197,6 +198,9 @@ mod tests {
         let tarball = one_entry_tarball(dir.path(), tar::EntryType::Fifo, 0o644, "lua-5.4.7/src/pipe", b"");
         let err = unpack(&tarball, &dir.path().join("out")).unwrap_err().to_string();
         assert!(err.contains("is a device or a FIFO"), "{err}");
+        // A pulled layer is a temporary file: the refusal names it by its digest instead.
+        let err = unpack_named(&tarball, "layer sha256:1234", &dir.path().join("out")).unwrap_err().to_string();
+        assert!(err.contains("unsafe tarball layer sha256:1234: entry") && !err.contains("t.tar.gz"), "{err}");
     }
 
     #[test]
