@@ -21,16 +21,16 @@ pub fn smoke_test(staged: &Path, interpreter: &str, tc: &Toolchain) -> Result<()
         return Ok(());
     };
     cmd.arg("-e").arg(CHECK).env_remove("LUA_INIT").env_remove("LUA_PATH").env_remove("LUA_CPATH");
-    let bare = runner(&tc.target, &tc.host) == Runner::Wine && wine_prefix_is_ready();
-    if bare {
-        cmd.env("WINEDLLOVERRIDES", BARE_WINE);
+    let wine = runner(&tc.target, &tc.host) == Runner::Wine;
+    if wine && is_bare(&cmd) {
         verbose_note("smoke test under a bare wine (no wineboot, no services)");
     }
     let mut output = output_of(&mut cmd);
-    // Should the bare wine not do on some machine, the whole of it decides.
-    if bare && !output.as_ref().is_ok_and(|o| o.status.success()) {
+    // Should the bare wine not do on some machine, the whole of it decides, in a prefix wine
+    // makes itself.
+    if wine && is_bare(&cmd) && !output.as_ref().is_ok_and(|o| o.status.success()) {
         verbose_note("the bare wine could not run it; smoke test under the whole of wine");
-        wine_environment(&mut cmd);
+        whole_wine(&mut cmd);
         output = output_of(&mut cmd);
     }
     let output = output.map_err(|e| anyhow::anyhow!("smoke test failed: cannot run {}: {e}; nothing was installed", program.display()))?;
@@ -88,9 +88,13 @@ fn check_built_for(program: &Path, target: &str, compiler: &str) -> Result<()> {
 /// What the program printed, read from files rather than pipes once it exited: a wineserver
 /// that the program started inherits its stdout and stderr and keeps them open for a while
 /// after the program ended, and reading pipes to their end would wait for it.
+/// One wine program at a time: bare wines started together on a cold wineserver can wait on
+/// each other for minutes. And none runs for more than `RUN_DEADLINE`.
 pub fn output_of(cmd: &mut Command) -> std::io::Result<std::process::Output> {
+    let _one_wine = is_wine(cmd).then(lock_wine);
     let (stdout, stderr) = (tempfile::tempfile()?, tempfile::tempfile()?);
-    let status = cmd.stdin(Stdio::null()).stdout(stdout.try_clone()?).stderr(stderr.try_clone()?).status()?;
+    let mut child = cmd.stdin(Stdio::null()).stdout(stdout.try_clone()?).stderr(stderr.try_clone()?).spawn()?;
+    let status = wait_at_most(&mut child, RUN_DEADLINE)?;
     let read = |mut file: std::fs::File| -> std::io::Result<Vec<u8>> {
         use std::io::{Read, Seek};
         let mut bytes = Vec::new();
@@ -99,6 +103,29 @@ pub fn output_of(cmd: &mut Command) -> std::io::Result<std::process::Output> {
         Ok(bytes)
     };
     Ok(std::process::Output { status, stdout: read(stdout)?, stderr: read(stderr)? })
+}
+
+/// Long enough for wine to make a whole prefix on a slow machine.
+const RUN_DEADLINE: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Waits for the child, killing it once `deadline` has passed.
+fn wait_at_most(child: &mut std::process::Child, deadline: std::time::Duration) -> std::io::Result<std::process::ExitStatus> {
+    let (ended, watch) = std::sync::mpsc::channel::<()>();
+    let pid = child.id() as libc::pid_t;
+    let watchdog = std::thread::spawn(move || match watch.recv_timeout(deadline) {
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            // SAFETY: kill(2) on our own child, not yet waited for (so its pid is still ours).
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            true
+        }
+        _ => false,
+    });
+    let status = child.wait();
+    drop(ended);
+    if watchdog.join().unwrap_or(false) {
+        return Err(std::io::Error::new(std::io::ErrorKind::TimedOut, format!("it was still running after {} s and was stopped", deadline.as_secs())));
+    }
+    status
 }
 
 /// How this machine runs a program built for a target.
@@ -167,62 +194,113 @@ pub fn command_for(program: &Path, target: &str, host: &str) -> Option<Command> 
     }
 }
 
-/// wine needs a writable prefix: the user's `$WINEPREFIX`, else luaenv's own, in its cache
-/// (see `make_lean_prefix`). Its debug chatter is off, and no Mono or Gecko installer is
-/// offered for a console program.
+/// wine's prefix and settings: the user's `$WINEPREFIX` as it is, else luaenv's own (see
+/// `make_own_prefix`), where wine runs bare (`BARE_WINE`). Its debug chatter is off, and no
+/// Mono or Gecko installer is offered for a console program.
 pub fn wine_environment(cmd: &mut Command) {
-    if std::env::var_os("WINEPREFIX").is_none() {
-        let prefix = wine_prefix();
-        let _ = std::fs::create_dir_all(&prefix);
-        cmd.env("WINEPREFIX", prefix);
-    }
     cmd.env("WINEDEBUG", "-all").env("WINEDLLOVERRIDES", "mscoree,mshtml=");
-}
-
-fn wine_prefix() -> PathBuf {
-    std::env::var_os("WINEPREFIX").map(Into::into).unwrap_or_else(|| crate::context::cache_dir().join("wine"))
-}
-
-/// Whether the wine prefix can run a program bare: one wine made (its registry is written when
-/// it is), or luaenv's own lean one, made here on first use.
-fn wine_prefix_is_ready() -> bool {
-    let prefix = wine_prefix();
-    if prefix.join("system.reg").is_file() {
-        return true;
+    match std::env::var_os("WINEPREFIX") {
+        Some(prefix) if Path::new(&prefix).join("system.reg").is_file() => {
+            cmd.env("WINEDLLOVERRIDES", BARE_WINE);
+        }
+        Some(_) => {}
+        None => {
+            let own = crate::context::cache_dir().join("wine");
+            match wine_dlls().is_some_and(|dlls| own_prefix_is_current(&own, &dlls) || make_own_prefix(&own, &dlls)) {
+                true => cmd.env("WINEPREFIX", own).env("WINEDLLOVERRIDES", BARE_WINE),
+                false => cmd.env("WINEPREFIX", whole_prefix()),
+            };
+        }
     }
+}
+
+/// The whole of wine, in the user's prefix or in one wine makes in luaenv's cache on first
+/// use (several seconds, and 0.7 GB).
+fn whole_wine(cmd: &mut Command) {
+    cmd.env("WINEDLLOVERRIDES", "mscoree,mshtml=");
     if std::env::var_os("WINEPREFIX").is_none() {
-        make_lean_prefix(&prefix);
+        cmd.env("WINEPREFIX", whole_prefix());
     }
-    prefix.join("drive_c/windows/system32/kernel32.dll").is_file()
+}
+
+fn whole_prefix() -> PathBuf {
+    let prefix = crate::context::cache_dir().join("wine-whole");
+    let _ = std::fs::create_dir_all(&prefix);
+    prefix
+}
+
+fn is_wine(cmd: &Command) -> bool {
+    Path::new(cmd.get_program()).file_name().is_some_and(|name| name == "wine" || name == "wine64")
+}
+
+fn is_bare(cmd: &Command) -> bool {
+    cmd.get_envs().any(|(key, value)| key == "WINEDLLOVERRIDES" && value == Some(std::ffi::OsStr::new(BARE_WINE)))
+}
+
+/// Held while a wine program runs; luaenvs sharing a cache take turns.
+fn lock_wine() -> Option<std::fs::File> {
+    let cache = crate::context::cache_dir();
+    std::fs::create_dir_all(&cache).ok()?;
+    let file = std::fs::File::options().create(true).truncate(false).write(true).open(cache.join("wine.lock")).ok()?;
+    file.lock().ok()?;
+    Some(file)
+}
+
+/// The DLLs that Lua and LuaJIT load under a bare wine: wine's core, either C runtime, and
+/// what LuaJIT seeds its random numbers with (advapi32, and sechost, which it imports).
+const CONSOLE_DLLS: &[&str] =
+    &["ntdll.dll", "kernel32.dll", "kernelbase.dll", "apisetschema.dll", "msvcrt.dll", "ucrtbase.dll", "advapi32.dll", "sechost.dll"];
+
+/// luaenv's own prefix is made, and its DLLs are this wine's (same size and time; another
+/// wine's would not start with this one's loader): copies of its own, and wineboot will not
+/// update it.
+fn own_prefix_is_current(prefix: &Path, dlls: &Path) -> bool {
+    let system32 = prefix.join("drive_c/windows/system32");
+    let same = |dll: &str| match (dlls.join(dll).metadata(), system32.join(dll).symlink_metadata()) {
+        (Ok(wine), Ok(copy)) => copy.is_file() && copy.len() == wine.len() && copy.modified().ok() == wine.modified().ok(),
+        (Err(_), _) => true,
+        (Ok(_), Err(_)) => false,
+    };
+    prefix.symlink_metadata().is_ok_and(|m| m.is_dir()) && prefix.join(".update-timestamp").is_file() && CONSOLE_DLLS.iter().all(|dll| same(dll))
 }
 
 /// luaenv's wine prefix, made in an instant instead of the several seconds (and 0.7 GB) that
-/// wine's first start takes to copy its 700 DLLs into `system32`: a `system32` of links to
-/// them, the environment Windows programs expect (`LEAN_REGISTRY`), and no update by wineboot
-/// (`.update-timestamp` says `disable`), which would write through the links. Where wine's
-/// DLLs are not found (a wine too old to have them as files), nothing is made, and wine makes
-/// its whole prefix on first use.
-fn make_lean_prefix(prefix: &Path) {
-    let Some(dlls) = wine_dlls() else { return };
-    let Some(parent) = prefix.parent() else { return };
+/// wine's first start takes to copy its 700 DLLs into `system32`: copies of the few Lua loads
+/// (25 MB; links would let a program that writes in `system32` write into wine itself), the
+/// environment Windows programs expect (`LEAN_REGISTRY`), and no update by wineboot
+/// (`.update-timestamp` says `disable`). Whatever is in its place (half made, another wine's,
+/// or not a folder) is luaenv's cache and goes. False when it cannot be made: wine then makes
+/// a whole prefix.
+fn make_own_prefix(prefix: &Path, dlls: &Path) -> bool {
+    let Some(parent) = prefix.parent() else { return false };
+    let _one_wine = lock_wine();
+    if own_prefix_is_current(prefix, dlls) {
+        return true;
+    }
     let made = (|| -> std::io::Result<()> {
         std::fs::create_dir_all(parent)?;
         let staged = tempfile::Builder::new().prefix(".wine-").tempdir_in(parent)?;
         let system32 = staged.path().join("drive_c/windows/system32");
         std::fs::create_dir_all(&system32)?;
-        for entry in std::fs::read_dir(&dlls)? {
-            let entry = entry?;
-            std::os::unix::fs::symlink(entry.path(), system32.join(entry.file_name()))?;
+        for dll in CONSOLE_DLLS {
+            let Ok(wine) = dlls.join(dll).metadata() else { continue };
+            std::fs::copy(dlls.join(dll), system32.join(dll))?;
+            std::fs::File::options().write(true).open(system32.join(dll))?.set_modified(wine.modified()?)?;
         }
         std::fs::create_dir_all(staged.path().join("drive_c/windows/temp"))?;
         std::fs::write(staged.path().join("system.reg"), LEAN_REGISTRY)?;
         std::fs::write(staged.path().join(".update-timestamp"), "disable\n")?;
-        // Over an empty folder only: another luaenv may have made it meanwhile, or wine began one.
+        match prefix.symlink_metadata() {
+            Ok(m) if m.is_dir() => std::fs::remove_dir_all(prefix)?,
+            Ok(_) => std::fs::remove_file(prefix)?,
+            Err(_) => {}
+        }
         std::fs::rename(staged.path(), prefix)
     })();
-    if let Err(e) = made {
-        verbose_note(&format!("no lean wine prefix ({e}); wine makes its own on first use"));
+    if let Err(e) = &made {
+        verbose_note(&format!("cannot make luaenv's wine prefix {} ({e}); wine makes a whole one", prefix.display()));
     }
+    made.is_ok()
 }
 
 /// The part of the registry wineboot writes that console programs read: the system
@@ -255,10 +333,10 @@ fn wine_dlls() -> Option<PathBuf> {
         .find(|dir| dir.join("kernel32.dll").is_file() && dir.join("ntdll.dll").is_file())
 }
 
-/// The smoke test's wine: without what a wine session starts first (wineboot, then the
-/// services: device drivers, plug and play, RPC, the desktop), which a console `lua.exe` never
-/// asks for. Started cold in the lean prefix, it runs `lua.exe -e` in about 0.01 s instead of
-/// 0.4 s and 0.5 s of CPU; the official test suites still run under the whole of wine.
+/// A bare wine: without what a wine session starts first (wineboot, then the services: device
+/// drivers, plug and play, RPC, the desktop), which a console `lua.exe` never asks for.
+/// Started cold in luaenv's prefix, it runs `lua.exe -e` in about 0.01 s instead of 0.4 s and
+/// 0.5 s of CPU.
 const BARE_WINE: &str = "mscoree,mshtml=;wineboot.exe,winemenubuilder.exe,explorer.exe,plugplay.exe,svchost.exe,rpcss.exe,winedevice.exe,services.exe=d";
 
 /// `aarch64-unknown-linux-gnu` → `aarch64-linux-gnu`, Debian's name for the cross sysroot.
@@ -303,5 +381,16 @@ mod tests {
         assert_eq!(runner("x86_64-pc-windows-gnu", host), Runner::Wine);
         assert_eq!(target_program("lua", "x86_64-pc-windows-gnu"), "lua.exe");
         assert_eq!(target_program("luajit", host), "luajit");
+    }
+
+    #[test]
+    fn a_program_that_runs_past_its_deadline_is_stopped() {
+        let started = std::time::Instant::now();
+        let mut child = Command::new("sleep").arg("5").spawn().unwrap();
+        let err = wait_at_most(&mut child, std::time::Duration::from_millis(200)).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::TimedOut);
+        assert!(started.elapsed() < std::time::Duration::from_secs(3));
+        let mut quick = Command::new("true").spawn().unwrap();
+        assert!(wait_at_most(&mut quick, std::time::Duration::from_secs(5)).unwrap().success());
     }
 }

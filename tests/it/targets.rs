@@ -482,35 +482,71 @@ fn the_windows_objects_are_the_same_without_what_they_skip_of_windows_h() {
     assert!(checked.iter().filter(|f| f.ends_with("/lua.c")).count() == 3, "{checked:?}");
 }
 
-/// On a fresh cache the Windows smoke test makes luaenv's wine prefix lean (a `system32` of
-/// links to wine's own DLLs, instead of the 0.7 GB of copies wine's first start makes) and runs
-/// `lua.exe` there under a bare wine (without wineboot and the services a session starts); the
-/// whole of wine runs in that prefix too, and wine's DLLs are left as they were.
+/// On a fresh cache the Windows smoke test makes luaenv's own wine prefix in an instant (copies
+/// of the few DLLs a console program loads, instead of the 0.7 GB wine's first start makes) and
+/// runs `lua.exe` there under a bare wine (without wineboot and the services a session starts).
+/// What was in the prefix's place, here a link to a folder elsewhere, is replaced, not followed.
 #[test]
-fn the_windows_smoke_test_runs_under_a_bare_wine_in_a_lean_prefix() {
-    let test = "the_windows_smoke_test_runs_under_a_bare_wine_in_a_lean_prefix";
+fn the_windows_smoke_test_runs_under_a_bare_wine_in_a_prefix_of_its_own() {
+    let test = "the_windows_smoke_test_runs_under_a_bare_wine_in_a_prefix_of_its_own";
     let fixtures = fixtures_or_skip!(test);
     if !tools_or_skip(test, &[("x86_64-w64-mingw32-gcc", "gcc-mingw-w64-x86-64"), ("wine", "wine64"), ("wineserver", "wine64")]) {
         return;
     }
     let env = Env::new();
+    let elsewhere = env.dir.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::fs::create_dir_all(env.cache()).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, env.cache().join("wine")).unwrap();
     let server = Server::serve(&fixtures.join("mirror"));
     let out = run(env.luaenv().args(["install", "5.4.7", "--no-rocks", "-v", "--target", WINDOWS, "--mirror", &server.url]));
     let err = stderr(&out);
     assert!(out.status.success() && !err.contains("not smoke-tested"), "{err}");
     assert!(err.contains("smoke test under a bare wine") && !err.contains("the bare wine could not run it"), "{err}");
-    let system32 = env.cache().join("wine/drive_c/windows/system32");
-    let kernel32 = system32.join("kernel32.dll");
-    let target = std::fs::read_link(&kernel32).expect("kernel32.dll is a link to wine's own");
-    let before = std::fs::metadata(&target).unwrap().modified().unwrap();
-    let files = std::fs::read_dir(&system32).unwrap().filter(|e| !e.as_ref().unwrap().file_type().unwrap().is_symlink()).count();
-    assert_eq!(files, 0, "system32 holds only links");
-    // The whole of wine (wineboot, services) in the same prefix runs it and writes no DLL.
-    let said = ok(wine(&env, &env.prefix(&format!("5.4.7-{WINDOWS}")).join("bin/lua.exe")).args(["-e", "io.write(_VERSION)"]));
-    assert_eq!(said, "Lua 5.4");
-    ok(Command::new("wineserver").arg("-w").env("WINEPREFIX", env.cache().join("wine")));
-    assert_eq!(std::fs::read_link(&kernel32).unwrap(), target);
-    assert_eq!(std::fs::metadata(&target).unwrap().modified().unwrap(), before);
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0, "nothing was written through the link");
+    let prefix = env.cache().join("wine");
+    assert!(prefix.symlink_metadata().unwrap().is_dir());
+    let system32: Vec<std::fs::DirEntry> = std::fs::read_dir(prefix.join("drive_c/windows/system32")).unwrap().map(Result::unwrap).collect();
+    assert!(system32.iter().all(|e| e.file_type().unwrap().is_file()), "copies, no links into wine itself");
+    assert!(system32.len() < 10 && system32.iter().any(|e| e.file_name() == "kernel32.dll"), "{system32:?}");
+    assert!(!env.cache().join("wine-whole").exists(), "no whole prefix was made");
+    // wine with its session (wineboot, services) runs it in the same prefix.
+    let said = ok(wine(&env, &env.prefix(&format!("5.4.7-{WINDOWS}")).join("bin/lua.exe")).args(["-e", "io.write(_VERSION, ' ', os.getenv('PATH'))"]));
+    assert_eq!(said, r"Lua 5.4 C:\windows\system32;C:\windows");
+    // DLLs that are not this wine's (wine was upgraded) are copied again before wine runs.
+    let kernel32 = prefix.join("drive_c/windows/system32/kernel32.dll");
+    let wines = std::fs::metadata(&kernel32).unwrap().modified().unwrap();
+    std::fs::File::options().write(true).open(&kernel32).unwrap().set_modified(std::time::UNIX_EPOCH).unwrap();
+    let doctor = ok(env.luaenv().arg("doctor"));
+    assert!(doctor.contains(&format!("5.4.7-{WINDOWS}: runs")), "{doctor}");
+    assert_eq!(std::fs::metadata(&kernel32).unwrap().modified().unwrap(), wines);
+}
+
+/// Bare wines started together on a cold wineserver wait on each other for minutes: the
+/// programs luaenv runs under wine (here three `doctor` checks at once) take turns.
+#[test]
+fn windows_programs_luaenv_runs_under_wine_take_turns() {
+    let test = "windows_programs_luaenv_runs_under_wine_take_turns";
+    let fixtures = fixtures_or_skip!(test);
+    if !tools_or_skip(test, &[("x86_64-w64-mingw32-gcc", "gcc-mingw-w64-x86-64"), ("wine", "wine64"), ("wineserver", "wine64")]) {
+        return;
+    }
+    let env = Env::new();
+    install_windows(&env, &fixtures);
+    ok(Command::new("wineserver").arg("-k").env("WINEPREFIX", env.cache().join("wine")));
+    let doctors: Vec<std::process::Child> = (0..3).map(|_| env.luaenv().arg("doctor").stdout(std::process::Stdio::piped()).spawn().unwrap()).collect();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    for mut doctor in doctors {
+        while doctor.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        if doctor.try_wait().unwrap().is_none() {
+            let _ = doctor.kill();
+            panic!("a doctor still ran after 60 s: its wine waited on another");
+        }
+        let said = String::from_utf8(doctor.wait_with_output().unwrap().stdout).unwrap();
+        assert!(said.contains(&format!("5.4.7-{WINDOWS}: runs")), "{said}");
+    }
 }
 
 /// A version built for another system, selected here: its shims and `luaenv exec` say what it
