@@ -16,6 +16,9 @@ const CHECK: &str = "print(_VERSION) assert((loadstring or load)('return 42')() 
 pub fn smoke_test(staged: &Path, interpreter: &str, tc: &Toolchain) -> Result<()> {
     let program = staged.join("bin").join(target_program(interpreter, &tc.target));
     check_built_for(&program, &tc.target, &tc.compiler)?;
+    if let Some(prefix) = std::env::var_os("WINEPREFIX").filter(|p| runner(&tc.target, &tc.host) == Runner::Wine && Path::new(p).exists() && !Path::new(p).is_dir()) {
+        bail!("cannot smoke-test the {} build: WINEPREFIX ({}) is not a folder; unset it (luaenv then uses a wine prefix of its own) or point it at a wine prefix; nothing was installed", tc.target, Path::new(&prefix).display());
+    }
     let Some(mut cmd) = command_for(&program, &tc.target, &tc.host) else {
         eprintln!("note: the {} build was not smoke-tested: {} is not installed", tc.target, runner_tool(&tc.target));
         return Ok(());
@@ -33,12 +36,14 @@ pub fn smoke_test(staged: &Path, interpreter: &str, tc: &Toolchain) -> Result<()
         whole_wine(&mut cmd);
         output = output_of(&mut cmd);
     }
-    let output = output.map_err(|e| anyhow::anyhow!("smoke test failed: cannot run {}: {e}; nothing was installed", program.display()))?;
+    // The staged prefix is gone when the message is read: the program is named within it.
+    let shown = Path::new("bin").join(program.file_name().unwrap_or_default());
+    let output = output.map_err(|e| anyhow::anyhow!("smoke test failed: cannot run the new {}: {e}; nothing was installed", shown.display()))?;
     let printed = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() || !printed.starts_with("Lua") {
         bail!(
-            "smoke test failed: {} did not run ({}): {}; nothing was installed",
-            program.display(),
+            "smoke test failed: the new {} did not run ({}): {}; nothing was installed",
+            shown.display(),
             output.status,
             String::from_utf8_lossy(&output.stderr).trim()
         );

@@ -407,6 +407,24 @@ fn the_windows_smoke_test_says_when_wine_is_missing() {
     assert!(env.prefix(&format!("5.4.7-{WINDOWS}")).join("bin/lua.exe").is_file());
 }
 
+/// A `$WINEPREFIX` that is a file, not a prefix, is named as the cause (wine alone would have
+/// the smoke test blame the build), and nothing is installed.
+#[test]
+fn a_wineprefix_that_is_not_a_folder_is_named() {
+    let test = "a_wineprefix_that_is_not_a_folder_is_named";
+    let fixtures = fixtures_or_skip!(test);
+    if !tools_or_skip(test, &[("x86_64-w64-mingw32-gcc", "gcc-mingw-w64-x86-64"), ("wine", "wine64")]) {
+        return;
+    }
+    let env = Env::new();
+    let file = env.dir.path().join("not-a-prefix");
+    std::fs::write(&file, "x").unwrap();
+    let server = Server::serve(&fixtures.join("mirror"));
+    let line = fails(env.luaenv().env("WINEPREFIX", &file).args(["install", "5.4.7", "--no-rocks", "--target", WINDOWS, "--mirror", &server.url]), 1, "is not a folder");
+    assert!(line.contains("WINEPREFIX") && line.contains("not-a-prefix"), "{line}");
+    assert!(env.versions_entries().is_empty(), "{:?}", env.versions_entries());
+}
+
 /// A PATH that holds the mingw tools and nothing else (no wine).
 fn mingw_only_path(env: &Env) -> PathBuf {
     let path = env.dir.path().join("mingw-only");
