@@ -21,13 +21,19 @@ pub fn acquire(ctx: &Context, name: &str) -> Result<Lock> {
 pub fn acquire_for(ctx: &Context, name: &str, doing: &str) -> Result<Lock> {
     let dir = ctx.locks_dir();
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {} (is the luaenv root {} writable?)", dir.display(), ctx.root.display()))?;
-    let path = dir.join(format!("{name}.lock"));
+    acquire_file(&dir.join(format!("{name}.lock")), doing).map_err(|e| anyhow::anyhow!("{e:#} (is the luaenv root {} writable?)", ctx.root.display()))
+}
+
+/// The lock in the file `path` (made if missing; a link there is not followed).
+pub fn acquire_file(path: &std::path::Path, doing: &str) -> Result<Lock> {
+    use std::os::unix::fs::OpenOptionsExt as _;
     let file = File::options()
         .create(true)
         .truncate(false)
         .write(true)
-        .open(&path)
-        .with_context(|| format!("cannot open lock file {} (is the luaenv root {} writable?)", path.display(), ctx.root.display()))?;
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .with_context(|| format!("cannot open lock file {}", path.display()))?;
     // Short waits (a rehash holds its lock for milliseconds) pass without a word.
     let quiet_until = std::time::Instant::now() + QUIET_WAIT;
     loop {
@@ -38,7 +44,7 @@ pub fn acquire_for(ctx: &Context, name: &str, doing: &str) -> Result<Lock> {
             Err(TryLockError::Error(e)) => return Err(e).with_context(|| format!("cannot lock {}", path.display())),
         }
     }
-    eprintln!("luaenv: waiting for another luaenv to finish {}…", holder_doing(&path).unwrap_or_else(|| doing.to_string()));
+    eprintln!("luaenv: waiting for another luaenv to finish {}…", holder_doing(path).unwrap_or_else(|| doing.to_string()));
     file.lock().with_context(|| format!("cannot lock {}", path.display()))?;
     Ok(held(file, doing))
 }

@@ -168,7 +168,12 @@ fn prefixes(ctx: &Context, out: &mut Vec<Finding>) {
             continue;
         };
         // What it prints, not only its status: wine reports 0 for a program whose DLL is missing.
-        let runs = crate::install::smoke::output_of(cmd.args(["-e", "io.write('runs')"]).env_remove("LUA_INIT")).is_ok_and(|o| o.status.success() && o.stdout == b"runs");
+        if let Some(problem) = crate::install::smoke::wineprefix_problem().filter(|_| crate::install::build::is_windows(&receipt.target)) {
+            out.push(Finding::problem(format!("{name}: not run: {problem}"), "unset WINEPREFIX, or point it at a wine prefix".to_string()));
+            continue;
+        }
+        let runs = crate::install::smoke::output_of(crate::install::smoke::without_lua_environment(cmd.args(["-e", "io.write('runs')"])))
+            .is_ok_and(|o| o.status.success() && o.stdout == b"runs");
         if !runs {
             out.push(Finding::problem(format!("{name}: {} does not run", lua.display()), reinstall(&name, &receipt)));
             continue;

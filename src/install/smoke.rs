@@ -16,14 +16,14 @@ const CHECK: &str = "print(_VERSION) assert((loadstring or load)('return 42')() 
 pub fn smoke_test(staged: &Path, interpreter: &str, tc: &Toolchain) -> Result<()> {
     let program = staged.join("bin").join(target_program(interpreter, &tc.target));
     check_built_for(&program, &tc.target, &tc.compiler)?;
-    if let Some(prefix) = std::env::var_os("WINEPREFIX").filter(|p| runner(&tc.target, &tc.host) == Runner::Wine && Path::new(p).exists() && !Path::new(p).is_dir()) {
-        bail!("cannot smoke-test the {} build: WINEPREFIX ({}) is not a folder; unset it (luaenv then uses a wine prefix of its own) or point it at a wine prefix; nothing was installed", tc.target, Path::new(&prefix).display());
+    if let Some(problem) = wineprefix_problem().filter(|_| runner(&tc.target, &tc.host) == Runner::Wine) {
+        bail!("cannot smoke-test the {} build: {problem}; nothing was installed", tc.target);
     }
     let Some(mut cmd) = command_for(&program, &tc.target, &tc.host) else {
         eprintln!("note: the {} build was not smoke-tested: {} is not installed", tc.target, runner_tool(&tc.target));
         return Ok(());
     };
-    cmd.arg("-e").arg(CHECK).env_remove("LUA_INIT").env_remove("LUA_PATH").env_remove("LUA_CPATH");
+    without_lua_environment(cmd.arg("-e").arg(CHECK));
     let wine = runner(&tc.target, &tc.host) == Runner::Wine;
     if wine && is_bare(&cmd) {
         verbose_note("smoke test under a bare wine (no wineboot, no services)");
@@ -31,7 +31,8 @@ pub fn smoke_test(staged: &Path, interpreter: &str, tc: &Toolchain) -> Result<()
     let mut output = output_of(&mut cmd);
     // Should the bare wine not do on some machine, the whole of it decides, in a prefix wine
     // makes itself.
-    if wine && is_bare(&cmd) && !output.as_ref().is_ok_and(|o| o.status.success()) {
+    // (Not when it was stopped for running too long: that is the program's own doing.)
+    if wine && is_bare(&cmd) && output.as_ref().is_ok_and(|o| !o.status.success()) {
         verbose_note("the bare wine could not run it; smoke test under the whole of wine");
         whole_wine(&mut cmd);
         output = output_of(&mut cmd);
@@ -49,6 +50,30 @@ pub fn smoke_test(staged: &Path, interpreter: &str, tc: &Toolchain) -> Result<()
         );
     }
     Ok(())
+}
+
+/// Takes out what would make Lua run code or look for modules before the check: `LUA_INIT`,
+/// `LUA_PATH`, `LUA_CPATH` and their versioned forms (`LUA_INIT_5_4`…).
+pub fn without_lua_environment(cmd: &mut Command) -> &mut Command {
+    for (key, _) in std::env::vars_os() {
+        let key_text = key.to_string_lossy();
+        if ["LUA_INIT", "LUA_PATH", "LUA_CPATH"].iter().any(|name| key_text == *name || key_text.starts_with(&format!("{name}_"))) {
+            cmd.env_remove(&key);
+        }
+    }
+    cmd
+}
+
+/// What is wrong with the user's `$WINEPREFIX`, if anything wine would trip on.
+pub fn wineprefix_problem() -> Option<String> {
+    let prefix = user_wineprefix()?;
+    let path = Path::new(&prefix);
+    (path.exists() && !path.is_dir()).then(|| format!("WINEPREFIX ({}) is not a folder; unset it (luaenv then uses a wine prefix of its own) or point it at a wine prefix", path.display()))
+}
+
+/// `$WINEPREFIX`, when set to something (empty is unset, as for most tools).
+fn user_wineprefix() -> Option<std::ffi::OsString> {
+    std::env::var_os("WINEPREFIX").filter(|p| !p.is_empty())
 }
 
 fn verbose_note(line: &str) {
@@ -204,14 +229,18 @@ pub fn command_for(program: &Path, target: &str, host: &str) -> Option<Command> 
 /// Mono or Gecko installer is offered for a console program.
 pub fn wine_environment(cmd: &mut Command) {
     cmd.env("WINEDEBUG", "-all").env("WINEDLLOVERRIDES", "mscoree,mshtml=");
-    match std::env::var_os("WINEPREFIX") {
+    match user_wineprefix() {
         Some(prefix) if Path::new(&prefix).join("system.reg").is_file() => {
             cmd.env("WINEDLLOVERRIDES", BARE_WINE);
         }
         Some(_) => {}
         None => {
             let own = crate::context::cache_dir().join("wine");
-            match wine_dlls().is_some_and(|dlls| own_prefix_is_current(&own, &dlls) || make_own_prefix(&own, &dlls)) {
+            let dlls = wine_dlls();
+            if dlls.is_none() {
+                verbose_note("wine's DLLs are not beside the wine on PATH; wine makes a whole prefix (once: seconds, and 0.7 GB)");
+            }
+            match dlls.is_some_and(|dlls| own_prefix_is_current(&own, &dlls) || make_own_prefix(&own, &dlls)) {
                 true => cmd.env("WINEPREFIX", own).env("WINEDLLOVERRIDES", BARE_WINE),
                 false => cmd.env("WINEPREFIX", whole_prefix()),
             };
@@ -223,7 +252,7 @@ pub fn wine_environment(cmd: &mut Command) {
 /// use (several seconds, and 0.7 GB).
 fn whole_wine(cmd: &mut Command) {
     cmd.env("WINEDLLOVERRIDES", "mscoree,mshtml=");
-    if std::env::var_os("WINEPREFIX").is_none() {
+    if user_wineprefix().is_none() {
         cmd.env("WINEPREFIX", whole_prefix());
     }
 }
@@ -243,12 +272,10 @@ fn is_bare(cmd: &Command) -> bool {
 }
 
 /// Held while a wine program runs; luaenvs sharing a cache take turns.
-fn lock_wine() -> Option<std::fs::File> {
+fn lock_wine() -> Option<crate::lock::Lock> {
     let cache = crate::context::cache_dir();
     std::fs::create_dir_all(&cache).ok()?;
-    let file = std::fs::File::options().create(true).truncate(false).write(true).open(cache.join("wine.lock")).ok()?;
-    file.lock().ok()?;
-    Some(file)
+    crate::lock::acquire_file(&cache.join("wine.lock"), "running a program under wine").ok()
 }
 
 /// The DLLs that Lua and LuaJIT load under a bare wine: wine's core, either C runtime, and
@@ -266,7 +293,8 @@ fn own_prefix_is_current(prefix: &Path, dlls: &Path) -> bool {
         (Err(_), _) => true,
         (Ok(_), Err(_)) => false,
     };
-    prefix.symlink_metadata().is_ok_and(|m| m.is_dir()) && prefix.join(".update-timestamp").is_file() && CONSOLE_DLLS.iter().all(|dll| same(dll))
+    let files = [".update-timestamp", "system.reg"].iter().all(|f| prefix.join(f).symlink_metadata().is_ok_and(|m| m.is_file()));
+    prefix.symlink_metadata().is_ok_and(|m| m.is_dir()) && files && CONSOLE_DLLS.iter().all(|dll| same(dll))
 }
 
 /// luaenv's wine prefix, made in an instant instead of the several seconds (and 0.7 GB) that
@@ -355,12 +383,9 @@ pub fn luarocks(staged: &Path, version: &crate::version::Version) -> Result<()> 
     let program = staged.join("bin/luarocks");
     // From the prefix: Lua's default path holds `./?.lua`, and LuaRocks `require`s `lfs`, so
     // an `lfs.lua` where doctor runs would be loaded.
-    let output = Command::new(&program)
+    let output = without_lua_environment(&mut Command::new(&program))
         .arg("--version")
         .current_dir(staged)
-        .env_remove("LUA_INIT")
-        .env_remove("LUA_PATH")
-        .env_remove("LUA_CPATH")
         .env_remove("LUAROCKS_CONFIG")
         .output()
         .map_err(|e| anyhow::anyhow!("smoke test failed: cannot run {}: {e}; nothing was changed", program.display()))?;

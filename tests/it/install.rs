@@ -473,6 +473,19 @@ fn a_root_with_spaces_quotes_and_dollars_works_end_to_end() {
     assert_eq!(said.trim(), root.join("versions/5.1.5/include").display().to_string());
 }
 
+/// A user's `LUA_INIT_5_4` or `LUA_PATH_5_4` (which Lua reads before `LUA_INIT`) never reaches
+/// the smoke test or doctor's check: they test the build, not the user's start-up code.
+#[test]
+fn versioned_lua_variables_never_reach_the_smoke_test_or_doctor() {
+    let fixtures = fixtures_or_skip!("versioned_lua_variables_never_reach_the_smoke_test_or_doctor");
+    let env = Env::new();
+    let server = Server::serve(&fixtures.join("mirror"));
+    let users = [("LUA_INIT_5_4", "print('hi') os.exit(3)"), ("LUA_PATH_5_4", "/nowhere/?.lua"), ("LUA_INIT", "os.exit(4)")];
+    ok(env.luaenv().args(["install", "5.4.7", "--no-rocks", "--mirror", &server.url]).envs(users));
+    let report = ok(env.luaenv().arg("doctor").envs(users));
+    assert!(report.contains("5.4.7: runs"), "{report}");
+}
+
 #[test]
 fn doctor_runs_luarocks_and_reports_one_that_cannot_start() {
     let fixtures = fixtures_or_skip!("doctor_runs_luarocks_and_reports_one_that_cannot_start");
