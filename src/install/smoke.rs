@@ -16,7 +16,8 @@ const CHECK: &str = "print(_VERSION) assert((loadstring or load)('return 42')() 
 pub fn smoke_test(staged: &Path, interpreter: &str, tc: &Toolchain) -> Result<()> {
     let program = staged.join("bin").join(target_program(interpreter, &tc.target));
     check_built_for(&program, &tc.target, &tc.compiler)?;
-    if let Some(problem) = wineprefix_problem().filter(|_| runner(&tc.target, &tc.host) == Runner::Wine) {
+    let wine = runner(&tc.target, &tc.host) == Runner::Wine;
+    if let Some(problem) = wineprefix_problem().filter(|_| wine) {
         bail!("cannot smoke-test the {} build: {problem}; nothing was installed", tc.target);
     }
     let Some(mut cmd) = command_for(&program, &tc.target, &tc.host) else {
@@ -24,15 +25,15 @@ pub fn smoke_test(staged: &Path, interpreter: &str, tc: &Toolchain) -> Result<()
         return Ok(());
     };
     without_lua_environment(cmd.arg("-e").arg(CHECK));
-    let wine = runner(&tc.target, &tc.host) == Runner::Wine;
-    if wine && is_bare(&cmd) {
+    let bare = is_bare(&cmd);
+    if bare {
         verbose_note("smoke test under a bare wine (no wineboot, no services)");
     }
     let mut output = output_of(&mut cmd);
     // Should the bare wine not do on some machine, the whole of it decides, in a prefix wine
     // makes itself.
     // (Not when it was stopped for running too long: that is the program's own doing.)
-    if wine && is_bare(&cmd) && output.as_ref().is_ok_and(|o| !o.status.success()) {
+    if bare && output.as_ref().is_ok_and(|o| !o.status.success()) {
         verbose_note("the bare wine could not run it; smoke test under the whole of wine");
         whole_wine(&mut cmd);
         output = output_of(&mut cmd);
@@ -144,7 +145,8 @@ fn wait_at_most(child: &mut std::process::Child, deadline: std::time::Duration) 
     let pid = child.id() as libc::pid_t;
     let watchdog = std::thread::spawn(move || match watch.recv_timeout(deadline) {
         Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-            // SAFETY: kill(2) on our own child, not yet waited for (so its pid is still ours).
+            // SAFETY: kill(2) on our own child. It is still unreaped unless `wait` returned in the
+            // instant before `ended` was dropped, 120 s in; a pid is not reused that fast.
             unsafe { libc::kill(pid, libc::SIGKILL) };
             true
         }
@@ -227,7 +229,7 @@ pub fn command_for(program: &Path, target: &str, host: &str) -> Option<Command> 
 /// wine's prefix and settings: the user's `$WINEPREFIX` as it is, else luaenv's own (see
 /// `make_own_prefix`), where wine runs bare (`BARE_WINE`). Its debug chatter is off, and no
 /// Mono or Gecko installer is offered for a console program.
-pub fn wine_environment(cmd: &mut Command) {
+fn wine_environment(cmd: &mut Command) {
     cmd.env("WINEDEBUG", "-all").env("WINEDLLOVERRIDES", "mscoree,mshtml=");
     match user_wineprefix() {
         Some(prefix) if Path::new(&prefix).join("system.reg").is_file() => {
@@ -236,7 +238,7 @@ pub fn wine_environment(cmd: &mut Command) {
         Some(_) => {}
         None => {
             let own = crate::context::cache_dir().join("wine");
-            let dlls = wine_dlls();
+            let dlls = wine_dlls(Path::new(cmd.get_program()));
             if dlls.is_none() {
                 verbose_note("wine's DLLs are not beside the wine on PATH; wine makes a whole prefix (once: seconds, and 0.7 GB)");
             }
@@ -355,10 +357,10 @@ const LEAN_REGISTRY: &str = r#"WINE REGISTRY Version 2
 "winsysdir"="C:\\windows\\system32"
 "#;
 
-/// Wine's 64-bit Windows DLLs, beside the wine on PATH: `lib/<multiarch>/wine/x86_64-windows`
-/// (Debian), `lib64/wine/…` (Fedora, WineHQ's packages) or `lib/wine/…` (Arch).
-fn wine_dlls() -> Option<PathBuf> {
-    let wine = crate::rehash::find_on_path("wine").or_else(|| crate::rehash::find_on_path("wine64"))?;
+/// Wine's 64-bit Windows DLLs, beside the `wine` program the command runs:
+/// `lib/<multiarch>/wine/x86_64-windows` (Debian), `lib64/wine/…` (Fedora, WineHQ's packages)
+/// or `lib/wine/…` (Arch).
+fn wine_dlls(wine: &Path) -> Option<PathBuf> {
     let root = std::fs::canonicalize(wine).ok()?.parent()?.parent()?.to_path_buf();
     ["lib/x86_64-linux-gnu/wine", "lib64/wine", "lib/wine"]
         .iter()
